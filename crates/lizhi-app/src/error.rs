@@ -1,0 +1,82 @@
+//! Errors of the use cases, each with a stable code the API returns and translations key on.
+
+use lizhi_docs::TableError;
+use lizhi_store::StoreError;
+
+/// Why a use case refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid session or token.
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Signed in, but the role or scope does not allow it.
+    #[error("not allowed")]
+    Forbidden,
+    /// Nothing with that key (or not visible to the caller, which looks the same on purpose).
+    #[error("not found")]
+    NotFound,
+    /// Wrong username or password.
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Too many failed sign-ins; try again later.
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the window frees up.
+        retry_after_secs: u64,
+    },
+    /// A field of a form or request body is invalid.
+    #[error("invalid {field}: {code}")]
+    Invalid {
+        /// The field name.
+        field: String,
+        /// The field error code.
+        code: &'static str,
+    },
+    /// Something with that key exists already.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// An upload is larger than allowed.
+    #[error("file larger than {max_bytes} bytes")]
+    TooLarge {
+        /// The limit.
+        max_bytes: usize,
+    },
+    /// The uploaded file could not be read as a table.
+    #[error("file rejected: {0}")]
+    Table(#[from] TableError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AppError::Conflict(what),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl AppError {
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Invalid { .. } => "invalid_input",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooLarge { .. } => "file_too_large",
+            AppError::Table(t) => t.code(),
+            AppError::Store(s) => s.code(),
+        }
+    }
+
+    /// Shorthand for a field error.
+    pub fn invalid(field: &str, code: &'static str) -> AppError {
+        AppError::Invalid { field: field.to_owned(), code }
+    }
+}

@@ -1,0 +1,66 @@
+//! Exports in the import layouts, so an export can be edited and imported back.
+
+use crate::audit::{change, record};
+use crate::import::ImportKind;
+use crate::{App, AppError, Ctx};
+use lizhi_core::auth::Permission;
+use lizhi_docs::{FileFormat, write_csv, write_xlsx};
+use lizhi_store::{employees, org};
+
+/// Builds the rows of an export in [`ImportKind::all_columns`] order.
+pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<String>>, AppError> {
+    ctx.require(Permission::ExportData)?;
+    let personal = ctx.require(Permission::ViewPersonalDetails).is_ok();
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok(match kind {
+        ImportKind::LegalEntities => org::list_entities(&mut c)
+            .await?
+            .into_iter()
+            .map(|e| vec![e.code, e.name, e.country, e.time_zone, e.policy])
+            .collect(),
+        ImportKind::OrgUnits => org::list_org_units(&mut c)
+            .await?
+            .into_iter()
+            .map(|u| vec![u.code, u.name, u.parent_code.unwrap_or_default(), u.legal_entity_code])
+            .collect(),
+        ImportKind::Employees => {
+            let mut all: Vec<_> = employees::all_by_no(&mut c).await?.into_values().collect();
+            all.sort_by(|a, b| a.employee_no.cmp(&b.employee_no));
+            all.into_iter()
+                .map(|e| {
+                    vec![
+                        e.employee_no.clone(),
+                        e.name.clone(),
+                        e.legal_entity_code.clone(),
+                        e.org_unit_code.clone(),
+                        opt(&e.manager_no),
+                        e.hire_date.format("%Y-%m-%d").to_string(),
+                        opt(&e.email),
+                        opt(&e.mobile),
+                        opt(&e.position),
+                        if personal { opt(&e.contract_address) } else { String::new() },
+                        opt(&e.work_calendar),
+                    ]
+                })
+                .collect()
+        }
+    })
+}
+
+/// Renders an export file and records who took it (exports carry personal data).
+pub async fn export(app: &App, ctx: &Ctx, kind: ImportKind, format: FileFormat) -> Result<Vec<u8>, AppError> {
+    let rows = rows(app, ctx, kind).await?;
+    let headers = kind.all_columns();
+    let bytes = match format {
+        FileFormat::Csv => write_csv(&headers, &rows),
+        FileFormat::Xlsx => write_xlsx(kind.name(), &headers, &rows)?,
+    };
+    let mut tx = app.db.begin().await?;
+    let info = serde_json::json!({"kind": kind.name(), "rows": rows.len(), "format": format.extension(),
+        "sha256": crate::auth::secret_hash_bytes(&bytes)});
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "export", "export", kind.name(), None, Some(&info))]).await?;
+    tx.commit().await?;
+    Ok(bytes)
+}

@@ -1,0 +1,346 @@
+//! Imports of organisation data from CSV or XLSX: validate everything, then apply all or nothing.
+//!
+//! A file is first parsed into a [`Table`], then each kind turns rows into typed values and checks
+//! them against each other and against what is stored. Any error rejects the whole file; the
+//! report names the row, the column and a stable error code the UI and CLI translate.
+
+mod employees;
+mod entities;
+mod org_units;
+
+use crate::{App, AppError, Ctx};
+use lizhi_core::FieldError;
+use lizhi_core::auth::Permission;
+use lizhi_docs::{FileFormat, Record, Table, read_table};
+use lizhi_store::Conn;
+use serde::{Deserialize, Serialize};
+
+/// Largest file accepted, in bytes.
+pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+/// Errors listed in a report; the total is still counted.
+pub const MAX_REPORTED_ERRORS: usize = 500;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportKind {
+    /// `code,name,country,time_zone,policy`
+    LegalEntities,
+    /// `code,name,parent_code,legal_entity`
+    OrgUnits,
+    /// `employee_no,name,legal_entity,org_unit,manager_no,hire_date` + optional contact columns.
+    Employees,
+}
+
+impl ImportKind {
+    /// Every kind, in the order they should be imported.
+    pub const ALL: [ImportKind; 3] = [ImportKind::LegalEntities, ImportKind::OrgUnits, ImportKind::Employees];
+
+    /// The name in URLs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportKind::LegalEntities => "legal-entities",
+            ImportKind::OrgUnits => "org-units",
+            ImportKind::Employees => "employees",
+        }
+    }
+
+    /// Parses [`ImportKind::name`].
+    pub fn parse(raw: &str) -> Option<ImportKind> {
+        ImportKind::ALL.into_iter().find(|k| k.name() == raw)
+    }
+
+    /// Columns that must be present.
+    pub fn required_columns(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::LegalEntities => &["code", "name", "country", "time_zone", "policy"],
+            ImportKind::OrgUnits => &["code", "name", "parent_code", "legal_entity"],
+            ImportKind::Employees => &["employee_no", "name", "legal_entity", "org_unit", "manager_no", "hire_date"],
+        }
+    }
+
+    /// Columns that may be present.
+    pub fn optional_columns(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::Employees => &["email", "mobile", "position", "contract_address", "work_calendar"],
+            _ => &[],
+        }
+    }
+
+    /// Required then optional columns: the layout exports use.
+    pub fn all_columns(self) -> Vec<&'static str> {
+        self.required_columns().iter().chain(self.optional_columns()).copied().collect()
+    }
+}
+
+/// One problem in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// Row number as the user sees it (header = 1); `None` for whole-file problems.
+    pub row: Option<usize>,
+    /// Column name, when the problem is in one cell.
+    pub column: Option<String>,
+    /// Stable error code (`invalid_date`, `unknown_manager`…).
+    pub code: String,
+    /// The offending value, when useful.
+    pub value: Option<String>,
+}
+
+/// The outcome of checking (and maybe applying) a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// What the file held.
+    pub kind: ImportKind,
+    /// Data rows read.
+    pub rows: usize,
+    /// Records that would be / were created.
+    pub created: usize,
+    /// Records that would be / were changed.
+    pub updated: usize,
+    /// Records identical to what is stored.
+    pub unchanged: usize,
+    /// Problems found (at most [`MAX_REPORTED_ERRORS`]).
+    pub errors: Vec<RowError>,
+    /// How many problems in all.
+    pub error_count: usize,
+    /// Whether the changes were written.
+    pub applied: bool,
+}
+
+impl ImportReport {
+    fn new(kind: ImportKind) -> Self {
+        ImportReport { kind, rows: 0, created: 0, updated: 0, unchanged: 0, errors: Vec::new(), error_count: 0, applied: false }
+    }
+
+    /// Whether the file can be applied.
+    pub fn is_clean(&self) -> bool {
+        self.error_count == 0
+    }
+}
+
+/// Collects row errors with a cap.
+#[derive(Default)]
+pub(crate) struct Errors {
+    list: Vec<RowError>,
+    total: usize,
+}
+
+impl Errors {
+    pub(crate) fn push(&mut self, row: Option<usize>, column: Option<&str>, code: &str, value: Option<&str>) {
+        self.total += 1;
+        if self.list.len() < MAX_REPORTED_ERRORS {
+            self.list.push(RowError {
+                row,
+                column: column.map(str::to_owned),
+                code: code.to_owned(),
+                value: value.filter(|v| !v.is_empty()).map(|v| v.chars().take(200).collect()),
+            });
+        }
+    }
+
+    pub(crate) fn cell(&mut self, record: &Record, column: &str, err: &FieldError, value: &str) {
+        self.push(Some(record.row), Some(column), err.code(), Some(value));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+/// Column positions of a table, by name.
+pub(crate) struct Columns<'t> {
+    table: &'t Table,
+}
+
+impl<'t> Columns<'t> {
+    /// The cell of `column` in a record, "" when the column is absent.
+    pub(crate) fn get<'r>(&self, record: &'r Record, column: &str) -> &'r str {
+        match self.table.column(column) {
+            Some(i) => record.get(i),
+            None => "",
+        }
+    }
+
+    /// `None` when the column is absent from the file (keep stored values), else the cell.
+    pub(crate) fn optional<'r>(&self, record: &'r Record, column: &str) -> Option<&'r str> {
+        self.table.column(column).map(|i| record.get(i))
+    }
+}
+
+/// Counts of a plan.
+#[derive(Default)]
+pub(crate) struct Counts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Reports progress of long work (the CLI draws a bar; others ignore it).
+pub trait Progress: Send + Sync {
+    /// `done` of `total` units of `stage` are finished.
+    fn update(&self, stage: &str, done: u64, total: u64);
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&self, _: &str, _: u64, _: u64) {}
+}
+
+/// Checks a file and, when `apply` is set and nothing is wrong, writes it in one transaction.
+pub async fn run(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: &[u8],
+    apply: bool,
+    progress: &dyn Progress,
+) -> Result<ImportReport, AppError> {
+    ctx.require(Permission::ImportData)?;
+    let mut report = ImportReport::new(kind);
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(AppError::TooLarge { max_bytes: MAX_UPLOAD_BYTES });
+    }
+    let format = FileFormat::from_file_name(file_name).unwrap_or_else(|| FileFormat::sniff(bytes));
+    let table = match read_table(bytes, format) {
+        Ok(t) => t,
+        Err(e) => {
+            report.errors.push(RowError {
+                row: e.row(),
+                column: e.column().map(str::to_owned),
+                code: e.code().to_owned(),
+                value: None,
+            });
+            report.error_count = 1;
+            return Ok(report);
+        }
+    };
+    report.rows = table.rows.len();
+    let mut errors = Errors::default();
+    for column in kind.required_columns() {
+        if table.column(column).is_none() {
+            errors.push(Some(1), Some(column), "missing_column", None);
+        }
+    }
+    if !errors.is_empty() {
+        report.errors = errors.list;
+        report.error_count = errors.total;
+        return Ok(report);
+    }
+    let cols = Columns { table: &table };
+    let outcome = if apply {
+        let mut tx = app.db.begin().await?;
+        let counts = plan_and_maybe_write(app, ctx, kind, &mut tx.conn(), &table, &cols, &mut errors, true, progress).await?;
+        if errors.is_empty() {
+            tx.commit().await?;
+            report.applied = true;
+        }
+        counts
+    } else {
+        let mut conn = app.db.acquire().await?;
+        plan_and_maybe_write(app, ctx, kind, &mut conn.conn(), &table, &cols, &mut errors, false, progress).await?
+    };
+    report.created = outcome.created;
+    report.updated = outcome.updated;
+    report.unchanged = outcome.unchanged;
+    report.errors = errors.list;
+    report.error_count = errors.total;
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn plan_and_maybe_write(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    c: &mut Conn<'_>,
+    table: &Table,
+    cols: &Columns<'_>,
+    errors: &mut Errors,
+    write: bool,
+    progress: &dyn Progress,
+) -> Result<Counts, AppError> {
+    match kind {
+        ImportKind::LegalEntities => entities::import(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::OrgUnits => org_units::import(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::Employees => employees::import(app, ctx, c, table, cols, errors, write, progress).await,
+    }
+}
+
+/// Trims a free-text cell and checks its length; empty = `None`.
+pub(crate) fn text(raw: &str, max: usize) -> Result<Option<String>, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        Ok(None)
+    } else if v.chars().count() > max {
+        Err(FieldError::TooLong { max })
+    } else {
+        Ok(Some(v.to_owned()))
+    }
+}
+
+/// A required free-text cell.
+pub(crate) fn required_text(raw: &str, max: usize) -> Result<String, FieldError> {
+    text(raw, max)?.ok_or(FieldError::Required)
+}
+
+/// An upload kept between preview and commit.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    /// Id to commit by.
+    pub id: i64,
+    /// Original file name.
+    pub file_name: String,
+    /// The latest report (preview, or the outcome of the commit).
+    pub report: ImportReport,
+}
+
+fn staged_from(batch: lizhi_store::imports::ImportBatch) -> Result<Staged, AppError> {
+    let report: ImportReport =
+        serde_json::from_str(&batch.report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    Ok(Staged { id: batch.id, file_name: batch.file_name, report })
+}
+
+/// Checks an upload and keeps it (in the database, so any instance can commit it) for review.
+pub async fn stage(app: &App, ctx: &Ctx, kind: ImportKind, file_name: &str, bytes: &[u8]) -> Result<Staged, AppError> {
+    let report = run(app, ctx, kind, file_name, bytes, false, &NoProgress).await?;
+    let json = serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    let status = if report.is_clean() { "previewed" } else { "rejected" };
+    let user = ctx.principal.as_ref().map(|p| p.user_id);
+    let sha = crate::auth::secret_hash_bytes(bytes);
+    let mut tx = app.db.begin().await?;
+    let id = lizhi_store::imports::create(&mut tx.conn(), kind.name(), file_name, bytes, &sha, status, &json, user, app.clock.now())
+        .await?;
+    tx.commit().await?;
+    Ok(Staged { id, file_name: file_name.to_owned(), report })
+}
+
+/// A staged upload and its latest report.
+pub async fn staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppError> {
+    ctx.require(Permission::ImportData)?;
+    let mut conn = app.db.acquire().await?;
+    let batch = lizhi_store::imports::get(&mut conn.conn(), id).await?.ok_or(AppError::NotFound)?;
+    staged_from(batch)
+}
+
+/// Applies a staged upload (checked again against the data as it is now).
+pub async fn commit_staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppError> {
+    ctx.require(Permission::ImportData)?;
+    let batch = {
+        let mut conn = app.db.acquire().await?;
+        lizhi_store::imports::get(&mut conn.conn(), id).await?.ok_or(AppError::NotFound)?
+    };
+    if batch.status == "applied" {
+        return staged_from(batch);
+    }
+    let kind = ImportKind::parse(&batch.kind).ok_or(AppError::NotFound)?;
+    let report = run(app, ctx, kind, &batch.file_name, &batch.content, true, &NoProgress).await?;
+    let json = serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    let status = if report.applied { "applied" } else { "rejected" };
+    let mut tx = app.db.begin().await?;
+    lizhi_store::imports::finish(&mut tx.conn(), id, status, &json, app.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Staged { id, file_name: batch.file_name, report })
+}

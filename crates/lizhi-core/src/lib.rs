@@ -1,0 +1,16 @@
+//! Lizhi's pure domain: values that validate on construction, organisation rules, roles and permissions.
+//!
+//! Nothing here does IO or async work, so every rule can be tested quickly and reused by the store,
+//! the use cases, the web layer and the CLI without dragging their dependencies along.
+
+pub mod auth;
+pub mod field;
+pub mod graph;
+pub mod model;
+pub mod values;
+
+pub use field::FieldError;
+pub use values::{
+    CountryCode, Email, EmployeeNo, EntityCode, Mobile, OrgUnitCode, PolicyProfile, TimeZoneName,
+    WorkDate,
+};

@@ -1,0 +1,270 @@
+//! Employees: filtered keyset listing, lookup and bulk upserts for imports.
+
+use crate::{Conn, StoreError, on_conn};
+use chrono::{DateTime, NaiveDate, Utc};
+use lizhi_core::model::{Employee, EmployeeStatus};
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
+
+const SELECT: &str = "SELECT e.id, e.employee_no, e.name, e.legal_entity_id, le.code, e.org_unit_id, ou.code, \
+     ou.name, e.manager_id, m.employee_no, m.name, e.hire_date, e.status, e.email, e.mobile, e.position, \
+     e.contract_address, e.work_calendar, e.updated_at \
+     FROM employees e JOIN legal_entities le ON le.id = e.legal_entity_id \
+     JOIN org_units ou ON ou.id = e.org_unit_id LEFT JOIN employees m ON m.id = e.manager_id";
+
+macro_rules! employee_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let status: String = r.try_get(12)?;
+        Employee {
+            id: r.try_get(0)?,
+            employee_no: r.try_get(1)?,
+            name: r.try_get(2)?,
+            legal_entity_id: r.try_get(3)?,
+            legal_entity_code: r.try_get(4)?,
+            org_unit_id: r.try_get(5)?,
+            org_unit_code: r.try_get(6)?,
+            org_unit_name: r.try_get(7)?,
+            manager_id: r.try_get(8)?,
+            manager_no: r.try_get(9)?,
+            manager_name: r.try_get(10)?,
+            hire_date: r.try_get(11)?,
+            status: EmployeeStatus::parse(&status).unwrap_or(EmployeeStatus::Active),
+            email: r.try_get(13)?,
+            mobile: r.try_get(14)?,
+            position: r.try_get(15)?,
+            contract_address: r.try_get(16)?,
+            work_calendar: r.try_get(17)?,
+            updated_at: r.try_get(18)?,
+        }
+    }};
+}
+
+/// Where a listing page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// From the first employee number.
+    Start,
+    /// Numbers strictly after this one.
+    After(String),
+    /// Numbers strictly before this one (the previous page).
+    Before(String),
+}
+
+/// What an employee listing is narrowed to; every field is optional but the scope.
+#[derive(Debug, Clone)]
+pub struct EmployeeFilter {
+    /// Substring of the name or prefix of the employee number.
+    pub query: Option<String>,
+    /// Only this unit's subtree (its path).
+    pub org_unit_path: Option<String>,
+    /// Only this legal entity.
+    pub legal_entity_id: Option<i64>,
+    /// Only this status.
+    pub status: Option<EmployeeStatus>,
+    /// `None` = everyone; `Some(paths)` = only these subtrees (empty = nobody).
+    pub scope_paths: Option<Vec<String>>,
+}
+
+fn like_escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for ch in raw.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.extend(ch.to_lowercase());
+    }
+    out
+}
+
+fn push_filter<DB: sqlx::Database>(qb: &mut QueryBuilder<DB>, f: &EmployeeFilter)
+where
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    qb.push(" WHERE 1 = 1");
+    if let Some(q) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let q = like_escape(q);
+        qb.push(" AND (LOWER(e.name) LIKE ")
+            .push_bind(format!("%{q}%"))
+            .push(" ESCAPE '\\' OR LOWER(e.employee_no) LIKE ")
+            .push_bind(format!("{q}%"))
+            .push(" ESCAPE '\\')");
+    }
+    if let Some(path) = &f.org_unit_path {
+        qb.push(" AND ou.path LIKE ").push_bind(format!("{path}%"));
+    }
+    if let Some(id) = f.legal_entity_id {
+        qb.push(" AND e.legal_entity_id = ").push_bind(id);
+    }
+    if let Some(status) = f.status {
+        qb.push(" AND e.status = ").push_bind(status.name().to_owned());
+    }
+    if let Some(paths) = &f.scope_paths {
+        qb.push(" AND (1 = 0");
+        for p in paths {
+            qb.push(" OR ou.path LIKE ").push_bind(format!("{p}%"));
+        }
+        qb.push(")");
+    }
+}
+
+/// One page of employees ordered by number, plus whether more exist beyond it in that direction.
+pub async fn list(
+    c: &mut Conn<'_>,
+    filter: &EmployeeFilter,
+    cursor: &Cursor,
+    limit: usize,
+) -> Result<(Vec<Employee>, bool), StoreError> {
+    let fetch = (limit + 1) as i64;
+    let mut rows: Vec<Employee> = on_conn!(c, c => {
+        let mut qb = QueryBuilder::new(SELECT);
+        push_filter(&mut qb, filter);
+        match cursor {
+            Cursor::Start => qb.push(" ORDER BY e.employee_no LIMIT "),
+            Cursor::After(no) => qb.push(" AND e.employee_no > ").push_bind(no.clone()).push(" ORDER BY e.employee_no LIMIT "),
+            Cursor::Before(no) => qb.push(" AND e.employee_no < ").push_bind(no.clone()).push(" ORDER BY e.employee_no DESC LIMIT "),
+        };
+        qb.push_bind(fetch);
+        let raw = qb.build().fetch_all(&mut **c).await?;
+        let mut out = Vec::with_capacity(raw.len());
+        for r in &raw {
+            out.push(employee_from_row!(r));
+        }
+        out
+    });
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if matches!(cursor, Cursor::Before(_)) {
+        rows.reverse();
+    }
+    Ok((rows, more))
+}
+
+/// How many employees match a filter.
+pub async fn count(c: &mut Conn<'_>, filter: &EmployeeFilter) -> Result<i64, StoreError> {
+    let n: i64 = on_conn!(c, c => {
+        let mut qb = QueryBuilder::new(
+            "SELECT COUNT(*) FROM employees e JOIN org_units ou ON ou.id = e.org_unit_id",
+        );
+        push_filter(&mut qb, filter);
+        qb.build().fetch_one(&mut **c).await?.try_get(0)?
+    });
+    Ok(n)
+}
+
+/// One employee by number, with joined names.
+pub async fn get_by_no(c: &mut Conn<'_>, employee_no: &str) -> Result<Option<Employee>, StoreError> {
+    Ok(on_conn!(c, c => {
+        let mut qb = QueryBuilder::new(SELECT);
+        qb.push(" WHERE e.employee_no = ").push_bind(employee_no.to_owned());
+        match qb.build().fetch_optional(&mut **c).await? {
+            Some(r) => Some(employee_from_row!(&r)),
+            None => None,
+        }
+    }))
+}
+
+/// Every employee keyed by number (imports diff against it).
+pub async fn all_by_no(c: &mut Conn<'_>) -> Result<HashMap<String, Employee>, StoreError> {
+    Ok(on_conn!(c, c => {
+        let raw = sqlx::query(SELECT).fetch_all(&mut **c).await?;
+        let mut out = HashMap::with_capacity(raw.len());
+        for r in &raw {
+            let e = employee_from_row!(r);
+            out.insert(e.employee_no.clone(), e);
+        }
+        out
+    }))
+}
+
+/// Values of an employee to insert or update by number (the manager is set separately).
+#[derive(Debug, Clone)]
+pub struct EmployeeWrite {
+    /// Key.
+    pub employee_no: String,
+    /// Full name.
+    pub name: String,
+    /// Employer.
+    pub legal_entity_id: i64,
+    /// Unit.
+    pub org_unit_id: i64,
+    /// Hire date.
+    pub hire_date: NaiveDate,
+    /// Work email.
+    pub email: Option<String>,
+    /// Mobile.
+    pub mobile: Option<String>,
+    /// Job title.
+    pub position: Option<String>,
+    /// Address for notices.
+    pub contract_address: Option<String>,
+    /// Calendar name.
+    pub work_calendar: Option<String>,
+}
+
+/// Inserts new employees (active) and updates existing ones by number; returns number → id.
+pub async fn upsert(
+    c: &mut Conn<'_>,
+    rows: &[EmployeeWrite],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut ids = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(400) {
+        let returned: Vec<(i64, String)> = on_conn!(c, c => {
+            let mut qb = QueryBuilder::new(
+                "INSERT INTO employees (employee_no, name, legal_entity_id, org_unit_id, hire_date, status, \
+                 email, mobile, position, contract_address, work_calendar, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(&r.employee_no)
+                    .push_bind(&r.name)
+                    .push_bind(r.legal_entity_id)
+                    .push_bind(r.org_unit_id)
+                    .push_bind(r.hire_date)
+                    .push_bind("active")
+                    .push_bind(&r.email)
+                    .push_bind(&r.mobile)
+                    .push_bind(&r.position)
+                    .push_bind(&r.contract_address)
+                    .push_bind(&r.work_calendar)
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (employee_no) DO UPDATE SET name = excluded.name, \
+                 legal_entity_id = excluded.legal_entity_id, org_unit_id = excluded.org_unit_id, \
+                 hire_date = excluded.hire_date, email = excluded.email, mobile = excluded.mobile, \
+                 position = excluded.position, contract_address = excluded.contract_address, \
+                 work_calendar = excluded.work_calendar, updated_at = excluded.updated_at \
+                 RETURNING id, employee_no",
+            );
+            qb.build_query_as().fetch_all(&mut **c).await.map_err(StoreError::from_write)?
+        });
+        ids.extend(returned.into_iter().map(|(id, no)| (no, id)));
+    }
+    Ok(ids)
+}
+
+/// Sets `manager_id` for many employees at once: pairs of (employee id, manager id).
+pub async fn set_managers(c: &mut Conn<'_>, pairs: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
+    for chunk in pairs.chunks(400) {
+        on_conn!(c, c => {
+            let mut qb = QueryBuilder::new("WITH v(id, mid) AS (VALUES ");
+            let mut first = true;
+            for (id, mid) in chunk {
+                if !first {
+                    qb.push(", ");
+                }
+                first = false;
+                qb.push("(CAST(").push_bind(*id).push(" AS BIGINT), CAST(").push_bind(*mid).push(" AS BIGINT))");
+            }
+            qb.push(
+                ") UPDATE employees SET manager_id = (SELECT v.mid FROM v WHERE v.id = employees.id) \
+                 WHERE id IN (SELECT v.id FROM v)",
+            );
+            qb.build().execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! The OpenAPI 3.1 document of `/api/v1`, written by hand so that documenting a route is a
+//! deliberate act; a test fails when a registered API route is missing here (or vice versa).
+
+use lizhi_core::auth::{Permission, Principal};
+use serde_json::{Value, json};
+
+/// Names of the permissions a principal holds (for `/api/v1/me`).
+pub fn permissions_of(p: &Principal) -> Vec<&'static str> {
+    use Permission::*;
+    [ViewOrg, ViewEmployees, ViewPersonalDetails, EditPeople, ImportData, ExportData, ManageUsers, ViewAudit]
+        .into_iter()
+        .filter(|perm| p.can(*perm))
+        .map(Permission::name)
+        .collect()
+}
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    permission: Option<Permission>,
+    query: &'static [(&'static str, &'static str)],
+    body: Option<Value>,
+    ok: &'static str,
+}
+
+fn ops() -> Vec<Op> {
+    use Permission::*;
+    let grant = json!({"type": "object", "required": ["role"], "properties": {
+        "role": {"type": "string", "enum": ["admin","hr","hr_supervisor","manager","it","finance","facilities","auditor"]},
+        "org_unit_id": {"type": ["integer", "null"], "description": "required for manager"}}});
+    vec![
+        Op { method: "get", path: "/api/v1/me", summary: "The caller's account and permissions", permission: None, query: &[], body: None, ok: "200" },
+        Op { method: "get", path: "/api/v1/legal-entities", summary: "List legal entities", permission: Some(ViewOrg), query: &[], body: None, ok: "200" },
+        Op { method: "get", path: "/api/v1/org-units", summary: "List org units visible to the caller, in tree order", permission: Some(ViewOrg), query: &[], body: None, ok: "200" },
+        Op { method: "get", path: "/api/v1/employees", summary: "List employees (keyset pages by employee number, scoped to the caller)", permission: Some(ViewEmployees),
+            query: &[("q", "name substring or employee-number prefix"), ("org_unit", "org unit code: that unit and below"), ("legal_entity", "legal entity code"),
+                     ("status", "active | departed"), ("after", "next page cursor"), ("before", "previous page cursor"), ("limit", "1–200, default 50")],
+            body: None, ok: "200" },
+        Op { method: "get", path: "/api/v1/employees/{no}", summary: "One employee (404 outside the caller's scope)", permission: Some(ViewEmployees), query: &[], body: None, ok: "200" },
+        Op { method: "post", path: "/api/v1/imports/{kind}", summary: "Check and apply an import file (CSV or XLSX as the raw body), all or nothing", permission: Some(ImportData),
+            query: &[("dry_run", "true = only check"), ("file_name", "original name; .xlsx selects XLSX")],
+            body: Some(json!({"content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}})), ok: "200" },
+        Op { method: "get", path: "/api/v1/exports/{kind}", summary: "Export in the import layout", permission: Some(ExportData), query: &[("format", "csv | xlsx")], body: None, ok: "200" },
+        Op { method: "get", path: "/api/v1/users", summary: "List users", permission: Some(ManageUsers), query: &[], body: None, ok: "200" },
+        Op { method: "post", path: "/api/v1/users", summary: "Create a user (omit password to get a one-time password back)", permission: Some(ManageUsers), query: &[],
+            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["username", "roles"], "properties": {
+                "username": {"type": "string"}, "display_name": {"type": "string"}, "password": {"type": "string", "minLength": 10},
+                "roles": {"type": "array", "items": grant.clone()}}}}}})), ok: "201" },
+        Op { method: "put", path: "/api/v1/users/{id}/roles", summary: "Replace a user's roles", permission: Some(ManageUsers), query: &[],
+            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["roles"], "properties": {"roles": {"type": "array", "items": grant}}}}}})), ok: "200" },
+        Op { method: "put", path: "/api/v1/users/{id}/disabled", summary: "Disable (ends sessions) or enable a user", permission: Some(ManageUsers), query: &[],
+            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["disabled"], "properties": {"disabled": {"type": "boolean"}}}}}})), ok: "200" },
+        Op { method: "post", path: "/api/v1/users/{id}/tokens", summary: "Issue an API token (the secret is returned once)", permission: Some(ManageUsers), query: &[],
+            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}})), ok: "201" },
+        Op { method: "get", path: "/api/v1/users/{id}/tokens", summary: "List a user's tokens (never the secrets)", permission: Some(ManageUsers), query: &[], body: None, ok: "200" },
+        Op { method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token", permission: Some(ManageUsers), query: &[], body: None, ok: "204" },
+        Op { method: "get", path: "/api/v1/audit", summary: "Newest audit events", permission: Some(ViewAudit),
+            query: &[("entity_type", "e.g. employee"), ("entity_key", "e.g. an employee number"), ("before", "older than this id"), ("limit", "≤ 500")], body: None, ok: "200" },
+    ]
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for op in ops() {
+        let mut params: Vec<Value> = op
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        params.extend(op.query.iter().map(|(name, d)| json!({"name": name, "in": "query", "required": false, "description": d, "schema": {"type": "string"}})));
+        let mut operation = json!({
+            "summary": op.summary,
+            "parameters": params,
+            "security": [{"bearer": []}, {"session": []}],
+            "x-permission": op.permission.map(Permission::name),
+            "responses": {
+                op.ok: {"description": "success"},
+                "401": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"},
+                "422": {"$ref": "#/components/responses/Error"}
+            }
+        });
+        if let Some(body) = op.body {
+            operation["requestBody"] = body;
+        }
+        let entry = paths.entry(op.path.to_owned()).or_insert_with(|| json!({}));
+        entry[op.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Lizhi API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Offboarding-centred HR system. Errors: {\"error\": {\"code\", \"message\", \"field\"}} with stable codes; messages follow Accept-Language (zh-CN, en)."},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "API token (lzt_…) issued by an admin"},
+                "session": {"type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE, "description": "browser session; unsafe methods also need the X-CSRF-Token header"}
+            },
+            "responses": {"Error": {"description": "error", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": ["string", "null"]}}}}}}}}}
+        }
+    })
+}

@@ -1,0 +1,203 @@
+//! Template structs: one full page per view (plus the employee table partial for live search).
+
+use askama::Template;
+use lizhi_app::i18n::{self, Locale};
+
+/// Translator handed to templates: `{{ chrome.tr.t("key") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub Locale);
+
+impl Tr {
+    /// The message for `key`.
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.0, key)
+    }
+}
+
+/// One link in the navigation bar.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    /// Target.
+    pub href: &'static str,
+    /// Translated label.
+    pub label: String,
+    /// Whether it is the current section.
+    pub active: bool,
+}
+
+/// What every page's frame needs.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// Translator.
+    pub tr: Tr,
+    /// `<html lang>`.
+    pub lang: &'static str,
+    /// Page title.
+    pub title: String,
+    /// Signed-in user's display name.
+    pub user: Option<String>,
+    /// CSRF token for forms ("" before sign-in).
+    pub csrf: String,
+    /// Navigation.
+    pub nav: Vec<NavItem>,
+    /// Current path (the language switch returns here).
+    pub path: String,
+}
+
+/// Sign-in page.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub error: Option<String>,
+    pub login_csrf: String,
+    pub next: String,
+    pub username: String,
+}
+
+/// Start page.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub chrome: Chrome,
+    pub tiles: Vec<(&'static str, String, String)>,
+}
+
+/// One row of the employee list.
+#[derive(Debug, Clone)]
+pub struct EmployeeRow {
+    pub employee_no: String,
+    pub name: String,
+    pub org_unit_name: String,
+    pub position: String,
+    pub status: &'static str,
+    pub status_label: String,
+}
+
+/// Employee list.
+#[derive(Template)]
+#[template(path = "employees.html")]
+pub struct EmployeesPage {
+    pub chrome: Chrome,
+    pub total: i64,
+    pub q: String,
+    pub status: String,
+    pub entities: Vec<(String, String, bool)>,
+    pub units: Vec<(String, String, bool)>,
+    pub rows: Vec<EmployeeRow>,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+/// The employee table alone, for live search.
+#[derive(Template)]
+#[template(path = "employees_table.html")]
+pub struct EmployeesTable {
+    pub chrome: Chrome,
+    pub rows: Vec<EmployeeRow>,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+/// Employee detail.
+#[derive(Template)]
+#[template(path = "employee.html")]
+pub struct EmployeePage {
+    pub chrome: Chrome,
+    pub e: lizhi_core::model::Employee,
+    pub facts: Vec<(String, String)>,
+}
+
+/// One org unit in the tree.
+#[derive(Debug, Clone)]
+pub struct UnitView {
+    pub code: String,
+    pub name: String,
+    pub legal_entity_id: i64,
+    pub depth_class: i64,
+}
+
+/// Org tree.
+#[derive(Template)]
+#[template(path = "org.html")]
+pub struct OrgPage {
+    pub chrome: Chrome,
+    pub entities: Vec<lizhi_core::model::LegalEntity>,
+    pub units: Vec<UnitView>,
+}
+
+/// Upload form.
+#[derive(Template)]
+#[template(path = "imports.html")]
+pub struct ImportsPage {
+    pub chrome: Chrome,
+    pub kinds: Vec<(&'static str, String)>,
+    pub can_export: bool,
+}
+
+/// Preview / result of an upload.
+#[derive(Template)]
+#[template(path = "import_preview.html")]
+pub struct ImportPreviewPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub kind_label: String,
+    pub file_name: String,
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub error_count: usize,
+    pub errors: Vec<(String, String, String)>,
+    pub applied: bool,
+}
+
+/// One user row.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub roles: String,
+    pub disabled: bool,
+}
+
+/// Users administration.
+#[derive(Template)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    pub chrome: Chrome,
+    pub users: Vec<UserRow>,
+    pub roles: Vec<(&'static str, String)>,
+    pub units: Vec<(i64, String)>,
+    pub secret: Option<(String, String)>,
+    pub error: Option<String>,
+}
+
+/// One audit row.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub digest: String,
+}
+
+/// Audit trail.
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub chrome: Chrome,
+    pub events: Vec<AuditRow>,
+    pub older_href: Option<String>,
+}
+
+/// Error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub message: String,
+}

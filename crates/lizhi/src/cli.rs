@@ -1,0 +1,294 @@
+//! The command line: every subcommand, flag and help text in one place, so `--help` and
+//! docs/cli.md describe the same surface.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lizhi_app::import::ImportKind;
+use lizhi_core::auth::Role;
+use lizhi_docs::FileFormat;
+use std::path::PathBuf;
+
+/// Lizhi (离职): self-hosted HR offboarding — the web server and the operator's tools.
+///
+/// Without a command, `lizhi` runs the web server (`lizhi serve`). Settings come from built-in
+/// defaults, then ./lizhi.toml (or --config FILE), then LIZHI_* environment variables, then flags.
+#[derive(Debug, Parser)]
+#[command(name = "lizhi", version, propagate_version = true)]
+#[command(after_help = "Start here:  lizhi demo        (a demo company on http://127.0.0.1:8080)\n\
+                        Docs:        docs/cli.md, docs/configuration.md")]
+pub struct Cli {
+    /// Database to use: sqlite://path/to/lizhi.db or postgres://user:password@host/db
+    /// [env: LIZHI_DATABASE_URL] [default: sqlite://data/lizhi.db]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// TOML configuration file [env: LIZHI_CONFIG] [default: ./lizhi.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    ///
+    /// Applies pending migrations, then serves the pages and the /api/v1 JSON API until Ctrl-C or
+    /// SIGTERM. Several instances may share one PostgreSQL database.
+    Serve(ServeArgs),
+    /// Create a demo company in a local SQLite file, print its logins and serve it.
+    ///
+    /// Two legal entities (Shanghai, London), an org tree and N generated employees, plus one
+    /// login per role with a random password printed once. Running it again reuses the data.
+    Demo(DemoArgs),
+    /// Apply pending database migrations and print which versions were applied.
+    Migrate,
+    /// Check a CSV or XLSX file and import it: every row or none.
+    ///
+    /// Problems are listed as `row N, column C: message` and nothing is written; the exit code
+    /// is then 1. Import kinds in order: legal-entities, org-units, employees.
+    Import(ImportArgs),
+    /// Export data in the import layout (CSV or XLSX), so it can be edited and imported back.
+    Export(ExportArgs),
+    /// Create users, reset passwords, issue API tokens, list accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Write a consistent copy of the SQLite database (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+    /// Print the effective configuration (secrets hidden) and test the database connection.
+    CheckConfig,
+    /// Measure import speed, page latency, server CPU, memory and start-up time.
+    ///
+    /// Prints numbers, never pass/fail. Build with --release first: debug builds are many times
+    /// slower. With --database-url postgres://… the import is measured on PostgreSQL too.
+    Bench(BenchArgs),
+}
+
+/// Flags of `lizhi serve`.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on, IP:PORT [env: LIZHI_BIND] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// Public base URL when behind a proxy, e.g. https://hr.example.com [env: LIZHI_PUBLIC_URL]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// When no user exists yet, create `admin` and print its one-time password (once).
+    #[arg(long)]
+    pub bootstrap_admin: bool,
+}
+
+/// Flags of `lizhi demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder of the demo database (created when missing; reused when it exists).
+    #[arg(long, value_name = "DIR", default_value = "data-demo")]
+    pub data: PathBuf,
+
+    /// Address to listen on, IP:PORT [env: LIZHI_BIND] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// How many employees to generate in a new demo database.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub employees: usize,
+}
+
+/// What an import or export file holds (mirrors [`ImportKind`] for clap).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// code, name, country, time_zone, policy
+    LegalEntities,
+    /// code, name, parent_code, legal_entity
+    OrgUnits,
+    /// employee_no, name, legal_entity, org_unit, manager_no, hire_date, …
+    Employees,
+}
+
+impl From<Kind> for ImportKind {
+    fn from(kind: Kind) -> ImportKind {
+        match kind {
+            Kind::LegalEntities => ImportKind::LegalEntities,
+            Kind::OrgUnits => ImportKind::OrgUnits,
+            Kind::Employees => ImportKind::Employees,
+        }
+    }
+}
+
+/// Flags of `lizhi import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    pub kind: Kind,
+
+    /// CSV (UTF-8, GBK/GB18030 or UTF-16) or XLSX file; `-` reads standard input.
+    pub file: PathBuf,
+
+    /// Check everything and print what would change, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// A file format on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// UTF-8 CSV with a byte order mark (opens correctly in Excel).
+    Csv,
+    /// Excel workbook.
+    Xlsx,
+}
+
+impl From<Format> for FileFormat {
+    fn from(format: Format) -> FileFormat {
+        match format {
+            Format::Csv => FileFormat::Csv,
+            Format::Xlsx => FileFormat::Xlsx,
+        }
+    }
+}
+
+/// Flags of `lizhi export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    pub kind: Kind,
+
+    /// File format [default: from the -o file's extension, else csv]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `lizhi user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; without --password-stdin a one-time password is generated and printed once.
+    Create(UserCreateArgs),
+    /// Set a new password (generated and printed once, or read from stdin) and end the user's sessions.
+    ResetPassword(UserPasswordArgs),
+    /// List every user with names, roles and whether the account is disabled.
+    List,
+    /// Issue an API token (`Authorization: Bearer lzt_…`); the secret is printed once.
+    CreateToken(UserTokenArgs),
+    /// Disable a user: they cannot sign in and their sessions end at once.
+    Disable(UserNameArg),
+    /// Re-enable a disabled user.
+    Enable(UserNameArg),
+}
+
+/// Flags of `lizhi user create`.
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// Login name: 2–64 letters, digits or . _ - @
+    pub username: String,
+
+    /// Role to grant; repeat for several: admin, hr, hr_supervisor, manager, it, finance,
+    /// facilities, auditor
+    #[arg(long = "role", value_name = "ROLE", required = true, value_parser = parse_role)]
+    pub roles: Vec<Role>,
+
+    /// Org unit code a manager role is limited to (that unit and everything below it).
+    #[arg(long, value_name = "CODE")]
+    pub org_unit: Option<String>,
+
+    /// Display name [default: the username]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Read the password from the first line of standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Flags of `lizhi user reset-password`.
+#[derive(Debug, Args)]
+pub struct UserPasswordArgs {
+    /// Whose password to reset.
+    pub username: String,
+
+    /// Read the new password from the first line of standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Flags of `lizhi user create-token`.
+#[derive(Debug, Args)]
+pub struct UserTokenArgs {
+    /// The user the token acts as (it carries that user's roles).
+    pub username: String,
+
+    /// A label to recognise the token by later (e.g. the system that uses it).
+    #[arg(long, value_name = "NAME", default_value = "cli")]
+    pub name: String,
+}
+
+/// A single username argument.
+#[derive(Debug, Args)]
+pub struct UserNameArg {
+    /// The user.
+    pub username: String,
+}
+
+/// Flags of `lizhi backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy; must not exist yet.
+    pub file: PathBuf,
+}
+
+/// Flags of `lizhi bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Employee counts to time the import with, comma-separated.
+    #[arg(long, value_name = "N,N", value_delimiter = ',', default_value = "10000,100000")]
+    pub employees: Vec<usize>,
+
+    /// Requests per endpoint in the HTTP test.
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub requests: usize,
+
+    /// Concurrent connections in the HTTP test.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub connections: usize,
+}
+
+/// Parses a role name for clap, listing the valid ones on error.
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
+        format!("unknown role `{raw}` (expected one of: {})", names.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn kinds_match_the_application_names() {
+        for kind in [Kind::LegalEntities, Kind::OrgUnits, Kind::Employees] {
+            let name = kind.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(name.as_deref(), Some(ImportKind::from(kind).name()));
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_unknown_roles_are_listed() {
+        assert_eq!(parse_role("hr_supervisor"), Ok(Role::HrSupervisor));
+        let err = parse_role("boss").unwrap_err();
+        assert!(err.contains("auditor"), "{err}");
+    }
+}

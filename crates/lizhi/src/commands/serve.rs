@@ -1,0 +1,107 @@
+//! `lizhi serve`: migrate, explain how to get the first admin, serve until Ctrl-C or SIGTERM.
+
+use super::Env;
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::ui::{self, tr};
+use anyhow::{Context, Result};
+use lizhi_app::App;
+use lizhi_app::i18n::Locale;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// How often expired sessions and old sign-in attempts are purged.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs the server with the configured database.
+pub async fn run(env: &Env, args: ServeArgs) -> Result<ExitCode> {
+    let app = env.open().await?;
+    let locale = env.locale;
+    let no_users = lizhi_app::auth::no_users_yet(&app).await.map_err(ui::app_error(locale))?;
+    if no_users && args.bootstrap_admin {
+        match lizhi_app::auth::bootstrap_admin(&app, "admin").await.map_err(ui::app_error(locale))? {
+            Some(password) => eprintln!(
+                "{}\n\n    admin / {password}\n",
+                tr(
+                    locale,
+                    "Created the first administrator. Its one-time password is shown only now:",
+                    "已创建第一个管理员账号。一次性密码只显示这一次："
+                )
+            ),
+            None => eprintln!("{}", tr(locale, "Users exist already; --bootstrap-admin did nothing.", "已有用户，--bootstrap-admin 未做任何事。")),
+        }
+    } else if no_users {
+        eprintln!(
+            "{}\n\n    lizhi user create admin --role admin\n\n{}",
+            tr(locale, "No users yet. Create the first administrator with:", "尚无用户。请用以下命令创建第一个管理员："),
+            tr(
+                locale,
+                "It prints a one-time password. (Or restart with --bootstrap-admin.)",
+                "命令会打印一次性密码。（也可以加 --bootstrap-admin 重新启动。）"
+            )
+        );
+    } else if args.bootstrap_admin {
+        eprintln!("{}", tr(locale, "Users exist already; --bootstrap-admin did nothing.", "已有用户，--bootstrap-admin 未做任何事。"));
+    }
+    let bind = env.config().bind.clone();
+    serve_app(app, env.config(), &bind, locale).await
+}
+
+/// Binds, prints the URL and serves `app` until a shutdown signal, then closes the pool.
+pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale) -> Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind} (is another server using that port?)"))?;
+    let addr = listener.local_addr().context("cannot read the listening address")?;
+    let public_url = config.public_url();
+    let local = format!("http://{addr}");
+    println!("{} {}", tr(locale, "Lizhi is listening on", "Lizhi 正在监听"), local);
+    if let Some(url) = &public_url {
+        println!("{} {url}", tr(locale, "Public URL:", "公开地址："));
+    }
+    tracing::info!(%addr, public_url = public_url.as_deref().unwrap_or(""), "listening");
+    let housekeeping = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(e) = lizhi_app::auth::housekeeping(&app).await {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
+            }
+        })
+    };
+    let web = lizhi_web::WebConfig { public_url };
+    let served = lizhi_web::serve(app.clone(), web, listener, shutdown_signal()).await;
+    housekeeping.abort();
+    app.db.close().await;
+    served.context("the web server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested, finishing open requests");
+}
