@@ -7,7 +7,6 @@ use crate::caller::{Caller, Lang, Via};
 use crate::error::ApiError;
 use crate::{AppState, api, caller, middleware, pages};
 use axum::Router;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
@@ -159,12 +158,8 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
     (router, specs)
 }
 
-/// The route table without building handlers' state (for documentation and tests).
-pub fn table(state: AppState) -> Vec<RouteSpec> {
+/// The route table (for documentation and the route × role tests).
+pub fn table(app: lizhi_app::App) -> Vec<RouteSpec> {
+    let state = AppState { app, config: Default::default(), metrics: Default::default() };
     build(state).1
-}
-
-/// An empty body, for responses that carry only headers.
-pub fn empty() -> Body {
-    Body::empty()
 }
