@@ -39,7 +39,12 @@ pub fn change<T: Serialize>(
 }
 
 /// Appends audit rows in the caller's transaction.
-pub async fn record(app: &App, c: &mut Conn<'_>, ctx: &Ctx, rows: &[AuditWrite]) -> Result<(), AppError> {
+pub async fn record(
+    app: &App,
+    c: &mut Conn<'_>,
+    ctx: &Ctx,
+    rows: &[AuditWrite],
+) -> Result<(), AppError> {
     store::append(c, rows, app.clock.now(), &ctx.request_id).await?;
     Ok(())
 }
@@ -69,6 +74,9 @@ mod tests {
         let from_struct = super::digest(&A { b: 2, a: 1 });
         let from_json = super::digest(&serde_json::json!({"a": 1, "b": 2}));
         assert_eq!(from_struct, from_json);
-        assert_ne!(from_struct, super::digest(&serde_json::json!({"a": 2, "b": 1})));
+        assert_ne!(
+            from_struct,
+            super::digest(&serde_json::json!({"a": 2, "b": 1}))
+        );
     }
 }

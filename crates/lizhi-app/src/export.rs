@@ -23,7 +23,14 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
         ImportKind::OrgUnits => org::list_org_units(&mut c)
             .await?
             .into_iter()
-            .map(|u| vec![u.code, u.name, u.parent_code.unwrap_or_default(), u.legal_entity_code])
+            .map(|u| {
+                vec![
+                    u.code,
+                    u.name,
+                    u.parent_code.unwrap_or_default(),
+                    u.legal_entity_code,
+                ]
+            })
             .collect(),
         ImportKind::Employees => {
             let mut all: Vec<_> = employees::all_by_no(&mut c).await?.into_values().collect();
@@ -40,7 +47,11 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
                         opt(&e.email),
                         opt(&e.mobile),
                         opt(&e.position),
-                        if personal { opt(&e.contract_address) } else { String::new() },
+                        if personal {
+                            opt(&e.contract_address)
+                        } else {
+                            String::new()
+                        },
                         opt(&e.work_calendar),
                     ]
                 })
@@ -50,7 +61,12 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
 }
 
 /// Renders an export file and records who took it (exports carry personal data).
-pub async fn export(app: &App, ctx: &Ctx, kind: ImportKind, format: FileFormat) -> Result<Vec<u8>, AppError> {
+pub async fn export(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    format: FileFormat,
+) -> Result<Vec<u8>, AppError> {
     let rows = rows(app, ctx, kind).await?;
     let headers = kind.all_columns();
     let bytes = match format {
@@ -60,7 +76,20 @@ pub async fn export(app: &App, ctx: &Ctx, kind: ImportKind, format: FileFormat) 
     let mut tx = app.db.begin().await?;
     let info = serde_json::json!({"kind": kind.name(), "rows": rows.len(), "format": format.extension(),
         "sha256": crate::auth::secret_hash_bytes(&bytes)});
-    record(app, &mut tx.conn(), ctx, &[change(ctx, "export", "export", kind.name(), None, Some(&info))]).await?;
+    record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[change(
+            ctx,
+            "export",
+            "export",
+            kind.name(),
+            None,
+            Some(&info),
+        )],
+    )
+    .await?;
     tx.commit().await?;
     Ok(bytes)
 }

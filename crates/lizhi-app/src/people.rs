@@ -55,7 +55,11 @@ fn redact(ctx: &Ctx, mut e: Employee) -> Employee {
 }
 
 /// Lists employees visible to the caller, filtered, in keyset pages ordered by number.
-pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Result<EmployeePage, AppError> {
+pub async fn list_employees(
+    app: &App,
+    ctx: &Ctx,
+    query: &EmployeeQuery,
+) -> Result<EmployeePage, AppError> {
     let scope = ctx.scope(Permission::ViewEmployees)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
@@ -68,13 +72,18 @@ pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Resu
     };
     if let Some(code) = query.org_unit.as_deref().filter(|s| !s.is_empty()) {
         let units = org::list_org_units(&mut c).await?;
-        let unit = units.iter().find(|u| u.code == code).ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?;
+        let unit = units
+            .iter()
+            .find(|u| u.code == code)
+            .ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?;
         filter.org_unit_path = Some(unit.path.clone());
     }
     if let Some(code) = query.legal_entity.as_deref().filter(|s| !s.is_empty()) {
         let entities = org::list_entities(&mut c).await?;
-        let entity =
-            entities.iter().find(|e| e.code == code).ok_or(AppError::invalid("legal_entity", "unknown_legal_entity"))?;
+        let entity = entities
+            .iter()
+            .find(|e| e.code == code)
+            .ok_or(AppError::invalid("legal_entity", "unknown_legal_entity"))?;
         filter.legal_entity_id = Some(entity.id);
     }
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
@@ -89,10 +98,22 @@ pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Resu
         Cursor::After(_) => (more, true),
         Cursor::Before(_) => (true, more),
     };
-    let next_after = if has_next { items.last().map(|e| e.employee_no.clone()) } else { None };
-    let prev_before = if has_prev { items.first().map(|e| e.employee_no.clone()) } else { None };
+    let next_after = if has_next {
+        items.last().map(|e| e.employee_no.clone())
+    } else {
+        None
+    };
+    let prev_before = if has_prev {
+        items.first().map(|e| e.employee_no.clone())
+    } else {
+        None
+    };
     let items = items.into_iter().map(|e| redact(ctx, e)).collect();
-    Ok(EmployeePage { items, next_after, prev_before })
+    Ok(EmployeePage {
+        items,
+        next_after,
+        prev_before,
+    })
 }
 
 /// How many employees the caller can see with these filters (cursor ignored).
@@ -116,10 +137,15 @@ pub async fn get_employee(app: &App, ctx: &Ctx, employee_no: &str) -> Result<Emp
     let scope = ctx.scope(Permission::ViewEmployees)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let employee = store::get_by_no(&mut c, employee_no).await?.ok_or(AppError::NotFound)?;
+    let employee = store::get_by_no(&mut c, employee_no)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if let Scope::Subtrees(_) = scope {
         let paths = scope_paths(&mut c, &scope).await?.unwrap_or_default();
-        let unit_path = org::paths_of(&mut c, &[employee.org_unit_id]).await?.pop().unwrap_or_default();
+        let unit_path = org::paths_of(&mut c, &[employee.org_unit_id])
+            .await?
+            .pop()
+            .unwrap_or_default();
         if !paths.iter().any(|p| unit_path.starts_with(p.as_str())) {
             return Err(AppError::NotFound);
         }
@@ -145,7 +171,10 @@ pub async fn list_org_units(app: &App, ctx: &Ctx) -> Result<Vec<OrgUnit>, AppErr
         Ok(Scope::All) => Ok(units),
         Ok(scope) => {
             let paths = scope_paths(&mut c, &scope).await?.unwrap_or_default();
-            Ok(units.into_iter().filter(|u| paths.iter().any(|p| u.path.starts_with(p.as_str()))).collect())
+            Ok(units
+                .into_iter()
+                .filter(|u| paths.iter().any(|p| u.path.starts_with(p.as_str())))
+                .collect())
         }
         Err(_) => Ok(units),
     }

@@ -6,7 +6,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::Instant;
 
 use calamine::{Reader, Xlsx};
 use lizhi_docs::{FileFormat, Record, Table, TableError, read_table, write_csv, write_xlsx};
@@ -884,10 +883,10 @@ fn file_format_extension_and_content_type() {
     }
 }
 
-// ------------------------------------------------------------ performance
+// ------------------------------------------------------------ volume (speed is measured by `lizhi bench`)
 
 #[test]
-fn reads_100k_rows_quickly() {
+fn reads_100k_rows_with_correct_numbering() {
     let mut text = String::from(
         "employee_no,name,legal_entity,org_unit,manager_no,hire_date,email,mobile,position,contract_address,work_calendar\r\n",
     );
@@ -897,18 +896,13 @@ fn reads_100k_rows_quickly() {
             i / 10
         ));
     }
-    let start = Instant::now();
     let t = csv_ok(text.as_bytes());
-    let elapsed = start.elapsed();
     assert_eq!(t.headers.len(), 11);
     assert_eq!(t.rows.len(), 100_000);
     let last = &t.rows[99_999];
     assert_eq!(last.row, 100_001);
     assert_eq!(last.get(0), "99999");
     assert_eq!(last.get(9), "上海市浦东新区, 99999号");
-    if !cfg!(debug_assertions) {
-        assert!(elapsed.as_secs_f64() < 0.3, "took {elapsed:?}");
-    }
 }
 
 // ----------------------------------------------- documentation and samples

@@ -14,7 +14,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     /// The data folder for SQLite could not be created.
     #[error("cannot create the database folder {path}: {source}")]
-    Folder { path: String, source: std::io::Error },
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
     /// A migration failed or an applied one was edited.
     #[error("migration {version}: {message}")]
     Migration { version: i64, message: String },
@@ -181,7 +184,10 @@ impl Db {
     pub async fn backup_to(&self, target: &str) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(pool) => {
-                sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target)
+                    .execute(pool)
+                    .await?;
                 Ok(())
             }
             Db::Postgres(_) => Err(StoreError::UnsupportedUrl(

@@ -49,17 +49,45 @@ pub async fn create(
 
 /// One upload by id.
 pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<ImportBatch>, StoreError> {
-    type R = (i64, String, String, Vec<u8>, String, String, String, Option<i64>, DateTime<Utc>);
+    type R = (
+        i64,
+        String,
+        String,
+        Vec<u8>,
+        String,
+        String,
+        String,
+        Option<i64>,
+        DateTime<Utc>,
+    );
     let row: Option<R> = on_conn!(c, c => sqlx::query_as(
         "SELECT id, kind, file_name, content, sha256, status, report, created_by, created_at FROM import_batches WHERE id = $1")
         .bind(id).fetch_optional(&mut **c).await?);
-    Ok(row.map(|(id, kind, file_name, content, sha256, status, report, created_by, created_at)| ImportBatch {
-        id, kind, file_name, content, sha256, status, report, created_by, created_at,
-    }))
+    Ok(row.map(
+        |(id, kind, file_name, content, sha256, status, report, created_by, created_at)| {
+            ImportBatch {
+                id,
+                kind,
+                file_name,
+                content,
+                sha256,
+                status,
+                report,
+                created_by,
+                created_at,
+            }
+        },
+    ))
 }
 
 /// Records the outcome of applying an upload.
-pub async fn finish(c: &mut Conn<'_>, id: i64, status: &str, report: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn finish(
+    c: &mut Conn<'_>,
+    id: i64,
+    status: &str,
+    report: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("UPDATE import_batches SET status = $1, report = $2, applied_at = $3 WHERE id = $4")
         .bind(status).bind(report).bind(now).bind(id).execute(&mut **c).await?.rows_affected());
     Ok(())

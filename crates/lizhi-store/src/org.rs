@@ -34,7 +34,8 @@ pub struct OrgUnitWrite {
 
 /// Every legal entity, by code.
 pub async fn list_entities(c: &mut Conn<'_>) -> Result<Vec<LegalEntity>, StoreError> {
-    const SQL: &str = "SELECT id, code, name, country, time_zone, policy FROM legal_entities ORDER BY code";
+    const SQL: &str =
+        "SELECT id, code, name, country, time_zone, policy FROM legal_entities ORDER BY code";
     let rows: Vec<(i64, String, String, String, String, String)> =
         on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     Ok(rows
@@ -85,13 +86,45 @@ pub async fn list_org_units(c: &mut Conn<'_>) -> Result<Vec<OrgUnit>, StoreError
     const SQL: &str = "SELECT u.id, u.code, u.name, u.parent_id, p.code, u.legal_entity_id, le.code, u.depth, u.path \
          FROM org_units u JOIN legal_entities le ON le.id = u.legal_entity_id \
          LEFT JOIN org_units p ON p.id = u.parent_id ORDER BY u.path";
-    type R = (i64, String, String, Option<i64>, Option<String>, i64, String, i64, String);
+    type R = (
+        i64,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+        i64,
+        String,
+    );
     let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
-        .map(|(id, code, name, parent_id, parent_code, legal_entity_id, legal_entity_code, depth, path)| {
-            OrgUnit { id, code, name, parent_id, parent_code, legal_entity_id, legal_entity_code, depth, path }
-        })
+        .map(
+            |(
+                id,
+                code,
+                name,
+                parent_id,
+                parent_code,
+                legal_entity_id,
+                legal_entity_code,
+                depth,
+                path,
+            )| {
+                OrgUnit {
+                    id,
+                    code,
+                    name,
+                    parent_id,
+                    parent_code,
+                    legal_entity_id,
+                    legal_entity_code,
+                    depth,
+                    path,
+                }
+            },
+        )
         .collect())
 }
 
@@ -157,7 +190,14 @@ pub async fn set_parents_and_reindex(
             node = *parent;
         }
         chain.reverse();
-        let new_path = format!("/{}/", chain.iter().map(i64::to_string).collect::<Vec<_>>().join("/"));
+        let new_path = format!(
+            "/{}/",
+            chain
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join("/")
+        );
         let new_depth = chain.len() as i64 - 1;
         if &new_path != path || new_depth != *depth {
             on_conn!(c, c => sqlx::query("UPDATE org_units SET depth = $1, path = $2 WHERE id = $3")

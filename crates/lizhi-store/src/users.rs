@@ -6,9 +6,20 @@ use lizhi_core::auth::{Grant, Role};
 use lizhi_core::model::User;
 use std::collections::HashMap;
 
-type UserRow = (i64, String, String, Option<String>, bool, Option<i64>, DateTime<Utc>);
+type UserRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    bool,
+    Option<i64>,
+    DateTime<Utc>,
+);
 
-async fn grants_for(c: &mut Conn<'_>, user_ids: &[i64]) -> Result<HashMap<i64, Vec<Grant>>, StoreError> {
+async fn grants_for(
+    c: &mut Conn<'_>,
+    user_ids: &[i64],
+) -> Result<HashMap<i64, Vec<Grant>>, StoreError> {
     let rows: Vec<(i64, String, Option<i64>)> = on_conn!(c, c =>
         sqlx::query_as("SELECT user_id, role, org_unit_id FROM user_roles ORDER BY id").fetch_all(&mut **c).await?);
     let mut out: HashMap<i64, Vec<Grant>> = HashMap::new();
@@ -17,14 +28,28 @@ async fn grants_for(c: &mut Conn<'_>, user_ids: &[i64]) -> Result<HashMap<i64, V
             continue;
         }
         if let Some(role) = Role::parse(&role) {
-            out.entry(user_id).or_default().push(Grant { role, org_unit_id });
+            out.entry(user_id)
+                .or_default()
+                .push(Grant { role, org_unit_id });
         }
     }
     Ok(out)
 }
 
-fn to_user((id, username, display_name, locale, disabled, employee_id, created_at): UserRow, grants: Vec<Grant>) -> User {
-    User { id, username, display_name, locale, disabled, employee_id, grants, created_at }
+fn to_user(
+    (id, username, display_name, locale, disabled, employee_id, created_at): UserRow,
+    grants: Vec<Grant>,
+) -> User {
+    User {
+        id,
+        username,
+        display_name,
+        locale,
+        disabled,
+        employee_id,
+        grants,
+        created_at,
+    }
 }
 
 /// Every user with roles, by username.
@@ -33,12 +58,20 @@ pub async fn list(c: &mut Conn<'_>) -> Result<Vec<User>, StoreError> {
     let rows: Vec<UserRow> = on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let mut grants = grants_for(c, &ids).await?;
-    Ok(rows.into_iter().map(|r| { let g = grants.remove(&r.0).unwrap_or_default(); to_user(r, g) }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let g = grants.remove(&r.0).unwrap_or_default();
+            to_user(r, g)
+        })
+        .collect())
 }
 
 /// How many users exist (an empty installation prints how to create the first admin).
 pub async fn count(c: &mut Conn<'_>) -> Result<i64, StoreError> {
-    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut **c).await?),
+    )
 }
 
 /// A user by id.
@@ -49,7 +82,10 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<User>, StoreError> 
     });
     match row {
         Some(r) => {
-            let g = grants_for(c, &[r.0]).await?.remove(&r.0).unwrap_or_default();
+            let g = grants_for(c, &[r.0])
+                .await?
+                .remove(&r.0)
+                .unwrap_or_default();
             Ok(Some(to_user(r, g)))
         }
         None => Ok(None),
@@ -57,9 +93,14 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<User>, StoreError> 
 }
 
 /// A user's id, password hash and disabled flag by username, for sign-in.
-pub async fn credentials(c: &mut Conn<'_>, username: &str) -> Result<Option<(i64, String, bool)>, StoreError> {
-    Ok(on_conn!(c, c => sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE username = $1")
-        .bind(username).fetch_optional(&mut **c).await?))
+pub async fn credentials(
+    c: &mut Conn<'_>,
+    username: &str,
+) -> Result<Option<(i64, String, bool)>, StoreError> {
+    Ok(
+        on_conn!(c, c => sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+        .bind(username).fetch_optional(&mut **c).await?),
+    )
 }
 
 /// Creates a user and returns its id; a taken username is a [`StoreError::Conflict`].
@@ -78,7 +119,11 @@ pub async fn create(
 }
 
 /// Replaces a user's roles.
-pub async fn set_grants(c: &mut Conn<'_>, user_id: i64, grants: &[Grant]) -> Result<(), StoreError> {
+pub async fn set_grants(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    grants: &[Grant],
+) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut **c).await?.rows_affected());
     for g in grants {
         on_conn!(c, c => sqlx::query("INSERT INTO user_roles (user_id, role, org_unit_id) VALUES ($1, $2, $3)")
@@ -88,7 +133,12 @@ pub async fn set_grants(c: &mut Conn<'_>, user_id: i64, grants: &[Grant]) -> Res
 }
 
 /// Stores a new password hash.
-pub async fn set_password(c: &mut Conn<'_>, user_id: i64, hash: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn set_password(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let n = on_conn!(c, c => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash).bind(now).bind(user_id).execute(&mut **c).await?.rows_affected());
     Ok(n == 1)
@@ -102,7 +152,12 @@ pub async fn set_locale(c: &mut Conn<'_>, user_id: i64, locale: &str) -> Result<
 }
 
 /// Enables or disables sign-in (and ends the user's sessions when disabling).
-pub async fn set_disabled(c: &mut Conn<'_>, user_id: i64, disabled: bool, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn set_disabled(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    disabled: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
         .bind(disabled).bind(now).bind(user_id).execute(&mut **c).await?.rows_affected());
     if disabled {
@@ -151,21 +206,35 @@ pub async fn delete_sessions_of(c: &mut Conn<'_>, user_id: i64) -> Result<(), St
 }
 
 /// Removes expired sessions and old login attempts.
-pub async fn purge_expired(c: &mut Conn<'_>, now: DateTime<Utc>, attempts_before: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn purge_expired(
+    c: &mut Conn<'_>,
+    now: DateTime<Utc>,
+    attempts_before: DateTime<Utc>,
+) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut **c).await?.rows_affected());
     on_conn!(c, c => sqlx::query("DELETE FROM login_attempts WHERE at < $1").bind(attempts_before).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 
 /// Stores an API token's hash for a user; returns its id.
-pub async fn create_token(c: &mut Conn<'_>, user_id: i64, name: &str, token_hash: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn create_token(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    name: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     Ok(on_conn!(c, c => sqlx::query_scalar(
         "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(user_id).bind(name).bind(token_hash).bind(now).fetch_one(&mut **c).await?))
 }
 
 /// The owner of a live (not revoked) token from an enabled user, marking it used.
-pub async fn use_token(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+pub async fn use_token(
+    c: &mut Conn<'_>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
     let owner: Option<(i64, i64)> = on_conn!(c, c => sqlx::query_as(
         "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE")
@@ -196,30 +265,63 @@ pub struct TokenInfo {
 
 /// Every token of a user.
 pub async fn list_tokens(c: &mut Conn<'_>, user_id: i64) -> Result<Vec<TokenInfo>, StoreError> {
-    type R = (i64, i64, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    type R = (
+        i64,
+        i64,
+        String,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    );
     let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(
         "SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
         .bind(user_id).fetch_all(&mut **c).await?);
-    Ok(rows.into_iter().map(|(id, user_id, name, created_at, last_used_at, revoked_at)| TokenInfo {
-        id, user_id, name, created_at, last_used_at, revoked_at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, user_id, name, created_at, last_used_at, revoked_at)| TokenInfo {
+                id,
+                user_id,
+                name,
+                created_at,
+                last_used_at,
+                revoked_at,
+            },
+        )
+        .collect())
 }
 
 /// Revokes a token; false when it does not exist.
-pub async fn revoke_token(c: &mut Conn<'_>, token_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn revoke_token(
+    c: &mut Conn<'_>,
+    token_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let n = on_conn!(c, c => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now).bind(token_id).execute(&mut **c).await?.rows_affected());
     Ok(n == 1)
 }
 
 /// Records a sign-in attempt for rate limiting and forensics.
-pub async fn record_attempt(c: &mut Conn<'_>, username: &str, client: &str, succeeded: bool, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_attempt(
+    c: &mut Conn<'_>,
+    username: &str,
+    client: &str,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("INSERT INTO login_attempts (username, client, succeeded, at) VALUES ($1, $2, $3, $4)")
         .bind(username).bind(client).bind(succeeded).bind(now).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 
 /// Failed attempts since a time, for a username and for a client address.
-pub async fn failures_since(c: &mut Conn<'_>, username: &str, client: &str, since: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+pub async fn failures_since(
+    c: &mut Conn<'_>,
+    username: &str,
+    client: &str,
+    since: DateTime<Utc>,
+) -> Result<(i64, i64), StoreError> {
     let by_user: i64 = on_conn!(c, c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND succeeded = FALSE AND at > $2")
         .bind(username).bind(since).fetch_one(&mut **c).await?);

@@ -1,15 +1,17 @@
 //! JSON API handlers under `/api/v1`.
+// Axum handlers take one argument per extractor; the count is the request shape, not a smell.
+#![allow(clippy::too_many_arguments)]
 
+use crate::AppState;
 use crate::caller::{Caller, Lang};
 use crate::error::ApiError;
-use crate::forms::{GrantsBody, NewUserBody, TokenBody, DisabledBody};
+use crate::forms::{DisabledBody, GrantsBody, NewUserBody, TokenBody};
 use crate::middleware::RequestId;
-use crate::AppState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use lizhi_app::import::{self, ImportKind, NoProgress};
 use lizhi_app::people::{self, EmployeeQuery};
 use lizhi_app::{Ctx, auth, export};
@@ -28,7 +30,11 @@ fn ctx(caller: &Caller, rid: &RequestId) -> Ctx {
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.app.db.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database_unavailable"}))).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "database_unavailable"})),
+        )
+            .into_response(),
     }
 }
 
@@ -63,14 +69,28 @@ pub async fn me(caller: Caller) -> Response {
 }
 
 /// Every legal entity.
-pub async fn legal_entities(State(s): State<AppState>, caller: Caller, Lang(l): Lang, Extension(rid): Extension<RequestId>) -> ApiResult {
-    let items = people::list_entities(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
+pub async fn legal_entities(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+) -> ApiResult {
+    let items = people::list_entities(&s.app, &ctx(&caller, &rid))
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
 /// Visible org units.
-pub async fn org_units(State(s): State<AppState>, caller: Caller, Lang(l): Lang, Extension(rid): Extension<RequestId>) -> ApiResult {
-    let items = people::list_org_units(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
+pub async fn org_units(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+) -> ApiResult {
+    let items = people::list_org_units(&s.app, &ctx(&caller, &rid))
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
@@ -100,7 +120,10 @@ impl ListParams {
     pub fn to_query(&self) -> Result<EmployeeQuery, lizhi_app::AppError> {
         let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(EmployeeStatus::parse(s).ok_or(lizhi_app::AppError::invalid("status", "invalid_input"))?),
+            Some(s) => Some(
+                EmployeeStatus::parse(s)
+                    .ok_or(lizhi_app::AppError::invalid("status", "invalid_input"))?,
+            ),
         };
         Ok(EmployeeQuery {
             q: self.q.clone(),
@@ -123,7 +146,9 @@ pub async fn employees(
     Query(p): Query<ListParams>,
 ) -> ApiResult {
     let q = p.to_query().map_err(|e| ApiError::from_app(e, l))?;
-    let page = people::list_employees(&s.app, &ctx(&caller, &rid), &q).await.map_err(|e| ApiError::from_app(e, l))?;
+    let page = people::list_employees(&s.app, &ctx(&caller, &rid), &q)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(page).into_response())
 }
 
@@ -135,7 +160,9 @@ pub async fn employee(
     Extension(rid): Extension<RequestId>,
     Path(no): Path<String>,
 ) -> ApiResult {
-    let e = people::get_employee(&s.app, &ctx(&caller, &rid), &no).await.map_err(|e| ApiError::from_app(e, l))?;
+    let e = people::get_employee(&s.app, &ctx(&caller, &rid), &no)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(e).into_response())
 }
 
@@ -160,26 +187,48 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let kind = ImportKind::parse(&kind).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let kind = ImportKind::parse(&kind)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let name = p.file_name.unwrap_or_else(|| {
-        if content_type.contains("spreadsheetml") { "upload.xlsx".into() } else { "upload.csv".into() }
+        if content_type.contains("spreadsheetml") {
+            "upload.xlsx".into()
+        } else {
+            "upload.csv".into()
+        }
     });
-    let report = import::run(&s.app, &ctx(&caller, &rid), kind, &name, &body, !p.dry_run, &NoProgress)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let report = import::run(
+        &s.app,
+        &ctx(&caller, &rid),
+        kind,
+        &name,
+        &body,
+        !p.dry_run,
+        &NoProgress,
+    )
+    .await
+    .map_err(|e| ApiError::from_app(e, l))?;
     let errors: Vec<_> = report
         .errors
         .iter()
         .map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
-            v["message"] = lizhi_app::i18n::error_message(l, &e.code, e.column.as_deref(), e.value.as_deref()).into();
+            v["message"] =
+                lizhi_app::i18n::error_message(l, &e.code, e.column.as_deref(), e.value.as_deref())
+                    .into();
             v
         })
         .collect();
     let mut json = serde_json::to_value(&report).unwrap_or_default();
     json["errors"] = errors.into();
-    let status = if report.is_clean() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if report.is_clean() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((status, Json(json)).into_response())
 }
 
@@ -203,22 +252,54 @@ pub async fn export(
 }
 
 /// Shared by the API and the page route.
-pub async fn download(s: &AppState, ctx: &Ctx, l: lizhi_app::i18n::Locale, kind: &str, format: Option<&str>) -> ApiResult {
-    let kind = ImportKind::parse(kind).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
+pub async fn download(
+    s: &AppState,
+    ctx: &Ctx,
+    l: lizhi_app::i18n::Locale,
+    kind: &str,
+    format: Option<&str>,
+) -> ApiResult {
+    let kind = ImportKind::parse(kind)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
     let format = match format.unwrap_or("csv") {
         "csv" => FileFormat::Csv,
         "xlsx" => FileFormat::Xlsx,
-        _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_format", l)),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported_format",
+                l,
+            ));
+        }
     };
-    let bytes = export::export(&s.app, ctx, kind, format).await.map_err(|e| ApiError::from_app(e, l))?;
-    let disposition = format!("attachment; filename=\"{}.{}\"", kind.name(), format.extension());
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+    let bytes = export::export(&s.app, ctx, kind, format)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    let disposition = format!(
+        "attachment; filename=\"{}.{}\"",
+        kind.name(),
+        format.extension()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
         .into_response())
 }
 
 /// Every user.
-pub async fn users(State(s): State<AppState>, caller: Caller, Lang(l): Lang, Extension(rid): Extension<RequestId>) -> ApiResult {
-    let items = auth::list_users(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
+pub async fn users(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+) -> ApiResult {
+    let items = auth::list_users(&s.app, &ctx(&caller, &rid))
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
@@ -231,7 +312,9 @@ pub async fn user_create(
     Json(body): Json<NewUserBody>,
 ) -> ApiResult {
     let new = body.into_new_user().map_err(|e| ApiError::from_app(e, l))?;
-    let created = auth::create_user(&s.app, &ctx(&caller, &rid), new).await.map_err(|e| ApiError::from_app(e, l))?;
+    let created = auth::create_user(&s.app, &ctx(&caller, &rid), new)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -245,7 +328,9 @@ pub async fn user_roles(
     Json(body): Json<GrantsBody>,
 ) -> ApiResult {
     let grants = body.into_grants().map_err(|e| ApiError::from_app(e, l))?;
-    let user = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants).await.map_err(|e| ApiError::from_app(e, l))?;
+    let user = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(user).into_response())
 }
 
@@ -258,7 +343,9 @@ pub async fn user_disabled(
     Path(id): Path<i64>,
     Json(body): Json<DisabledBody>,
 ) -> ApiResult {
-    let user = auth::set_disabled(&s.app, &ctx(&caller, &rid), id, body.disabled).await.map_err(|e| ApiError::from_app(e, l))?;
+    let user = auth::set_disabled(&s.app, &ctx(&caller, &rid), id, body.disabled)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(user).into_response())
 }
 
@@ -271,9 +358,14 @@ pub async fn token_create(
     Path(id): Path<i64>,
     Json(body): Json<TokenBody>,
 ) -> ApiResult {
-    let (token_id, secret) =
-        auth::create_token(&s.app, &ctx(&caller, &rid), id, &body.name).await.map_err(|e| ApiError::from_app(e, l))?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": token_id, "token": secret}))).into_response())
+    let (token_id, secret) = auth::create_token(&s.app, &ctx(&caller, &rid), id, &body.name)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": token_id, "token": secret})),
+    )
+        .into_response())
 }
 
 /// A user's tokens (no secrets).
@@ -284,7 +376,9 @@ pub async fn tokens(
     Extension(rid): Extension<RequestId>,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let items = auth::list_tokens(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
+    let items = auth::list_tokens(&s.app, &ctx(&caller, &rid), id)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     let items: Vec<_> = items
         .into_iter()
         .map(|t| serde_json::json!({"id": t.id, "user_id": t.user_id, "name": t.name, "created_at": t.created_at,
@@ -301,7 +395,9 @@ pub async fn token_revoke(
     Extension(rid): Extension<RequestId>,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    auth::revoke_token(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
+    auth::revoke_token(&s.app, &ctx(&caller, &rid), id)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -330,8 +426,14 @@ pub async fn audit(
         (Some(t), Some(k)) => Some((t.as_str(), k.as_str())),
         _ => None,
     };
-    let items = lizhi_app::audit::recent(&s.app, &ctx(&caller, &rid), entity, p.before, p.limit.unwrap_or(100))
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let items = lizhi_app::audit::recent(
+        &s.app,
+        &ctx(&caller, &rid),
+        entity,
+        p.before,
+        p.limit.unwrap_or(100),
+    )
+    .await
+    .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }

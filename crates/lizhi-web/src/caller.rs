@@ -70,7 +70,11 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Resolves the caller and language once per request and stores them as extensions.
-pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, StatusCode> {
+pub async fn resolve(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, StatusCode> {
     let headers = req.headers();
     let mut caller = None;
     if let Some(token) = headers
@@ -81,7 +85,11 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         let found = lizhi_app::auth::token_principal(&state.app, token.trim())
             .await
             .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
-        caller = found.map(|(principal, user)| Caller { principal, user, via: Via::Token });
+        caller = found.map(|(principal, user)| Caller {
+            principal,
+            user,
+            via: Via::Token,
+        });
     } else if let Some(sid) = cookie(headers, SESSION_COOKIE) {
         let found = lizhi_app::auth::session_principal(&state.app, sid)
             .await
@@ -89,7 +97,10 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         caller = found.map(|(principal, csrf, user)| Caller {
             principal,
             user,
-            via: Via::Session { session_id: sid.to_owned(), csrf },
+            via: Via::Session {
+                session_id: sid.to_owned(),
+                csrf,
+            },
         });
     }
     let locale = caller
@@ -98,12 +109,18 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         .and_then(Locale::parse)
         .or_else(|| cookie(headers, LOCALE_COOKIE).and_then(Locale::parse))
         .unwrap_or_else(|| {
-            Locale::negotiate(headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or(""))
+            Locale::negotiate(
+                headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            )
         });
     req.extensions_mut().insert(Lang(locale));
     if let Some(public) = &state.config.public_url {
         let origin = public.trim_end_matches('/').to_owned();
-        req.extensions_mut().insert(crate::middleware::PublicOrigin(origin));
+        req.extensions_mut()
+            .insert(crate::middleware::PublicOrigin(origin));
     }
     if let Some(c) = caller {
         req.extensions_mut().insert(c);
@@ -115,7 +132,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Lang>().copied().unwrap_or(Lang(Locale::En)))
+        Ok(parts
+            .extensions
+            .get::<Lang>()
+            .copied()
+            .unwrap_or(Lang(Locale::En)))
     }
 }
 
@@ -124,6 +145,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
     /// Present on every route whose access is not public (the access layer already refused others).
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Caller>().cloned().ok_or(StatusCode::UNAUTHORIZED)
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(StatusCode::UNAUTHORIZED)
     }
 }

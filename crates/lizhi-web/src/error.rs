@@ -23,7 +23,12 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, locale: Locale) -> ApiError {
-        ApiError { status, code: code.to_owned(), field: None, locale }
+        ApiError {
+            status,
+            code: code.to_owned(),
+            field: None,
+            locale,
+        }
     }
 
     /// Maps a use-case error.
@@ -46,7 +51,12 @@ impl ApiError {
             AppError::Invalid { field, code } => (code.to_string(), Some(field.clone())),
             other => (other.code().to_owned(), None),
         };
-        ApiError { status, code, field, locale }
+        ApiError {
+            status,
+            code,
+            field,
+            locale,
+        }
     }
 
     /// The translated message.

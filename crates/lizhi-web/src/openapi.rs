@@ -7,11 +7,20 @@ use serde_json::{Value, json};
 /// Names of the permissions a principal holds (for `/api/v1/me`).
 pub fn permissions_of(p: &Principal) -> Vec<&'static str> {
     use Permission::*;
-    [ViewOrg, ViewEmployees, ViewPersonalDetails, EditPeople, ImportData, ExportData, ManageUsers, ViewAudit]
-        .into_iter()
-        .filter(|perm| p.can(*perm))
-        .map(Permission::name)
-        .collect()
+    [
+        ViewOrg,
+        ViewEmployees,
+        ViewPersonalDetails,
+        EditPeople,
+        ImportData,
+        ExportData,
+        ManageUsers,
+        ViewAudit,
+    ]
+    .into_iter()
+    .filter(|perm| p.can(*perm))
+    .map(Permission::name)
+    .collect()
 }
 
 struct Op {
@@ -30,33 +39,169 @@ fn ops() -> Vec<Op> {
         "role": {"type": "string", "enum": ["admin","hr","hr_supervisor","manager","it","finance","facilities","auditor"]},
         "org_unit_id": {"type": ["integer", "null"], "description": "required for manager"}}});
     vec![
-        Op { method: "get", path: "/api/v1/me", summary: "The caller's account and permissions", permission: None, query: &[], body: None, ok: "200" },
-        Op { method: "get", path: "/api/v1/legal-entities", summary: "List legal entities", permission: Some(ViewOrg), query: &[], body: None, ok: "200" },
-        Op { method: "get", path: "/api/v1/org-units", summary: "List org units visible to the caller, in tree order", permission: Some(ViewOrg), query: &[], body: None, ok: "200" },
-        Op { method: "get", path: "/api/v1/employees", summary: "List employees (keyset pages by employee number, scoped to the caller)", permission: Some(ViewEmployees),
-            query: &[("q", "name substring or employee-number prefix"), ("org_unit", "org unit code: that unit and below"), ("legal_entity", "legal entity code"),
-                     ("status", "active | departed"), ("after", "next page cursor"), ("before", "previous page cursor"), ("limit", "1–200, default 50")],
-            body: None, ok: "200" },
-        Op { method: "get", path: "/api/v1/employees/{no}", summary: "One employee (404 outside the caller's scope)", permission: Some(ViewEmployees), query: &[], body: None, ok: "200" },
-        Op { method: "post", path: "/api/v1/imports/{kind}", summary: "Check and apply an import file (CSV or XLSX as the raw body), all or nothing", permission: Some(ImportData),
-            query: &[("dry_run", "true = only check"), ("file_name", "original name; .xlsx selects XLSX")],
-            body: Some(json!({"content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}})), ok: "200" },
-        Op { method: "get", path: "/api/v1/exports/{kind}", summary: "Export in the import layout", permission: Some(ExportData), query: &[("format", "csv | xlsx")], body: None, ok: "200" },
-        Op { method: "get", path: "/api/v1/users", summary: "List users", permission: Some(ManageUsers), query: &[], body: None, ok: "200" },
-        Op { method: "post", path: "/api/v1/users", summary: "Create a user (omit password to get a one-time password back)", permission: Some(ManageUsers), query: &[],
-            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["username", "roles"], "properties": {
+        Op {
+            method: "get",
+            path: "/api/v1/me",
+            summary: "The caller's account and permissions",
+            permission: None,
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/legal-entities",
+            summary: "List legal entities",
+            permission: Some(ViewOrg),
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/org-units",
+            summary: "List org units visible to the caller, in tree order",
+            permission: Some(ViewOrg),
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/employees",
+            summary: "List employees (keyset pages by employee number, scoped to the caller)",
+            permission: Some(ViewEmployees),
+            query: &[
+                ("q", "name substring or employee-number prefix"),
+                ("org_unit", "org unit code: that unit and below"),
+                ("legal_entity", "legal entity code"),
+                ("status", "active | departed"),
+                ("after", "next page cursor"),
+                ("before", "previous page cursor"),
+                ("limit", "1–200, default 50"),
+            ],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/employees/{no}",
+            summary: "One employee (404 outside the caller's scope)",
+            permission: Some(ViewEmployees),
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/imports/{kind}",
+            summary: "Check and apply an import file (CSV or XLSX as the raw body), all or nothing",
+            permission: Some(ImportData),
+            query: &[
+                ("dry_run", "true = only check"),
+                ("file_name", "original name; .xlsx selects XLSX"),
+            ],
+            body: Some(
+                json!({"content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}),
+            ),
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/exports/{kind}",
+            summary: "Export in the import layout",
+            permission: Some(ExportData),
+            query: &[("format", "csv | xlsx")],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/users",
+            summary: "List users",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/users",
+            summary: "Create a user (omit password to get a one-time password back)",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: Some(
+                json!({"content": {"application/json": {"schema": {"type": "object", "required": ["username", "roles"], "properties": {
                 "username": {"type": "string"}, "display_name": {"type": "string"}, "password": {"type": "string", "minLength": 10},
-                "roles": {"type": "array", "items": grant.clone()}}}}}})), ok: "201" },
-        Op { method: "put", path: "/api/v1/users/{id}/roles", summary: "Replace a user's roles", permission: Some(ManageUsers), query: &[],
-            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["roles"], "properties": {"roles": {"type": "array", "items": grant}}}}}})), ok: "200" },
-        Op { method: "put", path: "/api/v1/users/{id}/disabled", summary: "Disable (ends sessions) or enable a user", permission: Some(ManageUsers), query: &[],
-            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["disabled"], "properties": {"disabled": {"type": "boolean"}}}}}})), ok: "200" },
-        Op { method: "post", path: "/api/v1/users/{id}/tokens", summary: "Issue an API token (the secret is returned once)", permission: Some(ManageUsers), query: &[],
-            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}})), ok: "201" },
-        Op { method: "get", path: "/api/v1/users/{id}/tokens", summary: "List a user's tokens (never the secrets)", permission: Some(ManageUsers), query: &[], body: None, ok: "200" },
-        Op { method: "delete", path: "/api/v1/tokens/{id}", summary: "Revoke a token", permission: Some(ManageUsers), query: &[], body: None, ok: "204" },
-        Op { method: "get", path: "/api/v1/audit", summary: "Newest audit events", permission: Some(ViewAudit),
-            query: &[("entity_type", "e.g. employee"), ("entity_key", "e.g. an employee number"), ("before", "older than this id"), ("limit", "≤ 500")], body: None, ok: "200" },
+                "roles": {"type": "array", "items": grant.clone()}}}}}}),
+            ),
+            ok: "201",
+        },
+        Op {
+            method: "put",
+            path: "/api/v1/users/{id}/roles",
+            summary: "Replace a user's roles",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: Some(
+                json!({"content": {"application/json": {"schema": {"type": "object", "required": ["roles"], "properties": {"roles": {"type": "array", "items": grant}}}}}}),
+            ),
+            ok: "200",
+        },
+        Op {
+            method: "put",
+            path: "/api/v1/users/{id}/disabled",
+            summary: "Disable (ends sessions) or enable a user",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: Some(
+                json!({"content": {"application/json": {"schema": {"type": "object", "required": ["disabled"], "properties": {"disabled": {"type": "boolean"}}}}}}),
+            ),
+            ok: "200",
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/users/{id}/tokens",
+            summary: "Issue an API token (the secret is returned once)",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: Some(
+                json!({"content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}}),
+            ),
+            ok: "201",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/users/{id}/tokens",
+            summary: "List a user's tokens (never the secrets)",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
+            method: "delete",
+            path: "/api/v1/tokens/{id}",
+            summary: "Revoke a token",
+            permission: Some(ManageUsers),
+            query: &[],
+            body: None,
+            ok: "204",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/audit",
+            summary: "Newest audit events",
+            permission: Some(ViewAudit),
+            query: &[
+                ("entity_type", "e.g. employee"),
+                ("entity_key", "e.g. an employee number"),
+                ("before", "older than this id"),
+                ("limit", "≤ 500"),
+            ],
+            body: None,
+            ok: "200",
+        },
     ]
 }
 

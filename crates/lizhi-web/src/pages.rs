@@ -1,4 +1,6 @@
 //! Server-rendered pages. They work without JavaScript; app.js only adds live search.
+// Axum handlers take one argument per extractor; the count is the request shape, not a smell.
+#![allow(clippy::too_many_arguments)]
 
 use crate::caller::{Caller, LOCALE_COOKIE, LOGIN_CSRF_COOKIE, Lang, SESSION_COOKIE, Via, cookie};
 use crate::error::ApiError;
@@ -37,7 +39,11 @@ pub fn url_encode(raw: &str) -> String {
 
 /// Only same-site relative paths may be redirect targets (no `//evil`).
 fn safe_path(raw: &str) -> String {
-    if raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') { raw.to_owned() } else { "/".to_owned() }
+    if raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') {
+        raw.to_owned()
+    } else {
+        "/".to_owned()
+    }
 }
 
 fn render<T: Template>(page: &T) -> Response {
@@ -55,7 +61,11 @@ fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, path: &str) 
     let mut nav = Vec::new();
     if let Some(c) = caller {
         let items: [(&'static str, &str, Option<Permission>); 5] = [
-            ("/employees", "nav-employees", Some(Permission::ViewEmployees)),
+            (
+                "/employees",
+                "nav-employees",
+                Some(Permission::ViewEmployees),
+            ),
             ("/org", "nav-org", Some(Permission::ViewOrg)),
             ("/imports", "nav-imports", Some(Permission::ImportData)),
             ("/users", "nav-users", Some(Permission::ManageUsers)),
@@ -63,7 +73,11 @@ fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, path: &str) 
         ];
         for (href, key, perm) in items {
             if perm.is_none_or(|p| c.principal.can(p)) {
-                nav.push(NavItem { href, label: tr.t(key), active: path.starts_with(href) });
+                nav.push(NavItem {
+                    href,
+                    label: tr.t(key),
+                    active: path.starts_with(href),
+                });
             }
         }
     }
@@ -79,10 +93,18 @@ fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, path: &str) 
 }
 
 /// A translated error page.
-pub fn error_page(locale: Locale, caller: Option<&Caller>, status: StatusCode, code: &str) -> Response {
+pub fn error_page(
+    locale: Locale,
+    caller: Option<&Caller>,
+    status: StatusCode,
+    code: &str,
+) -> Response {
     let mut c = chrome(locale, caller, "error-title", "/");
     c.title = i18n::t(locale, "error-title");
-    let page = ErrorPage { chrome: c, message: i18n::error_message(locale, code, None, None) };
+    let page = ErrorPage {
+        chrome: c,
+        message: i18n::error_message(locale, code, None, None),
+    };
     (status, render(&page)).into_response()
 }
 
@@ -95,7 +117,14 @@ fn ctx(caller: &Caller, rid: &RequestId) -> Ctx {
     Ctx::user(caller.principal.clone(), rid.0.clone())
 }
 
-fn cookie_header(config: &WebConfig, name: &str, value: &str, path: &str, max_age: Option<i64>, same_site: &str) -> HeaderValue {
+fn cookie_header(
+    config: &WebConfig,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<i64>,
+    same_site: &str,
+) -> HeaderValue {
     let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}");
     if let Some(age) = max_age {
         c.push_str(&format!("; Max-Age={age}"));
@@ -108,14 +137,23 @@ fn cookie_header(config: &WebConfig, name: &str, value: &str, path: &str, max_ag
 
 /// The stylesheet.
 pub async fn css() -> Response {
-    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=3600")], CSS)
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
         .into_response()
 }
 
 /// The script.
 pub async fn js() -> Response {
     (
-        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         JS,
     )
         .into_response()
@@ -126,7 +164,12 @@ pub async fn not_found(Lang(l): Lang, caller: Option<Extension<Caller>>, uri: Ur
     if uri.path().starts_with("/api/") {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", l).into_response();
     }
-    error_page(l, caller.as_ref().map(|c| &c.0), StatusCode::NOT_FOUND, "not_found")
+    error_page(
+        l,
+        caller.as_ref().map(|c| &c.0),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
 }
 
 /// Query of the sign-in page.
@@ -135,7 +178,14 @@ pub struct NextParam {
     next: Option<String>,
 }
 
-fn login_page(state: &AppState, l: Locale, next: &str, username: &str, error: Option<String>, status: StatusCode) -> Response {
+fn login_page(
+    state: &AppState,
+    l: Locale,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let token = auth::new_secret("");
     let page = LoginPage {
         chrome: chrome(l, None, "login-title", "/login"),
@@ -145,16 +195,38 @@ fn login_page(state: &AppState, l: Locale, next: &str, username: &str, error: Op
         username: username.to_owned(),
     };
     let mut res = (status, render(&page)).into_response();
-    res.headers_mut().append(SET_COOKIE, cookie_header(&state.config, LOGIN_CSRF_COOKIE, &token, "/login", Some(3600), "Strict"));
+    res.headers_mut().append(
+        SET_COOKIE,
+        cookie_header(
+            &state.config,
+            LOGIN_CSRF_COOKIE,
+            &token,
+            "/login",
+            Some(3600),
+            "Strict",
+        ),
+    );
     res
 }
 
 /// The sign-in form (sets the double-submit CSRF cookie).
-pub async fn login_form(State(state): State<AppState>, Lang(l): Lang, caller: Option<Extension<Caller>>, Query(q): Query<NextParam>) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    Lang(l): Lang,
+    caller: Option<Extension<Caller>>,
+    Query(q): Query<NextParam>,
+) -> Response {
     if caller.is_some() {
         return Redirect::to("/").into_response();
     }
-    login_page(&state, l, q.next.as_deref().unwrap_or("/"), "", None, StatusCode::OK)
+    login_page(
+        &state,
+        l,
+        q.next.as_deref().unwrap_or("/"),
+        "",
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// Checks the credentials and opens a session.
@@ -166,20 +238,59 @@ pub async fn login_submit(
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let (username, password, next, token) = (field("username"), field("password"), field("next"), field("csrf"));
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (username, password, next, token) = (
+        field("username"),
+        field("password"),
+        field("next"),
+        field("csrf"),
+    );
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if token.is_empty() || !token_eq(&token, cookie_token) {
-        return login_page(&state, l, &next, &username, Some(i18n::error_message(l, "csrf", None, None)), StatusCode::FORBIDDEN);
+        return login_page(
+            &state,
+            l,
+            &next,
+            &username,
+            Some(i18n::error_message(l, "csrf", None, None)),
+            StatusCode::FORBIDDEN,
+        );
     }
-    let client = connect.map(|c| c.0.0.ip().to_string()).unwrap_or_else(|| "local".into());
+    let client = connect
+        .map(|c| c.0.0.ip().to_string())
+        .unwrap_or_else(|| "local".into());
     match auth::sign_in(&state.app, &username, &password, &client).await {
         Ok(session) => {
             let mut res = Redirect::to(&safe_path(&next)).into_response();
             let max_age = auth::SESSION_TTL_HOURS * 3600;
-            res.headers_mut()
-                .append(SET_COOKIE, cookie_header(&state.config, SESSION_COOKIE, &session.session_id, "/", Some(max_age), "Lax"));
-            res.headers_mut().append(SET_COOKIE, cookie_header(&state.config, LOGIN_CSRF_COOKIE, "", "/login", Some(0), "Strict"));
+            res.headers_mut().append(
+                SET_COOKIE,
+                cookie_header(
+                    &state.config,
+                    SESSION_COOKIE,
+                    &session.session_id,
+                    "/",
+                    Some(max_age),
+                    "Lax",
+                ),
+            );
+            res.headers_mut().append(
+                SET_COOKIE,
+                cookie_header(
+                    &state.config,
+                    LOGIN_CSRF_COOKIE,
+                    "",
+                    "/login",
+                    Some(0),
+                    "Strict",
+                ),
+            );
             res
         }
         Err(e) => {
@@ -196,21 +307,43 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Response {
         let _ = auth::sign_out(&state.app, session_id).await;
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().append(SET_COOKIE, cookie_header(&state.config, SESSION_COOKIE, "", "/", Some(0), "Lax"));
+    res.headers_mut().append(
+        SET_COOKIE,
+        cookie_header(&state.config, SESSION_COOKIE, "", "/", Some(0), "Lax"),
+    );
     res
 }
 
 /// Switches the language (remembered in a cookie, and on the account when signed in).
-pub async fn set_locale(State(state): State<AppState>, caller: Option<Extension<Caller>>, body: Bytes) -> Response {
+pub async fn set_locale(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let locale = Locale::parse(&field("lang")).unwrap_or(Locale::En);
     if let Some(Extension(c)) = &caller {
         let _ = auth::set_locale(&state.app, c.user.id, locale.tag()).await;
     }
     let mut res = Redirect::to(&safe_path(&field("back"))).into_response();
-    res.headers_mut()
-        .append(SET_COOKIE, cookie_header(&state.config, LOCALE_COOKIE, locale.tag(), "/", Some(365 * 24 * 3600), "Lax"));
+    res.headers_mut().append(
+        SET_COOKIE,
+        cookie_header(
+            &state.config,
+            LOCALE_COOKIE,
+            locale.tag(),
+            "/",
+            Some(365 * 24 * 3600),
+            "Lax",
+        ),
+    );
     res
 }
 
@@ -221,7 +354,13 @@ pub async fn home(Lang(l): Lang, caller: Caller) -> Response {
     let tiles: Vec<(&'static str, String, String)> = c
         .nav
         .iter()
-        .map(|n| (n.href, n.label.clone(), tr.t(&format!("home-{}", n.href.trim_start_matches('/')))))
+        .map(|n| {
+            (
+                n.href,
+                n.label.clone(),
+                tr.t(&format!("home-{}", n.href.trim_start_matches('/'))),
+            )
+        })
         .collect();
     render(&HomePage { chrome: c, tiles })
 }
@@ -259,7 +398,12 @@ pub async fn employees(
     };
     let base = {
         let mut parts = Vec::new();
-        for (k, v) in [("q", &p.q), ("org_unit", &p.org_unit), ("legal_entity", &p.legal_entity), ("status", &p.status)] {
+        for (k, v) in [
+            ("q", &p.q),
+            ("org_unit", &p.org_unit),
+            ("legal_entity", &p.legal_entity),
+            ("status", &p.status),
+        ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", url_encode(v)));
             }
@@ -275,21 +419,47 @@ pub async fn employees(
     let rows = employee_rows(l, &page.items);
     let c = chrome(l, Some(&caller), "employees-title", "/employees");
     if p_partial(&rid, &p) {
-        return render(&EmployeesTable { chrome: c, rows, prev_href, next_href });
+        return render(&EmployeesTable {
+            chrome: c,
+            rows,
+            prev_href,
+            next_href,
+        });
     }
-    let total = people::count_employees(&s.app, &ctx, &query).await.unwrap_or(0);
-    let entities = people::list_entities(&s.app, &ctx).await.unwrap_or_default();
-    let units = people::list_org_units(&s.app, &ctx).await.unwrap_or_default();
+    let total = people::count_employees(&s.app, &ctx, &query)
+        .await
+        .unwrap_or(0);
+    let entities = people::list_entities(&s.app, &ctx)
+        .await
+        .unwrap_or_default();
+    let units = people::list_org_units(&s.app, &ctx)
+        .await
+        .unwrap_or_default();
     let sel = |v: &Option<String>, code: &str| v.as_deref() == Some(code);
     render(&EmployeesPage {
         chrome: c,
         total,
         q: p.q.clone().unwrap_or_default(),
         status: p.status.clone().unwrap_or_default(),
-        entities: entities.iter().map(|e| (e.code.clone(), e.name.clone(), sel(&p.legal_entity, &e.code))).collect(),
+        entities: entities
+            .iter()
+            .map(|e| {
+                (
+                    e.code.clone(),
+                    e.name.clone(),
+                    sel(&p.legal_entity, &e.code),
+                )
+            })
+            .collect(),
         units: units
             .iter()
-            .map(|u| (u.code.clone(), format!("{}{}", "· ".repeat(u.depth as usize), u.name), sel(&p.org_unit, &u.code)))
+            .map(|u| {
+                (
+                    u.code.clone(),
+                    format!("{}{}", "· ".repeat(u.depth as usize), u.name),
+                    sel(&p.org_unit, &u.code),
+                )
+            })
             .collect(),
         rows,
         prev_href,
@@ -318,14 +488,26 @@ pub async fn employee_detail(
     let mut facts = vec![
         (tr.t("field-employee_no"), e.employee_no.clone()),
         (tr.t("field-legal_entity"), e.legal_entity_code.clone()),
-        (tr.t("field-org_unit"), format!("{} ({})", e.org_unit_name, e.org_unit_code)),
-        (tr.t("field-manager"), match (&e.manager_name, &e.manager_no) {
-            (Some(n), Some(no)) => format!("{n} ({no})"),
-            _ => "—".into(),
-        }),
+        (
+            tr.t("field-org_unit"),
+            format!("{} ({})", e.org_unit_name, e.org_unit_code),
+        ),
+        (
+            tr.t("field-manager"),
+            match (&e.manager_name, &e.manager_no) {
+                (Some(n), Some(no)) => format!("{n} ({no})"),
+                _ => "—".into(),
+            },
+        ),
         (tr.t("field-position"), opt(&e.position)),
-        (tr.t("field-hire_date"), e.hire_date.format("%Y-%m-%d").to_string()),
-        (tr.t("field-status"), tr.t(&format!("status-{}", e.status.name()))),
+        (
+            tr.t("field-hire_date"),
+            e.hire_date.format("%Y-%m-%d").to_string(),
+        ),
+        (
+            tr.t("field-status"),
+            tr.t(&format!("status-{}", e.status.name())),
+        ),
         (tr.t("field-email"), opt(&e.email)),
         (tr.t("field-mobile"), opt(&e.mobile)),
         (tr.t("field-work_calendar"), opt(&e.work_calendar)),
@@ -335,31 +517,59 @@ pub async fn employee_detail(
     }
     let mut c = chrome(l, Some(&caller), "employees-title", "/employees");
     c.title = e.name.clone();
-    render(&EmployeePage { chrome: c, e, facts })
+    render(&EmployeePage {
+        chrome: c,
+        e,
+        facts,
+    })
 }
 
 /// The org tree per legal entity.
-pub async fn org_tree(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>) -> Response {
+pub async fn org_tree(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
     let ctx = ctx(&caller, &rid);
-    let (entities, units) = match (people::list_entities(&s.app, &ctx).await, people::list_org_units(&s.app, &ctx).await) {
+    let (entities, units) = match (
+        people::list_entities(&s.app, &ctx).await,
+        people::list_org_units(&s.app, &ctx).await,
+    ) {
         (Ok(e), Ok(u)) => (e, u),
         (Err(e), _) | (_, Err(e)) => return app_error_page(e, l, &caller),
     };
     let units = units
         .into_iter()
-        .map(|u| UnitView { code: u.code, name: u.name, legal_entity_id: u.legal_entity_id, depth_class: u.depth.min(6) })
+        .map(|u| UnitView {
+            code: u.code,
+            name: u.name,
+            legal_entity_id: u.legal_entity_id,
+            depth_class: u.depth.min(6),
+        })
         .collect();
-    render(&OrgPage { chrome: chrome(l, Some(&caller), "org-title", "/org"), entities, units })
+    render(&OrgPage {
+        chrome: chrome(l, Some(&caller), "org-title", "/org"),
+        entities,
+        units,
+    })
 }
 
 fn kinds(l: Locale) -> Vec<(&'static str, String)> {
-    ImportKind::ALL.iter().map(|k| (k.name(), i18n::t(l, &format!("kind-{}", k.name())))).collect()
+    ImportKind::ALL
+        .iter()
+        .map(|k| (k.name(), i18n::t(l, &format!("kind-{}", k.name()))))
+        .collect()
 }
 
 /// Upload form and export links.
 pub async fn imports(Lang(l): Lang, caller: Caller) -> Response {
     let can_export = caller.principal.can(Permission::ExportData);
-    render(&ImportsPage { chrome: chrome(l, Some(&caller), "imports-title", "/imports"), kinds: kinds(l), can_export })
+    render(&ImportsPage {
+        chrome: chrome(l, Some(&caller), "imports-title", "/imports"),
+        kinds: kinds(l),
+        can_export,
+    })
 }
 
 /// Receives an upload, checks it, and shows the preview.
@@ -380,7 +590,14 @@ pub async fn import_upload(
                     let name = field.file_name().unwrap_or("upload.csv").to_owned();
                     match field.bytes().await {
                         Ok(b) => file = Some((name, b.to_vec())),
-                        Err(_) => return error_page(l, Some(&caller), StatusCode::PAYLOAD_TOO_LARGE, "file_too_large"),
+                        Err(_) => {
+                            return error_page(
+                                l,
+                                Some(&caller),
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "file_too_large",
+                            );
+                        }
                     }
                 }
                 _ => {}
@@ -390,7 +607,12 @@ pub async fn import_upload(
         }
     }
     let (Some(kind), Some((name, bytes))) = (kind, file) else {
-        return error_page(l, Some(&caller), StatusCode::UNPROCESSABLE_ENTITY, "required");
+        return error_page(
+            l,
+            Some(&caller),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "required",
+        );
     };
     match import::stage(&s.app, &ctx(&caller, &rid), kind, &name, &bytes).await {
         Ok(staged) => Redirect::to(&format!("/imports/{}", staged.id)).into_response(),
@@ -470,19 +692,33 @@ pub async fn export_download(
     }
 }
 
-async fn users_page(s: &AppState, l: Locale, caller: &Caller, rid: &RequestId, secret: Option<(String, String)>, error: Option<String>) -> Response {
+async fn users_page(
+    s: &AppState,
+    l: Locale,
+    caller: &Caller,
+    rid: &RequestId,
+    secret: Option<(String, String)>,
+    error: Option<String>,
+) -> Response {
     let ctx = ctx(caller, rid);
     let users = match auth::list_users(&s.app, &ctx).await {
         Ok(u) => u,
         Err(e) => return app_error_page(e, l, caller),
     };
-    let units = people::list_org_units(&s.app, &ctx).await.unwrap_or_default();
+    let units = people::list_org_units(&s.app, &ctx)
+        .await
+        .unwrap_or_default();
     let tr = Tr(l);
     let rows = users
         .into_iter()
         .map(|u| UserRow {
             id: u.id,
-            roles: u.grants.iter().map(|g| tr.t(&format!("role-{}", g.role.name()))).collect::<Vec<_>>().join(", "),
+            roles: u
+                .grants
+                .iter()
+                .map(|g| tr.t(&format!("role-{}", g.role.name())))
+                .collect::<Vec<_>>()
+                .join(", "),
             username: u.username,
             display_name: u.display_name,
             disabled: u.disabled,
@@ -491,35 +727,86 @@ async fn users_page(s: &AppState, l: Locale, caller: &Caller, rid: &RequestId, s
     render(&UsersPage {
         chrome: chrome(l, Some(caller), "users-title", "/users"),
         users: rows,
-        roles: Role::ALL.iter().map(|r| (r.name(), tr.t(&format!("role-{}", r.name())))).collect(),
-        units: units.into_iter().map(|u| (u.id, format!("{}{}", "· ".repeat(u.depth as usize), u.name))).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.name(), tr.t(&format!("role-{}", r.name()))))
+            .collect(),
+        units: units
+            .into_iter()
+            .map(|u| (u.id, format!("{}{}", "· ".repeat(u.depth as usize), u.name)))
+            .collect(),
         secret,
         error,
     })
 }
 
 /// Users administration.
-pub async fn users(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>) -> Response {
+pub async fn users(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
     users_page(&s, l, &caller, &rid, None, None).await
 }
 
 fn form(body: &Bytes) -> impl Fn(&str) -> String + '_ {
     let pairs = form_pairs(body);
-    move |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    move |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Creates a user from the form and shows the one-time password.
-pub async fn user_create(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, body: Bytes) -> Response {
+pub async fn user_create(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let Some(role) = Role::parse(&f("role")) else {
-        return users_page(&s, l, &caller, &rid, None, Some(i18n::error_message(l, "unknown_role", None, None))).await;
+        return users_page(
+            &s,
+            l,
+            &caller,
+            &rid,
+            None,
+            Some(i18n::error_message(l, "unknown_role", None, None)),
+        )
+        .await;
     };
-    let org_unit_id = f("org_unit").parse::<i64>().ok().filter(|_| role.is_scoped());
-    let new = auth::NewUser { username: f("username"), display_name: f("display_name"), password: None, grants: vec![Grant { role, org_unit_id }] };
+    let org_unit_id = f("org_unit")
+        .parse::<i64>()
+        .ok()
+        .filter(|_| role.is_scoped());
+    let new = auth::NewUser {
+        username: f("username"),
+        display_name: f("display_name"),
+        password: None,
+        grants: vec![Grant { role, org_unit_id }],
+    };
     match auth::create_user(&s.app, &ctx(&caller, &rid), new).await {
         Ok(created) => {
-            let label = i18n::t_args(l, "users-one-time-password", &[("user", &created.user.username)]);
-            users_page(&s, l, &caller, &rid, created.generated_password.map(|p| (label, p)), None).await
+            let label = i18n::t_args(
+                l,
+                "users-one-time-password",
+                &[("user", &created.user.username)],
+            );
+            users_page(
+                &s,
+                l,
+                &caller,
+                &rid,
+                created.generated_password.map(|p| (label, p)),
+                None,
+            )
+            .await
         }
         Err(e) => {
             let api = ApiError::from_app(e, l);
@@ -529,31 +816,65 @@ pub async fn user_create(State(s): State<AppState>, Lang(l): Lang, caller: Calle
 }
 
 /// Replaces a user's roles from the form.
-pub async fn user_roles(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, Path(id): Path<i64>, body: Bytes) -> Response {
+pub async fn user_roles(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
     let pairs = form_pairs(&body);
-    let org_unit_id = pairs.iter().find(|(k, _)| k == "org_unit").and_then(|(_, v)| v.parse::<i64>().ok());
+    let org_unit_id = pairs
+        .iter()
+        .find(|(k, _)| k == "org_unit")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
     let grants: Vec<Grant> = pairs
         .iter()
         .filter(|(k, _)| k == "role")
         .filter_map(|(_, v)| Role::parse(v))
-        .map(|role| Grant { role, org_unit_id: if role.is_scoped() { org_unit_id } else { None } })
+        .map(|role| Grant {
+            role,
+            org_unit_id: if role.is_scoped() { org_unit_id } else { None },
+        })
         .collect();
-    let error = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants).await.err().map(|e| ApiError::from_app(e, l).message());
+    let error = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants)
+        .await
+        .err()
+        .map(|e| ApiError::from_app(e, l).message());
     users_page(&s, l, &caller, &rid, None, error).await
 }
 
 /// Disables or enables a user from the form.
-pub async fn user_disabled(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, Path(id): Path<i64>, body: Bytes) -> Response {
+pub async fn user_disabled(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
     let disabled = form(&body)("disabled") == "true";
-    let error = auth::set_disabled(&s.app, &ctx(&caller, &rid), id, disabled).await.err().map(|e| ApiError::from_app(e, l).message());
+    let error = auth::set_disabled(&s.app, &ctx(&caller, &rid), id, disabled)
+        .await
+        .err()
+        .map(|e| ApiError::from_app(e, l).message());
     users_page(&s, l, &caller, &rid, None, error).await
 }
 
 /// Resets a user's password to a generated one, shown once.
-pub async fn user_password(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, Path(id): Path<i64>) -> Response {
+pub async fn user_password(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+) -> Response {
     let c = ctx(&caller, &rid);
     let outcome = match auth::get_user(&s.app, &c, id).await {
-        Ok(user) => auth::reset_password(&s.app, &c, &user.username, None).await.map(|p| (user.username, p)),
+        Ok(user) => auth::reset_password(&s.app, &c, &user.username, None)
+            .await
+            .map(|p| (user.username, p)),
         Err(e) => Err(e),
     };
     match outcome {
@@ -562,17 +883,58 @@ pub async fn user_password(State(s): State<AppState>, Lang(l): Lang, caller: Cal
             users_page(&s, l, &caller, &rid, Some((label, p)), None).await
         }
         Ok((_, None)) => users_page(&s, l, &caller, &rid, None, None).await,
-        Err(e) => users_page(&s, l, &caller, &rid, None, Some(ApiError::from_app(e, l).message())).await,
+        Err(e) => {
+            users_page(
+                &s,
+                l,
+                &caller,
+                &rid,
+                None,
+                Some(ApiError::from_app(e, l).message()),
+            )
+            .await
+        }
     }
 }
 
 /// Issues an API token for a user, shown once.
-pub async fn user_token(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, Path(id): Path<i64>, body: Bytes) -> Response {
+pub async fn user_token(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
     let name = form(&body)("name");
-    let name = if name.is_empty() { "api".to_owned() } else { name };
+    let name = if name.is_empty() {
+        "api".to_owned()
+    } else {
+        name
+    };
     match auth::create_token(&s.app, &ctx(&caller, &rid), id, &name).await {
-        Ok((_, secret)) => users_page(&s, l, &caller, &rid, Some((i18n::t(l, "users-token-once"), secret)), None).await,
-        Err(e) => users_page(&s, l, &caller, &rid, None, Some(ApiError::from_app(e, l).message())).await,
+        Ok((_, secret)) => {
+            users_page(
+                &s,
+                l,
+                &caller,
+                &rid,
+                Some((i18n::t(l, "users-token-once"), secret)),
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            users_page(
+                &s,
+                l,
+                &caller,
+                &rid,
+                None,
+                Some(ApiError::from_app(e, l).message()),
+            )
+            .await
+        }
     }
 }
 
@@ -583,13 +945,22 @@ pub struct AuditQuery {
 }
 
 /// The audit trail, newest first.
-pub async fn audit(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, Query(q): Query<AuditQuery>) -> Response {
+pub async fn audit(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<AuditQuery>,
+) -> Response {
     const PAGE: i64 = 100;
-    let events = match lizhi_app::audit::recent(&s.app, &ctx(&caller, &rid), None, q.before, PAGE).await {
-        Ok(e) => e,
-        Err(e) => return app_error_page(e, l, &caller),
-    };
-    let older_href = (events.len() as i64 == PAGE).then(|| events.last().map(|e| format!("/audit?before={}", e.id))).flatten();
+    let events =
+        match lizhi_app::audit::recent(&s.app, &ctx(&caller, &rid), None, q.before, PAGE).await {
+            Ok(e) => e,
+            Err(e) => return app_error_page(e, l, &caller),
+        };
+    let older_href = (events.len() as i64 == PAGE)
+        .then(|| events.last().map(|e| format!("/audit?before={}", e.id)))
+        .flatten();
     let events = events
         .into_iter()
         .map(|e| AuditRow {
@@ -598,8 +969,16 @@ pub async fn audit(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Ext
             actor: e.actor,
             action: e.action,
             entity: format!("{} {}", e.entity_type, e.entity_key),
-            digest: e.after_digest.or(e.before_digest).map(|d| d[..16.min(d.len())].to_owned()).unwrap_or_default(),
+            digest: e
+                .after_digest
+                .or(e.before_digest)
+                .map(|d| d[..16.min(d.len())].to_owned())
+                .unwrap_or_default(),
         })
         .collect();
-    render(&AuditPage { chrome: chrome(l, Some(&caller), "audit-title", "/audit"), events, older_href })
+    render(&AuditPage {
+        chrome: chrome(l, Some(&caller), "audit-title", "/audit"),
+        events,
+        older_href,
+    })
 }

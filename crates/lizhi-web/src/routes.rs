@@ -51,29 +51,59 @@ pub struct Routes {
 
 impl Routes {
     fn new() -> Routes {
-        Routes { router: Router::new(), specs: Vec::new() }
+        Routes {
+            router: Router::new(),
+            specs: Vec::new(),
+        }
     }
 
     /// Adds one route with its access check.
-    fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Routes {
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<AppState>,
+    ) -> Routes {
         let api = path.starts_with("/api/");
         let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let guarded = handler.route_layer(from_fn(move |req: Request, next: Next| check(access, api, unsafe_method, req, next)));
+        let guarded = handler.route_layer(from_fn(move |req: Request, next: Next| {
+            check(access, api, unsafe_method, req, next)
+        }));
         self.router = self.router.route(path, guarded);
-        self.specs.push(RouteSpec { method, path, access });
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            access,
+        });
         self
     }
 }
 
-async fn check(access: Access, api: bool, unsafe_method: bool, req: Request, next: Next) -> Response {
-    let Lang(locale) = req.extensions().get::<Lang>().copied().unwrap_or(Lang(lizhi_app::i18n::Locale::En));
+async fn check(
+    access: Access,
+    api: bool,
+    unsafe_method: bool,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Lang(locale) = req
+        .extensions()
+        .get::<Lang>()
+        .copied()
+        .unwrap_or(Lang(lizhi_app::i18n::Locale::En));
     let caller = req.extensions().get::<Caller>().cloned();
     if access != Access::Public {
         let Some(caller) = &caller else {
             if api {
-                return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", locale).into_response();
+                return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", locale)
+                    .into_response();
             }
-            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next_url = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let target = format!("/login?next={}", pages::url_encode(next_url));
             return Redirect::to(&target).into_response();
         };
@@ -88,7 +118,12 @@ async fn check(access: Access, api: bool, unsafe_method: bool, req: Request, nex
         }
     }
     // A browser session changing state must prove the request came from our own pages.
-    if unsafe_method && let Some(Caller { via: Via::Session { csrf, .. }, .. }) = &caller {
+    if unsafe_method
+        && let Some(Caller {
+            via: Via::Session { csrf, .. },
+            ..
+        }) = &caller
+    {
         return match middleware::verify_csrf(req, csrf).await {
             Ok(req) => next.run(req).await,
             Err(()) if api => ApiError::new(StatusCode::FORBIDDEN, "csrf", locale).into_response(),
@@ -115,37 +150,167 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         // Pages
         .add(Method::GET, "/", SignedIn, get(pages::home))
         .add(Method::POST, "/logout", SignedIn, post(pages::logout))
-        .add(Method::GET, "/employees", Needs(ViewEmployees), get(pages::employees))
-        .add(Method::GET, "/employees/{no}", Needs(ViewEmployees), get(pages::employee_detail))
+        .add(
+            Method::GET,
+            "/employees",
+            Needs(ViewEmployees),
+            get(pages::employees),
+        )
+        .add(
+            Method::GET,
+            "/employees/{no}",
+            Needs(ViewEmployees),
+            get(pages::employee_detail),
+        )
         .add(Method::GET, "/org", Needs(ViewOrg), get(pages::org_tree))
-        .add(Method::GET, "/imports", Needs(ImportData), get(pages::imports))
-        .add(Method::POST, "/imports", Needs(ImportData), post(pages::import_upload))
-        .add(Method::GET, "/imports/{id}", Needs(ImportData), get(pages::import_preview))
-        .add(Method::POST, "/imports/{id}/commit", Needs(ImportData), post(pages::import_commit))
-        .add(Method::GET, "/exports/{kind}", Needs(ExportData), get(pages::export_download))
+        .add(
+            Method::GET,
+            "/imports",
+            Needs(ImportData),
+            get(pages::imports),
+        )
+        .add(
+            Method::POST,
+            "/imports",
+            Needs(ImportData),
+            post(pages::import_upload),
+        )
+        .add(
+            Method::GET,
+            "/imports/{id}",
+            Needs(ImportData),
+            get(pages::import_preview),
+        )
+        .add(
+            Method::POST,
+            "/imports/{id}/commit",
+            Needs(ImportData),
+            post(pages::import_commit),
+        )
+        .add(
+            Method::GET,
+            "/exports/{kind}",
+            Needs(ExportData),
+            get(pages::export_download),
+        )
         .add(Method::GET, "/users", Needs(ManageUsers), get(pages::users))
-        .add(Method::POST, "/users", Needs(ManageUsers), post(pages::user_create))
-        .add(Method::POST, "/users/{id}/roles", Needs(ManageUsers), post(pages::user_roles))
-        .add(Method::POST, "/users/{id}/disabled", Needs(ManageUsers), post(pages::user_disabled))
-        .add(Method::POST, "/users/{id}/password", Needs(ManageUsers), post(pages::user_password))
-        .add(Method::POST, "/users/{id}/tokens", Needs(ManageUsers), post(pages::user_token))
+        .add(
+            Method::POST,
+            "/users",
+            Needs(ManageUsers),
+            post(pages::user_create),
+        )
+        .add(
+            Method::POST,
+            "/users/{id}/roles",
+            Needs(ManageUsers),
+            post(pages::user_roles),
+        )
+        .add(
+            Method::POST,
+            "/users/{id}/disabled",
+            Needs(ManageUsers),
+            post(pages::user_disabled),
+        )
+        .add(
+            Method::POST,
+            "/users/{id}/password",
+            Needs(ManageUsers),
+            post(pages::user_password),
+        )
+        .add(
+            Method::POST,
+            "/users/{id}/tokens",
+            Needs(ManageUsers),
+            post(pages::user_token),
+        )
         .add(Method::GET, "/audit", Needs(ViewAudit), get(pages::audit))
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
-        .add(Method::GET, "/api/v1/legal-entities", Needs(ViewOrg), get(api::legal_entities))
-        .add(Method::GET, "/api/v1/org-units", Needs(ViewOrg), get(api::org_units))
-        .add(Method::GET, "/api/v1/employees", Needs(ViewEmployees), get(api::employees))
-        .add(Method::GET, "/api/v1/employees/{no}", Needs(ViewEmployees), get(api::employee))
-        .add(Method::POST, "/api/v1/imports/{kind}", Needs(ImportData), post(api::import))
-        .add(Method::GET, "/api/v1/exports/{kind}", Needs(ExportData), get(api::export))
-        .add(Method::GET, "/api/v1/users", Needs(ManageUsers), get(api::users))
-        .add(Method::POST, "/api/v1/users", Needs(ManageUsers), post(api::user_create))
-        .add(Method::PUT, "/api/v1/users/{id}/roles", Needs(ManageUsers), put(api::user_roles))
-        .add(Method::PUT, "/api/v1/users/{id}/disabled", Needs(ManageUsers), put(api::user_disabled))
-        .add(Method::POST, "/api/v1/users/{id}/tokens", Needs(ManageUsers), post(api::token_create))
-        .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
-        .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
-        .add(Method::GET, "/api/v1/audit", Needs(ViewAudit), get(api::audit));
+        .add(
+            Method::GET,
+            "/api/v1/legal-entities",
+            Needs(ViewOrg),
+            get(api::legal_entities),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/org-units",
+            Needs(ViewOrg),
+            get(api::org_units),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/employees",
+            Needs(ViewEmployees),
+            get(api::employees),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/employees/{no}",
+            Needs(ViewEmployees),
+            get(api::employee),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/imports/{kind}",
+            Needs(ImportData),
+            post(api::import),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/exports/{kind}",
+            Needs(ExportData),
+            get(api::export),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/users",
+            Needs(ManageUsers),
+            get(api::users),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/users",
+            Needs(ManageUsers),
+            post(api::user_create),
+        )
+        .add(
+            Method::PUT,
+            "/api/v1/users/{id}/roles",
+            Needs(ManageUsers),
+            put(api::user_roles),
+        )
+        .add(
+            Method::PUT,
+            "/api/v1/users/{id}/disabled",
+            Needs(ManageUsers),
+            put(api::user_disabled),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/users/{id}/tokens",
+            Needs(ManageUsers),
+            post(api::token_create),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/users/{id}/tokens",
+            Needs(ManageUsers),
+            get(api::tokens),
+        )
+        .add(
+            Method::DELETE,
+            "/api/v1/tokens/{id}",
+            Needs(ManageUsers),
+            delete(api::token_revoke),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/audit",
+            Needs(ViewAudit),
+            get(api::audit),
+        );
     let specs = r.specs;
     let router = r
         .router
@@ -153,13 +318,19 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         .layer(from_fn_with_state(state.clone(), caller::resolve))
         .layer(from_fn_with_state(state.clone(), middleware::observe))
         .layer(from_fn(middleware::security_headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(lizhi_app::import::MAX_UPLOAD_BYTES + 64 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            lizhi_app::import::MAX_UPLOAD_BYTES + 64 * 1024,
+        ))
         .with_state(state);
     (router, specs)
 }
 
 /// The route table (for documentation and the route × role tests).
 pub fn table(app: lizhi_app::App) -> Vec<RouteSpec> {
-    let state = AppState { app, config: Default::default(), metrics: Default::default() };
+    let state = AppState {
+        app,
+        config: Default::default(),
+        metrics: Default::default(),
+    };
     build(state).1
 }

@@ -23,55 +23,115 @@ struct Session {
 }
 
 async fn spawn_app() -> TestApp {
-    let url = lizhi_store::testing::fresh_database_url().await.expect("db url");
+    let url = lizhi_store::testing::fresh_database_url()
+        .await
+        .expect("db url");
     let app = App::open(&url, 4).await.expect("open");
     let ctx = Ctx::system("test");
     for (kind, bytes) in lizhi_app::demo::demo_files(80) {
-        let report = import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
+        let report = import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress)
+            .await
+            .expect("seed");
         assert!(report.applied, "{report:?}");
     }
-    let units = lizhi_app::people::list_org_units(&app, &ctx).await.expect("units");
+    let units = lizhi_app::people::list_org_units(&app, &ctx)
+        .await
+        .expect("units");
     let rd = units.iter().find(|u| u.code == "CN-RD").map(|u| u.id);
     for role in Role::ALL {
-        let grants = vec![Grant { role, org_unit_id: if role.is_scoped() { rd } else { None } }];
-        auth::create_user(&app, &ctx, NewUser { username: role.name().into(), display_name: String::new(), password: Some(PASSWORD.into()), grants })
-            .await
-            .expect("user");
+        let grants = vec![Grant {
+            role,
+            org_unit_id: if role.is_scoped() { rd } else { None },
+        }];
+        auth::create_user(
+            &app,
+            &ctx,
+            NewUser {
+                username: role.name().into(),
+                display_name: String::new(),
+                password: Some(PASSWORD.into()),
+                grants,
+            },
+        )
+        .await
+        .expect("user");
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let served = app.clone();
     tokio::spawn(async move {
-        let _ = lizhi_web::serve(served, WebConfig::default(), listener, std::future::pending()).await;
+        let _ = lizhi_web::serve(
+            served,
+            WebConfig::default(),
+            listener,
+            std::future::pending(),
+        )
+        .await;
     });
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
     TestApp { base, app, http }
 }
 
 impl TestApp {
     async fn session(&self, username: &str) -> Session {
-        let s = auth::sign_in(&self.app, username, PASSWORD, "test").await.expect("sign in");
-        Session { cookie: format!("{}={}", lizhi_web::SESSION_COOKIE, s.session_id), csrf: s.csrf_token }
+        let s = auth::sign_in(&self.app, username, PASSWORD, "test")
+            .await
+            .expect("sign in");
+        Session {
+            cookie: format!("{}={}", lizhi_web::SESSION_COOKIE, s.session_id),
+            csrf: s.csrf_token,
+        }
     }
 
     async fn token(&self, username: &str) -> String {
-        let users = auth::list_users(&self.app, &Ctx::system("test")).await.expect("users");
-        let id = users.iter().find(|u| u.username == username).expect("user").id;
-        auth::create_token(&self.app, &Ctx::system("test"), id, "t").await.expect("token").1
+        let users = auth::list_users(&self.app, &Ctx::system("test"))
+            .await
+            .expect("users");
+        let id = users
+            .iter()
+            .find(|u| u.username == username)
+            .expect("user")
+            .id;
+        auth::create_token(&self.app, &Ctx::system("test"), id, "t")
+            .await
+            .expect("token")
+            .1
     }
 
-    fn request(&self, method: Method, path: &str, session: Option<&Session>) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&Session>,
+    ) -> reqwest::RequestBuilder {
         let mut rb = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(s) = session {
-            rb = rb.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf);
+            rb = rb
+                .header("cookie", &s.cookie)
+                .header("x-csrf-token", &s.csrf);
         }
         rb
     }
 
-    async fn import(&self, token: &str, kind: &str, name: &str, body: Vec<u8>, dry_run: bool) -> (StatusCode, serde_json::Value) {
+    async fn import(
+        &self,
+        token: &str,
+        kind: &str,
+        name: &str,
+        body: Vec<u8>,
+        dry_run: bool,
+    ) -> (StatusCode, serde_json::Value) {
         let res = self
             .http
-            .post(format!("{}/api/v1/imports/{kind}?file_name={name}&dry_run={dry_run}", self.base))
+            .post(format!(
+                "{}/api/v1/imports/{kind}?file_name={name}&dry_run={dry_run}",
+                self.base
+            ))
             .bearer_auth(token)
             .body(body)
             .send()
@@ -82,7 +142,13 @@ impl TestApp {
     }
 
     async fn employee_count(&self, token: &str) -> usize {
-        let res = self.http.get(format!("{}/api/v1/exports/employees", self.base)).bearer_auth(token).send().await.expect("send");
+        let res = self
+            .http
+            .get(format!("{}/api/v1/exports/employees", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("send");
         assert_eq!(res.status(), StatusCode::OK);
         let text = res.text().await.expect("text");
         text.lines().filter(|l| !l.trim().is_empty()).count() - 1
@@ -106,12 +172,25 @@ async fn every_route_enforces_its_access_for_every_role() {
     let victim = auth::create_user(
         &t.app,
         &Ctx::system("test"),
-        NewUser { username: "victim".into(), display_name: String::new(), password: None, grants: vec![Grant { role: Role::It, org_unit_id: None }] },
+        NewUser {
+            username: "victim".into(),
+            display_name: String::new(),
+            password: None,
+            grants: vec![Grant {
+                role: Role::It,
+                org_unit_id: None,
+            }],
+        },
     )
     .await
     .expect("victim");
-    let ids: HashMap<&str, String> =
-        [("no", "C00002".to_owned()), ("id", victim.user.id.to_string()), ("kind", "employees".to_owned())].into_iter().collect();
+    let ids: HashMap<&str, String> = [
+        ("no", "C00002".to_owned()),
+        ("id", victim.user.id.to_string()),
+        ("kind", "employees".to_owned()),
+    ]
+    .into_iter()
+    .collect();
     let mut sessions = Vec::new();
     for role in Role::ALL {
         sessions.push((Some(role), Some(t.session(role.name()).await)));
@@ -123,9 +202,17 @@ async fn every_route_enforces_its_access_for_every_role() {
         }
         for (role, session) in &sessions {
             let path = fill(spec.path, &ids);
-            let res = t.request(spec.method.clone(), &path, session.as_ref()).send().await.expect("send");
+            let res = t
+                .request(spec.method.clone(), &path, session.as_ref())
+                .send()
+                .await
+                .expect("send");
             let status = res.status();
-            assert!(!status.is_server_error(), "{} {path} as {role:?}: {status}", spec.method);
+            assert!(
+                !status.is_server_error(),
+                "{} {path} as {role:?}: {status}",
+                spec.method
+            );
             let allowed = match (spec.access, role) {
                 (Access::Public, _) => continue,
                 (_, None) => false,
@@ -139,40 +226,80 @@ async fn every_route_enforces_its_access_for_every_role() {
                     spec.method
                 );
             } else if role.is_none() {
-                let expected = if spec.is_api() { StatusCode::UNAUTHORIZED } else { StatusCode::SEE_OTHER };
+                let expected = if spec.is_api() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::SEE_OTHER
+                };
                 assert_eq!(status, expected, "{} {path} anonymous", spec.method);
             } else {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{} {path} as {role:?} must be refused", spec.method);
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{} {path} as {role:?} must be refused",
+                    spec.method
+                );
             }
         }
     }
     let s = t.session("auditor").await;
-    let res = t.request(Method::POST, "/logout", Some(&s)).send().await.expect("logout");
+    let res = t
+        .request(Method::POST, "/logout", Some(&s))
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let after = t.request(Method::GET, "/api/v1/me", Some(&s)).send().await.expect("me");
-    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "the session ended");
+    let after = t
+        .request(Method::GET, "/api/v1/me", Some(&s))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(
+        after.status(),
+        StatusCode::UNAUTHORIZED,
+        "the session ended"
+    );
 }
 
 #[tokio::test]
 async fn openapi_documents_exactly_the_api_routes() {
     let t = spawn_app().await;
-    let doc: serde_json::Value =
-        t.http.get(format!("{}/api/openapi.json", t.base)).send().await.expect("get").json().await.expect("json");
+    let doc: serde_json::Value = t
+        .http
+        .get(format!("{}/api/openapi.json", t.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     let documented: std::collections::BTreeSet<(String, String)> = doc["paths"]
         .as_object()
         .expect("paths")
         .iter()
-        .flat_map(|(path, ops)| ops.as_object().into_iter().flatten().map(move |(m, _)| (m.to_uppercase(), path.clone())))
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(m, _)| (m.to_uppercase(), path.clone()))
+        })
         .collect();
-    let registered: std::collections::BTreeSet<(String, String)> = lizhi_web::routes::table(t.app.clone())
-        .into_iter()
-        .filter(|s| s.is_api())
-        .map(|s| (s.method.to_string(), s.path.to_owned()))
-        .collect();
+    let registered: std::collections::BTreeSet<(String, String)> =
+        lizhi_web::routes::table(t.app.clone())
+            .into_iter()
+            .filter(|s| s.is_api())
+            .map(|s| (s.method.to_string(), s.path.to_owned()))
+            .collect();
     let missing: Vec<_> = registered.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&registered).collect();
-    assert!(missing.is_empty(), "routes missing from OpenAPI: {missing:?}");
-    assert!(stale.is_empty(), "OpenAPI documents routes that do not exist: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from OpenAPI: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "OpenAPI documents routes that do not exist: {stale:?}"
+    );
 }
 
 #[tokio::test]
@@ -180,23 +307,56 @@ async fn a_manager_sees_only_their_own_subtree() {
     let t = spawn_app().await;
     let s = t.session("manager").await;
     // C00002 heads CN-RD (the manager's unit); C00016 heads the UK entity.
-    let own = t.request(Method::GET, "/api/v1/employees/C00002", Some(&s)).send().await.expect("own");
+    let own = t
+        .request(Method::GET, "/api/v1/employees/C00002", Some(&s))
+        .send()
+        .await
+        .expect("own");
     assert_eq!(own.status(), StatusCode::OK);
-    for path in ["/api/v1/employees/C00016", "/employees/C00016", "/api/v1/employees/C00001"] {
-        let res = t.request(Method::GET, path, Some(&s)).send().await.expect("other");
+    for path in [
+        "/api/v1/employees/C00016",
+        "/employees/C00016",
+        "/api/v1/employees/C00001",
+    ] {
+        let res = t
+            .request(Method::GET, path, Some(&s))
+            .send()
+            .await
+            .expect("other");
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
-    let page: serde_json::Value =
-        t.request(Method::GET, "/api/v1/employees?limit=200", Some(&s)).send().await.expect("list").json().await.expect("json");
+    let page: serde_json::Value = t
+        .request(Method::GET, "/api/v1/employees?limit=200", Some(&s))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
     let items = page["items"].as_array().expect("items");
     assert!(!items.is_empty());
     for e in items {
-        assert!(e["org_unit_code"].as_str().expect("code").starts_with("CN-RD"), "{e}");
-        assert!(e["contract_address"].is_null(), "managers do not see notice addresses");
+        assert!(
+            e["org_unit_code"]
+                .as_str()
+                .expect("code")
+                .starts_with("CN-RD"),
+            "{e}"
+        );
+        assert!(
+            e["contract_address"].is_null(),
+            "managers do not see notice addresses"
+        );
     }
     let hr = t.session("hr").await;
-    let all: serde_json::Value =
-        t.request(Method::GET, "/api/v1/employees?limit=200", Some(&hr)).send().await.expect("list").json().await.expect("json");
+    let all: serde_json::Value = t
+        .request(Method::GET, "/api/v1/employees?limit=200", Some(&hr))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
     assert!(all["items"].as_array().expect("items").len() > items.len());
 }
 
@@ -232,7 +392,10 @@ async fn employee_list_pages_by_keyset_and_filters() {
     assert_eq!(seen.len(), 80);
     let uk: serde_json::Value = t
         .http
-        .get(format!("{}/api/v1/employees?legal_entity=UK01&limit=200", t.base))
+        .get(format!(
+            "{}/api/v1/employees?legal_entity=UK01&limit=200",
+            t.base
+        ))
         .bearer_auth(&token)
         .send()
         .await
@@ -240,8 +403,20 @@ async fn employee_list_pages_by_keyset_and_filters() {
         .json()
         .await
         .expect("json");
-    assert!(uk["items"].as_array().expect("items").iter().all(|e| e["legal_entity_code"] == "UK01"));
-    let bad = t.http.get(format!("{}/api/v1/employees?status=gone", t.base)).bearer_auth(&token).send().await.expect("bad");
+    assert!(
+        uk["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|e| e["legal_entity_code"] == "UK01")
+    );
+    let bad = t
+        .http
+        .get(format!("{}/api/v1/employees?status=gone", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("bad");
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -253,22 +428,65 @@ async fn imports_apply_completely_or_not_at_all() {
     let token = t.token("hr").await;
     let before = t.employee_count(&token).await;
 
-    let good = format!("{HEADER},email\nN1,王喆,CN01,CN-RD-PLT,C00002,2024-03-01,n1@x.cn\nN2,李堃,CN01,CN-RD-PLT,N1,2024-03-02,\n");
-    let (status, report) = t.import(&token, "employees", "good.csv", good.clone().into_bytes(), true).await;
+    let good = format!(
+        "{HEADER},email\nN1,王喆,CN01,CN-RD-PLT,C00002,2024-03-01,n1@x.cn\nN2,李堃,CN01,CN-RD-PLT,N1,2024-03-02,\n"
+    );
+    let (status, report) = t
+        .import(
+            &token,
+            "employees",
+            "good.csv",
+            good.clone().into_bytes(),
+            true,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(t.employee_count(&token).await, before, "a dry run lands nothing");
-    let (status, report) = t.import(&token, "employees", "good.csv", good.clone().into_bytes(), false).await;
-    assert_eq!((status, report["created"].as_u64()), (StatusCode::OK, Some(2)), "{report}");
-    let (_, again) = t.import(&token, "employees", "good.csv", good.into_bytes(), false).await;
-    assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(2)), "{again}");
+    assert_eq!(
+        t.employee_count(&token).await,
+        before,
+        "a dry run lands nothing"
+    );
+    let (status, report) = t
+        .import(
+            &token,
+            "employees",
+            "good.csv",
+            good.clone().into_bytes(),
+            false,
+        )
+        .await;
+    assert_eq!(
+        (status, report["created"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{report}"
+    );
+    let (_, again) = t
+        .import(&token, "employees", "good.csv", good.into_bytes(), false)
+        .await;
+    assert_eq!(
+        (again["created"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
     let after_good = t.employee_count(&token).await;
     assert_eq!(after_good, before + 2);
 
-    let gbk = encoding_rs::GBK.encode(&format!("{HEADER}\nN3,张三丰,CN01,CN-RD-APP,,2023-01-09\n")).0.into_owned();
+    let gbk = encoding_rs::GBK
+        .encode(&format!("{HEADER}\nN3,张三丰,CN01,CN-RD-APP,,2023-01-09\n"))
+        .0
+        .into_owned();
     let (status, report) = t.import(&token, "employees", "gbk.csv", gbk, false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    let n3: serde_json::Value =
-        t.http.get(format!("{}/api/v1/employees/N3", t.base)).bearer_auth(&token).send().await.expect("n3").json().await.expect("json");
+    let n3: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/employees/N3", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("n3")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(n3["name"], "张三丰");
 
     let broken: Vec<(&str, String, &str, u64)> = vec![
@@ -281,32 +499,68 @@ async fn imports_apply_completely_or_not_at_all() {
         ("cycle through stored", format!("{HEADER}\nC00002,x,CN01,CN-RD,N2,2024-01-05\n"), "manager_cycle", 2),
     ];
     for (label, body, code, row) in broken {
-        let (status, report) = t.import(&token, "employees", "broken.csv", body.into_bytes(), false).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{label}: {report}");
+        let (status, report) = t
+            .import(&token, "employees", "broken.csv", body.into_bytes(), false)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{label}: {report}"
+        );
         let errors = report["errors"].as_array().expect("errors");
         assert!(
-            errors.iter().any(|e| e["code"] == code && e["row"].as_u64() == Some(row) && e["message"].as_str().is_some_and(|m| !m.is_empty())),
+            errors.iter().any(|e| e["code"] == code
+                && e["row"].as_u64() == Some(row)
+                && e["message"].as_str().is_some_and(|m| !m.is_empty())),
             "{label}: expected {code} at row {row}: {report}"
         );
         assert_eq!(report["applied"], false);
     }
-    assert_eq!(t.employee_count(&token).await, after_good + 1, "broken files landed nothing");
+    assert_eq!(
+        t.employee_count(&token).await,
+        after_good + 1,
+        "broken files landed nothing"
+    );
 
     let xlsx = lizhi_docs::write_xlsx(
         "employees",
         &HEADER.split(',').collect::<Vec<_>>(),
-        &[vec!["X1".into(), "Olivia Chen".into(), "UK01".into(), "UK-ENG-WEB".into(), "".into(), "2022-05-05".into()]],
+        &[vec![
+            "X1".into(),
+            "Olivia Chen".into(),
+            "UK01".into(),
+            "UK-ENG-WEB".into(),
+            "".into(),
+            "2022-05-05".into(),
+        ]],
     )
     .expect("xlsx");
-    let (status, report) = t.import(&token, "employees", "people.xlsx", xlsx.clone(), false).await;
-    assert_eq!((status, report["created"].as_u64()), (StatusCode::OK, Some(1)), "{report}");
-    let (status, report) = t.import(&token, "employees", "cut.xlsx", xlsx[..xlsx.len() / 2].to_vec(), false).await;
+    let (status, report) = t
+        .import(&token, "employees", "people.xlsx", xlsx.clone(), false)
+        .await;
+    assert_eq!(
+        (status, report["created"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{report}"
+    );
+    let (status, report) = t
+        .import(
+            &token,
+            "employees",
+            "cut.xlsx",
+            xlsx[..xlsx.len() / 2].to_vec(),
+            false,
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(report["errors"][0]["code"], "malformed_xlsx", "{report}");
 
     let audit: serde_json::Value = t
         .http
-        .get(format!("{}/api/v1/audit?entity_type=employee&entity_key=N1", t.base))
+        .get(format!(
+            "{}/api/v1/audit?entity_type=employee&entity_key=N1",
+            t.base
+        ))
         .bearer_auth(t.token("auditor").await)
         .send()
         .await
@@ -315,44 +569,109 @@ async fn imports_apply_completely_or_not_at_all() {
         .await
         .expect("json");
     let events = audit["items"].as_array().expect("items");
-    assert_eq!(events.len(), 1, "one create, nothing for the unchanged re-import: {audit}");
+    assert_eq!(
+        events.len(),
+        1,
+        "one create, nothing for the unchanged re-import: {audit}"
+    );
     assert_eq!(events[0]["actor"], "hr");
-    assert!(events[0]["before_digest"].is_null() && events[0]["after_digest"].as_str().is_some_and(|d| d.len() == 64));
+    assert!(
+        events[0]["before_digest"].is_null()
+            && events[0]["after_digest"]
+                .as_str()
+                .is_some_and(|d| d.len() == 64)
+    );
 }
 
 #[tokio::test]
 async fn sign_in_needs_the_form_token_and_is_rate_limited() {
     let t = spawn_app().await;
-    let form = t.http.get(format!("{}/login", t.base)).send().await.expect("form");
+    let form = t
+        .http
+        .get(format!("{}/login", t.base))
+        .send()
+        .await
+        .expect("form");
     assert_eq!(form.status(), StatusCode::OK);
-    let set_cookie = form.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
-    assert!(!set_cookie.contains("Secure"), "no Secure cookies on plain http");
-    for h in ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"] {
+    let set_cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    assert!(
+        !set_cookie.contains("Secure"),
+        "no Secure cookies on plain http"
+    );
+    for h in [
+        "content-security-policy",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+    ] {
         assert!(form.headers().contains_key(h), "missing {h}");
     }
     let login_cookie = set_cookie.split(';').next().unwrap_or("").to_owned();
-    let token = login_cookie.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
+    let token = login_cookie
+        .split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
     let post = |cookie: String, csrf: String, password: &'static str| {
         t.http
             .post(format!("{}/login", t.base))
             .header("cookie", cookie)
-            .form(&[("username", "hr"), ("password", password), ("csrf", csrf.as_str()), ("next", "/employees")])
+            .form(&[
+                ("username", "hr"),
+                ("password", password),
+                ("csrf", csrf.as_str()),
+                ("next", "/employees"),
+            ])
             .send()
     };
-    let forged = post(String::new(), "guess".into(), PASSWORD).await.expect("forged");
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "no token, no sign-in");
-    let ok = post(login_cookie.clone(), token.clone(), PASSWORD).await.expect("ok");
+    let forged = post(String::new(), "guess".into(), PASSWORD)
+        .await
+        .expect("forged");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "no token, no sign-in"
+    );
+    let ok = post(login_cookie.clone(), token.clone(), PASSWORD)
+        .await
+        .expect("ok");
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
-    assert_eq!(ok.headers().get("location").and_then(|v| v.to_str().ok()), Some("/employees"));
-    let session = ok.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    assert!(session.starts_with(lizhi_web::SESSION_COOKIE) && session.contains("HttpOnly"), "{session}");
+    assert_eq!(
+        ok.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/employees")
+    );
+    let session = ok
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        session.starts_with(lizhi_web::SESSION_COOKIE) && session.contains("HttpOnly"),
+        "{session}"
+    );
     for _ in 0..lizhi_app::auth::MAX_FAILURES {
-        let bad = post(login_cookie.clone(), token.clone(), "wrong password!").await.expect("bad");
+        let bad = post(login_cookie.clone(), token.clone(), "wrong password!")
+            .await
+            .expect("bad");
         assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     }
-    let limited = post(login_cookie.clone(), token.clone(), PASSWORD).await.expect("limited");
-    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "the right password is refused while limited");
+    let limited = post(login_cookie.clone(), token.clone(), PASSWORD)
+        .await
+        .expect("limited");
+    assert_eq!(
+        limited.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password is refused while limited"
+    );
 }
 
 #[tokio::test]
@@ -376,7 +695,12 @@ async fn session_forms_need_the_csrf_token_and_tokens_do_not() {
         .expect("send");
     assert_eq!(with.status(), StatusCode::CREATED);
     let created: serde_json::Value = with.json().await.expect("json");
-    assert!(created["generated_password"].as_str().is_some_and(|p| p.len() >= 20), "a one-time password, never a default");
+    assert!(
+        created["generated_password"]
+            .as_str()
+            .is_some_and(|p| p.len() >= 20),
+        "a one-time password, never a default"
+    );
     let token = t.token("admin").await;
     let by_token = t
         .http
@@ -386,8 +710,18 @@ async fn session_forms_need_the_csrf_token_and_tokens_do_not() {
         .send()
         .await
         .expect("send");
-    assert_eq!(by_token.status(), StatusCode::UNPROCESSABLE_ENTITY, "a manager needs an org unit");
-    let revoked = t.http.get(format!("{}/api/v1/me", t.base)).bearer_auth("lzt_not_a_token").send().await.expect("send");
+    assert_eq!(
+        by_token.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a manager needs an org unit"
+    );
+    let revoked = t
+        .http
+        .get(format!("{}/api/v1/me", t.base))
+        .bearer_auth("lzt_not_a_token")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
     let msg: serde_json::Value = t
         .http
@@ -419,10 +753,21 @@ async fn pages_render_in_both_languages() {
             .expect("html");
         assert!(html.contains(expected) && html.contains("C00001"), "{lang}");
     }
-    let partial = t.request(Method::GET, "/employees?q=C00001&partial=1", Some(&s)).send().await.expect("partial");
+    let partial = t
+        .request(Method::GET, "/employees?q=C00001&partial=1", Some(&s))
+        .send()
+        .await
+        .expect("partial");
     let body = partial.text().await.expect("text");
     assert!(body.starts_with("<table") && body.contains("C00001") && !body.contains("C00002"));
-    let detail = t.request(Method::GET, "/employees/C00001", Some(&s)).send().await.expect("detail").text().await.expect("text");
+    let detail = t
+        .request(Method::GET, "/employees/C00001", Some(&s))
+        .send()
+        .await
+        .expect("detail")
+        .text()
+        .await
+        .expect("text");
     assert!(detail.contains("C00001"));
     let _ = Permission::ViewEmployees;
 }
@@ -438,13 +783,22 @@ struct Browser {
 
 impl Browser {
     async fn start() -> Option<Browser> {
-        let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists());
+        let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists());
         let Some(driver_path) = driver_path else {
-            assert!(std::env::var("CI").is_err(), "CI must install chromium-driver");
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must install chromium-driver"
+            );
             eprintln!("skipping browser test: chromedriver not installed");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("port")
+            .local_addr()
+            .expect("addr")
+            .port();
         let driver = std::process::Command::new(driver_path)
             .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
@@ -467,36 +821,90 @@ impl Browser {
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
                 format!("--user-data-dir={}", profile.path().display())]}}}});
-        let res: serde_json::Value =
-            http.post(format!("{base}/session")).json(&caps).send().await.expect("session").json().await.expect("json");
-        let session = res["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {res}")).to_owned();
-        Some(Browser { http, base, session, _driver: driver, _profile: profile })
+        let res: serde_json::Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("session")
+            .json()
+            .await
+            .expect("json");
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {res}"))
+            .to_owned();
+        Some(Browser {
+            http,
+            base,
+            session,
+            _driver: driver,
+            _profile: profile,
+        })
     }
 
     async fn cmd(&self, method: Method, path: &str, body: serde_json::Value) -> serde_json::Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let rb = self.http.request(method.clone(), url);
-        let rb = if method == Method::GET { rb } else { rb.json(&body) };
-        let res: serde_json::Value = rb.send().await.expect("webdriver").json().await.expect("json");
+        let rb = if method == Method::GET {
+            rb
+        } else {
+            rb.json(&body)
+        };
+        let res: serde_json::Value = rb
+            .send()
+            .await
+            .expect("webdriver")
+            .json()
+            .await
+            .expect("json");
         res["value"].clone()
     }
 
     async fn goto(&self, url: &str) {
-        self.cmd(Method::POST, "/url", serde_json::json!({"url": url})).await;
+        self.cmd(Method::POST, "/url", serde_json::json!({"url": url}))
+            .await;
     }
 
     async fn script(&self, js: &str) -> serde_json::Value {
-        self.cmd(Method::POST, "/execute/sync", serde_json::json!({"script": js, "args": []})).await
+        self.cmd(
+            Method::POST,
+            "/execute/sync",
+            serde_json::json!({"script": js, "args": []}),
+        )
+        .await
     }
 
     async fn type_into(&self, css: &str, text: &str) {
-        let el = self.cmd(Method::POST, "/element", serde_json::json!({"using": "css selector", "value": css})).await;
-        let id = el.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("no {css}: {el}")).to_owned();
-        self.cmd(Method::POST, &format!("/element/{id}/value"), serde_json::json!({"text": text})).await;
+        let el = self
+            .cmd(
+                Method::POST,
+                "/element",
+                serde_json::json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        let id = el
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no {css}: {el}"))
+            .to_owned();
+        self.cmd(
+            Method::POST,
+            &format!("/element/{id}/value"),
+            serde_json::json!({"text": text}),
+        )
+        .await;
     }
 
     async fn severe_logs(&self) -> Vec<String> {
-        let logs = self.cmd(Method::POST, "/se/log", serde_json::json!({"type": "browser"})).await;
+        let logs = self
+            .cmd(
+                Method::POST,
+                "/se/log",
+                serde_json::json!({"type": "browser"}),
+            )
+            .await;
         logs.as_array()
             .unwrap_or_else(|| panic!("browser log unavailable: {logs}"))
             .iter()
@@ -514,30 +922,62 @@ impl Drop for Browser {
 
 #[tokio::test]
 async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_widths() {
-    let Some(browser) = Browser::start().await else { return };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
     let t = spawn_app().await;
     for (width, height) in [(360, 780), (1280, 900)] {
-        browser.cmd(Method::POST, "/window/rect", serde_json::json!({"width": width, "height": height})).await;
+        browser
+            .cmd(
+                Method::POST,
+                "/window/rect",
+                serde_json::json!({"width": width, "height": height}),
+            )
+            .await;
         browser.goto(&format!("{}/healthz", t.base)).await;
-        browser.cmd(Method::DELETE, "/cookie", serde_json::json!({})).await;
-        browser.goto(&format!("{}/login?next=/employees", t.base)).await;
-        assert!(browser.script("return document.querySelector('form input[name=csrf]') !== null").await.as_bool().unwrap_or(false));
+        browser
+            .cmd(Method::DELETE, "/cookie", serde_json::json!({}))
+            .await;
+        browser
+            .goto(&format!("{}/login?next=/employees", t.base))
+            .await;
+        assert!(
+            browser
+                .script("return document.querySelector('form input[name=csrf]') !== null")
+                .await
+                .as_bool()
+                .unwrap_or(false)
+        );
         browser.type_into("input[name=username]", "hr").await;
         browser.type_into("input[name=password]", PASSWORD).await;
-        browser.script("document.querySelector('form[action=\"/login\"]').submit(); return true").await;
+        browser
+            .script("document.querySelector('form[action=\"/login\"]').submit(); return true")
+            .await;
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         let path = browser.script("return location.pathname").await;
         assert_eq!(path, "/employees", "signed in and redirected at {width}px");
-        let rows = browser.script("return document.querySelectorAll('table.list tbody tr').length").await;
-        assert!(rows.as_u64().unwrap_or(0) >= 50, "a page of employees at {width}px: {rows}");
-        let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+        let rows = browser
+            .script("return document.querySelectorAll('table.list tbody tr').length")
+            .await;
+        assert!(
+            rows.as_u64().unwrap_or(0) >= 50,
+            "a page of employees at {width}px: {rows}"
+        );
+        let fits = browser
+            .script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+            .await;
         assert_eq!(fits, true, "no horizontal scrolling at {width}px");
         browser.type_into("input[name=q]", "C00011").await;
         tokio::time::sleep(std::time::Duration::from_millis(900)).await;
-        let filtered = browser.script("return document.querySelectorAll('table.list tbody tr').length").await;
+        let filtered = browser
+            .script("return document.querySelectorAll('table.list tbody tr').length")
+            .await;
         assert_eq!(filtered, 1, "live search replaced the table at {width}px");
         let logs = browser.severe_logs().await;
-        let ours: Vec<_> = logs.into_iter().filter(|m| !m.contains("favicon.ico")).collect();
+        let ours: Vec<_> = logs
+            .into_iter()
+            .filter(|m| !m.contains("favicon.ico"))
+            .collect();
         assert!(ours.is_empty(), "console errors at {width}px: {ours:?}");
     }
 }

@@ -34,7 +34,11 @@ pub enum ImportKind {
 
 impl ImportKind {
     /// Every kind, in the order they should be imported.
-    pub const ALL: [ImportKind; 3] = [ImportKind::LegalEntities, ImportKind::OrgUnits, ImportKind::Employees];
+    pub const ALL: [ImportKind; 3] = [
+        ImportKind::LegalEntities,
+        ImportKind::OrgUnits,
+        ImportKind::Employees,
+    ];
 
     /// The name in URLs and on the command line.
     pub fn name(self) -> &'static str {
@@ -55,21 +59,38 @@ impl ImportKind {
         match self {
             ImportKind::LegalEntities => &["code", "name", "country", "time_zone", "policy"],
             ImportKind::OrgUnits => &["code", "name", "parent_code", "legal_entity"],
-            ImportKind::Employees => &["employee_no", "name", "legal_entity", "org_unit", "manager_no", "hire_date"],
+            ImportKind::Employees => &[
+                "employee_no",
+                "name",
+                "legal_entity",
+                "org_unit",
+                "manager_no",
+                "hire_date",
+            ],
         }
     }
 
     /// Columns that may be present.
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
-            ImportKind::Employees => &["email", "mobile", "position", "contract_address", "work_calendar"],
+            ImportKind::Employees => &[
+                "email",
+                "mobile",
+                "position",
+                "contract_address",
+                "work_calendar",
+            ],
             _ => &[],
         }
     }
 
     /// Required then optional columns: the layout exports use.
     pub fn all_columns(self) -> Vec<&'static str> {
-        self.required_columns().iter().chain(self.optional_columns()).copied().collect()
+        self.required_columns()
+            .iter()
+            .chain(self.optional_columns())
+            .copied()
+            .collect()
     }
 }
 
@@ -109,7 +130,16 @@ pub struct ImportReport {
 
 impl ImportReport {
     fn new(kind: ImportKind) -> Self {
-        ImportReport { kind, rows: 0, created: 0, updated: 0, unchanged: 0, errors: Vec::new(), error_count: 0, applied: false }
+        ImportReport {
+            kind,
+            rows: 0,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            errors: Vec::new(),
+            error_count: 0,
+            applied: false,
+        }
     }
 
     /// Whether the file can be applied.
@@ -126,14 +156,22 @@ pub(crate) struct Errors {
 }
 
 impl Errors {
-    pub(crate) fn push(&mut self, row: Option<usize>, column: Option<&str>, code: &str, value: Option<&str>) {
+    pub(crate) fn push(
+        &mut self,
+        row: Option<usize>,
+        column: Option<&str>,
+        code: &str,
+        value: Option<&str>,
+    ) {
         self.total += 1;
         if self.list.len() < MAX_REPORTED_ERRORS {
             self.list.push(RowError {
                 row,
                 column: column.map(str::to_owned),
                 code: code.to_owned(),
-                value: value.filter(|v| !v.is_empty()).map(|v| v.chars().take(200).collect()),
+                value: value
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.chars().take(200).collect()),
             });
         }
     }
@@ -201,7 +239,9 @@ pub async fn run(
     ctx.require(Permission::ImportData)?;
     let mut report = ImportReport::new(kind);
     if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(AppError::TooLarge { max_bytes: MAX_UPLOAD_BYTES });
+        return Err(AppError::TooLarge {
+            max_bytes: MAX_UPLOAD_BYTES,
+        });
     }
     let format = FileFormat::from_file_name(file_name).unwrap_or_else(|| FileFormat::sniff(bytes));
     let table = match read_table(bytes, format) {
@@ -232,7 +272,18 @@ pub async fn run(
     let cols = Columns { table: &table };
     let outcome = if apply {
         let mut tx = app.db.begin().await?;
-        let counts = plan_and_maybe_write(app, ctx, kind, &mut tx.conn(), &table, &cols, &mut errors, true, progress).await?;
+        let counts = plan_and_maybe_write(
+            app,
+            ctx,
+            kind,
+            &mut tx.conn(),
+            &table,
+            &cols,
+            &mut errors,
+            true,
+            progress,
+        )
+        .await?;
         if errors.is_empty() {
             tx.commit().await?;
             report.applied = true;
@@ -240,7 +291,18 @@ pub async fn run(
         counts
     } else {
         let mut conn = app.db.acquire().await?;
-        plan_and_maybe_write(app, ctx, kind, &mut conn.conn(), &table, &cols, &mut errors, false, progress).await?
+        plan_and_maybe_write(
+            app,
+            ctx,
+            kind,
+            &mut conn.conn(),
+            &table,
+            &cols,
+            &mut errors,
+            false,
+            progress,
+        )
+        .await?
     };
     report.created = outcome.created;
     report.updated = outcome.updated;
@@ -263,9 +325,13 @@ async fn plan_and_maybe_write(
     progress: &dyn Progress,
 ) -> Result<Counts, AppError> {
     match kind {
-        ImportKind::LegalEntities => entities::import(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::LegalEntities => {
+            entities::import(app, ctx, c, table, cols, errors, write).await
+        }
         ImportKind::OrgUnits => org_units::import(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Employees => employees::import(app, ctx, c, table, cols, errors, write, progress).await,
+        ImportKind::Employees => {
+            employees::import(app, ctx, c, table, cols, errors, write, progress).await
+        }
     }
 }
 
@@ -298,30 +364,61 @@ pub struct Staged {
 }
 
 fn staged_from(batch: lizhi_store::imports::ImportBatch) -> Result<Staged, AppError> {
-    let report: ImportReport =
-        serde_json::from_str(&batch.report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
-    Ok(Staged { id: batch.id, file_name: batch.file_name, report })
+    let report: ImportReport = serde_json::from_str(&batch.report)
+        .map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    Ok(Staged {
+        id: batch.id,
+        file_name: batch.file_name,
+        report,
+    })
 }
 
 /// Checks an upload and keeps it (in the database, so any instance can commit it) for review.
-pub async fn stage(app: &App, ctx: &Ctx, kind: ImportKind, file_name: &str, bytes: &[u8]) -> Result<Staged, AppError> {
+pub async fn stage(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Staged, AppError> {
     let report = run(app, ctx, kind, file_name, bytes, false, &NoProgress).await?;
-    let json = serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
-    let status = if report.is_clean() { "previewed" } else { "rejected" };
+    let json =
+        serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    let status = if report.is_clean() {
+        "previewed"
+    } else {
+        "rejected"
+    };
     let user = ctx.principal.as_ref().map(|p| p.user_id);
     let sha = crate::auth::secret_hash_bytes(bytes);
     let mut tx = app.db.begin().await?;
-    let id = lizhi_store::imports::create(&mut tx.conn(), kind.name(), file_name, bytes, &sha, status, &json, user, app.clock.now())
-        .await?;
+    let id = lizhi_store::imports::create(
+        &mut tx.conn(),
+        kind.name(),
+        file_name,
+        bytes,
+        &sha,
+        status,
+        &json,
+        user,
+        app.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Staged { id, file_name: file_name.to_owned(), report })
+    Ok(Staged {
+        id,
+        file_name: file_name.to_owned(),
+        report,
+    })
 }
 
 /// A staged upload and its latest report.
 pub async fn staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppError> {
     ctx.require(Permission::ImportData)?;
     let mut conn = app.db.acquire().await?;
-    let batch = lizhi_store::imports::get(&mut conn.conn(), id).await?.ok_or(AppError::NotFound)?;
+    let batch = lizhi_store::imports::get(&mut conn.conn(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     staged_from(batch)
 }
 
@@ -330,17 +427,37 @@ pub async fn commit_staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppE
     ctx.require(Permission::ImportData)?;
     let batch = {
         let mut conn = app.db.acquire().await?;
-        lizhi_store::imports::get(&mut conn.conn(), id).await?.ok_or(AppError::NotFound)?
+        lizhi_store::imports::get(&mut conn.conn(), id)
+            .await?
+            .ok_or(AppError::NotFound)?
     };
     if batch.status == "applied" {
         return staged_from(batch);
     }
     let kind = ImportKind::parse(&batch.kind).ok_or(AppError::NotFound)?;
-    let report = run(app, ctx, kind, &batch.file_name, &batch.content, true, &NoProgress).await?;
-    let json = serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
-    let status = if report.applied { "applied" } else { "rejected" };
+    let report = run(
+        app,
+        ctx,
+        kind,
+        &batch.file_name,
+        &batch.content,
+        true,
+        &NoProgress,
+    )
+    .await?;
+    let json =
+        serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    let status = if report.applied {
+        "applied"
+    } else {
+        "rejected"
+    };
     let mut tx = app.db.begin().await?;
     lizhi_store::imports::finish(&mut tx.conn(), id, status, &json, app.clock.now()).await?;
     tx.commit().await?;
-    Ok(Staged { id, file_name: batch.file_name, report })
+    Ok(Staged {
+        id,
+        file_name: batch.file_name,
+        report,
+    })
 }
