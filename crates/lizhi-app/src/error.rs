@@ -32,6 +32,9 @@ pub enum AppError {
         /// The field error code.
         code: &'static str,
     },
+    /// A record failed the same checks an import applies (field, code, value per problem).
+    #[error("rejected: {} problem(s)", .0.len())]
+    Rejected(Vec<crate::import::RowError>),
     /// Something with that key exists already.
     #[error("already exists: {0}")]
     Conflict(String),
@@ -67,7 +70,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::BadCredentials => "bad_credentials",
             AppError::RateLimited { .. } => "rate_limited",
-            AppError::Invalid { .. } => "invalid_input",
+            AppError::Invalid { .. } | AppError::Rejected(_) => "invalid_input",
             AppError::Conflict(_) => "conflict",
             AppError::TooLarge { .. } => "file_too_large",
             AppError::Table(t) => t.code(),

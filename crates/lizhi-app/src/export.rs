@@ -13,49 +13,21 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
     let personal = ctx.require(Permission::ViewPersonalDetails).is_ok();
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     Ok(match kind {
         ImportKind::LegalEntities => org::list_entities(&mut c)
             .await?
             .into_iter()
-            .map(|e| vec![e.code, e.name, e.country, e.time_zone, e.policy])
+            .map(entity_row)
             .collect(),
         ImportKind::OrgUnits => org::list_org_units(&mut c)
             .await?
             .into_iter()
-            .map(|u| {
-                vec![
-                    u.code,
-                    u.name,
-                    u.parent_code.unwrap_or_default(),
-                    u.legal_entity_code,
-                ]
-            })
+            .map(unit_row)
             .collect(),
         ImportKind::Employees => {
             let mut all: Vec<_> = employees::all_by_no(&mut c).await?.into_values().collect();
             all.sort_by(|a, b| a.employee_no.cmp(&b.employee_no));
-            all.into_iter()
-                .map(|e| {
-                    vec![
-                        e.employee_no.clone(),
-                        e.name.clone(),
-                        e.legal_entity_code.clone(),
-                        e.org_unit_code.clone(),
-                        opt(&e.manager_no),
-                        e.hire_date.format("%Y-%m-%d").to_string(),
-                        opt(&e.email),
-                        opt(&e.mobile),
-                        opt(&e.position),
-                        if personal {
-                            opt(&e.contract_address)
-                        } else {
-                            String::new()
-                        },
-                        opt(&e.work_calendar),
-                    ]
-                })
-                .collect()
+            all.into_iter().map(|e| employee_row(e, personal)).collect()
         }
     })
 }
@@ -92,4 +64,66 @@ pub async fn export(
     .await?;
     tx.commit().await?;
     Ok(bytes)
+}
+
+/// One stored record in the import layout, for editing (`None` when the key is unknown).
+pub async fn current_row(
+    app: &App,
+    kind: ImportKind,
+    key: &str,
+) -> Result<Option<Vec<String>>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    Ok(match kind {
+        ImportKind::LegalEntities => org::list_entities(&mut c)
+            .await?
+            .into_iter()
+            .find(|e| e.code == key)
+            .map(entity_row),
+        ImportKind::OrgUnits => org::list_org_units(&mut c)
+            .await?
+            .into_iter()
+            .find(|u| u.code == key)
+            .map(unit_row),
+        ImportKind::Employees => employees::get_by_no(&mut c, key)
+            .await?
+            .map(|e| employee_row(e, true)),
+    })
+}
+
+/// An employee in the import layout; the notice address only for callers allowed to see it.
+fn employee_row(e: lizhi_core::model::Employee, personal: bool) -> Vec<String> {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    vec![
+        e.employee_no,
+        e.name,
+        e.legal_entity_code,
+        e.org_unit_code,
+        opt(e.manager_no),
+        e.hire_date.format("%Y-%m-%d").to_string(),
+        opt(e.email),
+        opt(e.mobile),
+        opt(e.position),
+        if personal {
+            opt(e.contract_address)
+        } else {
+            String::new()
+        },
+        opt(e.work_calendar),
+    ]
+}
+
+/// A legal entity in the import layout.
+fn entity_row(e: lizhi_core::model::LegalEntity) -> Vec<String> {
+    vec![e.code, e.name, e.country, e.time_zone, e.policy]
+}
+
+/// An org unit in the import layout.
+fn unit_row(u: lizhi_core::model::OrgUnit) -> Vec<String> {
+    vec![
+        u.code,
+        u.name,
+        u.parent_code.unwrap_or_default(),
+        u.legal_entity_code,
+    ]
 }

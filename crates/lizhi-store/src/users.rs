@@ -16,17 +16,21 @@ type UserRow = (
     DateTime<Utc>,
 );
 
+/// Roles of one user, or of every user when `user_id` is `None`.
 async fn grants_for(
     c: &mut Conn<'_>,
-    user_ids: &[i64],
+    user_id: Option<i64>,
 ) -> Result<HashMap<i64, Vec<Grant>>, StoreError> {
-    let rows: Vec<(i64, String, Option<i64>)> = on_conn!(c, c =>
-        sqlx::query_as("SELECT user_id, role, org_unit_id FROM user_roles ORDER BY id").fetch_all(&mut **c).await?);
     let mut out: HashMap<i64, Vec<Grant>> = HashMap::new();
-    for (user_id, role, org_unit_id) in rows {
-        if !user_ids.contains(&user_id) {
-            continue;
+    let rows: Vec<(i64, String, Option<i64>)> = on_conn!(c, c => {
+        let mut qb = sqlx::QueryBuilder::new("SELECT user_id, role, org_unit_id FROM user_roles");
+        if let Some(id) = user_id {
+            qb.push(" WHERE user_id = ").push_bind(id);
         }
+        qb.push(" ORDER BY id");
+        qb.build_query_as().fetch_all(&mut **c).await?
+    });
+    for (user_id, role, org_unit_id) in rows {
         if let Some(role) = Role::parse(&role) {
             out.entry(user_id)
                 .or_default()
@@ -56,8 +60,7 @@ fn to_user(
 pub async fn list(c: &mut Conn<'_>) -> Result<Vec<User>, StoreError> {
     const SQL: &str = "SELECT id, username, display_name, locale, disabled, employee_id, created_at FROM users ORDER BY username";
     let rows: Vec<UserRow> = on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let mut grants = grants_for(c, &ids).await?;
+    let mut grants = grants_for(c, None).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -82,7 +85,7 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<User>, StoreError> 
     });
     match row {
         Some(r) => {
-            let g = grants_for(c, &[r.0])
+            let g = grants_for(c, Some(r.0))
                 .await?
                 .remove(&r.0)
                 .unwrap_or_default();

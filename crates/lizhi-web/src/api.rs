@@ -437,3 +437,107 @@ pub async fn audit(
     .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
+
+/// Creates or changes one legal entity, org unit or employee with the rules of an import.
+async fn save(
+    s: &AppState,
+    ctx: &Ctx,
+    l: lizhi_app::i18n::Locale,
+    kind: ImportKind,
+    key: &str,
+    body: serde_json::Value,
+) -> ApiResult {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request",
+            l,
+        ));
+    };
+    let mut fields = std::collections::BTreeMap::new();
+    for (k, v) in object {
+        let text = match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => {
+                return Err(ApiError {
+                    field: Some(k.clone()),
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", l)
+                });
+            }
+        };
+        fields.insert(k.clone(), text);
+    }
+    let created = import::save_one(&s.app, ctx, kind, key, &fields)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let record = lizhi_app::export::current_row(&s.app, kind, key)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?
+        .unwrap_or_default();
+    let json: serde_json::Map<String, serde_json::Value> = kind
+        .all_columns()
+        .into_iter()
+        .map(str::to_owned)
+        .zip(record.into_iter().map(serde_json::Value::from))
+        .collect();
+    Ok((status, Json(json)).into_response())
+}
+
+/// `PUT /api/v1/legal-entities/{code}`.
+pub async fn put_legal_entity(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(code): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> ApiResult {
+    save(
+        &s,
+        &ctx(&caller, &rid),
+        l,
+        ImportKind::LegalEntities,
+        &code,
+        body,
+    )
+    .await
+}
+
+/// `PUT /api/v1/org-units/{code}`.
+pub async fn put_org_unit(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(code): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> ApiResult {
+    save(
+        &s,
+        &ctx(&caller, &rid),
+        l,
+        ImportKind::OrgUnits,
+        &code,
+        body,
+    )
+    .await
+}
+
+/// `PUT /api/v1/employees/{no}`.
+pub async fn put_employee(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(no): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> ApiResult {
+    save(&s, &ctx(&caller, &rid), l, ImportKind::Employees, &no, body).await
+}

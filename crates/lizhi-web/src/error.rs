@@ -18,6 +18,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Language of the message.
     pub locale: Locale,
+    /// Every problem of a rejected record: `{field, code, value, message}`.
+    pub details: Vec<serde_json::Value>,
 }
 
 impl ApiError {
@@ -28,6 +30,7 @@ impl ApiError {
             code: code.to_owned(),
             field: None,
             locale,
+            details: Vec::new(),
         }
     }
 
@@ -39,7 +42,9 @@ impl ApiError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Invalid { .. } | AppError::Table(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid { .. } | AppError::Table(_) | AppError::Rejected(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -47,15 +52,33 @@ impl ApiError {
         if status.is_server_error() {
             tracing::error!(error = %e, "request failed");
         }
-        let (code, field) = match &e {
-            AppError::Invalid { field, code } => (code.to_string(), Some(field.clone())),
-            other => (other.code().to_owned(), None),
+        let (code, field, details) = match &e {
+            AppError::Invalid { field, code } => {
+                (code.to_string(), Some(field.clone()), Vec::new())
+            }
+            AppError::Rejected(errors) => {
+                let details = errors
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({"field": r.column, "code": r.code, "value": r.value,
+                            "message": error_message(locale, &r.code, None, r.value.as_deref())})
+                    })
+                    .collect();
+                let first = errors.first();
+                (
+                    first.map_or("invalid_input".to_owned(), |r| r.code.clone()),
+                    first.and_then(|r| r.column.clone()),
+                    details,
+                )
+            }
+            other => (other.code().to_owned(), None, Vec::new()),
         };
         ApiError {
             status,
             code,
             field,
             locale,
+            details,
         }
     }
 
@@ -68,7 +91,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({
-            "error": { "code": self.code, "message": self.message(), "field": self.field }
+            "error": { "code": self.code, "message": self.message(), "field": self.field, "details": self.details }
         });
         (self.status, Json(body)).into_response()
     }

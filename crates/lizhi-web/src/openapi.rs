@@ -93,6 +93,44 @@ fn ops() -> Vec<Op> {
             ok: "200",
         },
         Op {
+            method: "put",
+            path: "/api/v1/employees/{no}",
+            summary: "Create or change one employee (import rules; missing fields keep their values)",
+            permission: Some(EditPeople),
+            query: &[],
+            body: Some(record_body(&[
+                "name",
+                "legal_entity",
+                "org_unit",
+                "manager_no",
+                "hire_date",
+                "email",
+                "mobile",
+                "position",
+                "contract_address",
+                "work_calendar",
+            ])),
+            ok: "200",
+        },
+        Op {
+            method: "put",
+            path: "/api/v1/legal-entities/{code}",
+            summary: "Create or change one legal entity",
+            permission: Some(EditPeople),
+            query: &[],
+            body: Some(record_body(&["name", "country", "time_zone", "policy"])),
+            ok: "200",
+        },
+        Op {
+            method: "put",
+            path: "/api/v1/org-units/{code}",
+            summary: "Create or change one org unit (cycles refused)",
+            permission: Some(EditPeople),
+            query: &[],
+            body: Some(record_body(&["name", "parent_code", "legal_entity"])),
+            ok: "200",
+        },
+        Op {
             method: "post",
             path: "/api/v1/imports/{kind}",
             summary: "Check and apply an import file (CSV or XLSX as the raw body), all or nothing",
@@ -203,6 +241,15 @@ fn ops() -> Vec<Op> {
             ok: "200",
         },
     ]
+}
+
+/// A JSON body whose properties are import columns (strings; null or "" clears an optional one).
+fn record_body(columns: &[&str]) -> Value {
+    let props: serde_json::Map<String, Value> = columns
+        .iter()
+        .map(|c| ((*c).to_owned(), json!({"type": ["string", "null"]})))
+        .collect();
+    json!({"content": {"application/json": {"schema": {"type": "object", "properties": props}}}})
 }
 
 /// The whole document.

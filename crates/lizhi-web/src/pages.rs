@@ -464,6 +464,7 @@ pub async fn employees(
         rows,
         prev_href,
         next_href,
+        can_edit: caller.principal.can(Permission::EditPeople),
     })
 }
 
@@ -517,10 +518,12 @@ pub async fn employee_detail(
     }
     let mut c = chrome(l, Some(&caller), "employees-title", "/employees");
     c.title = e.name.clone();
+    let can_edit = caller.principal.can(Permission::EditPeople);
     render(&EmployeePage {
         chrome: c,
         e,
         facts,
+        can_edit,
     })
 }
 
@@ -981,4 +984,204 @@ pub async fn audit(
         events,
         older_href,
     })
+}
+
+/// Text inputs of the employee form, in order: (column, input type, required).
+const EMPLOYEE_FIELDS: [(&str, &str, bool); 9] = [
+    ("name", "text", true),
+    ("manager_no", "text", false),
+    ("hire_date", "date", true),
+    ("position", "text", false),
+    ("email", "email", false),
+    ("mobile", "tel", false),
+    ("contract_address", "text", false),
+    ("work_calendar", "text", false),
+    ("employee_no", "hidden", false),
+];
+
+async fn employee_form(
+    s: &AppState,
+    l: Locale,
+    caller: &Caller,
+    rid: &RequestId,
+    no: Option<&str>,
+    values: &std::collections::BTreeMap<String, String>,
+    errors: Vec<String>,
+) -> Response {
+    let c = ctx(caller, rid);
+    let entities = people::list_entities(&s.app, &c).await.unwrap_or_default();
+    let units = people::list_org_units(&s.app, &c).await.unwrap_or_default();
+    let value = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let tr = Tr(l);
+    let mut chrome = chrome(l, Some(caller), "employees-title", "/employees");
+    chrome.title = match no {
+        Some(no) => format!("{} {}", tr.t("form-edit-employee"), no),
+        None => tr.t("form-new-employee"),
+    };
+    let fields = EMPLOYEE_FIELDS
+        .iter()
+        .filter(|(name, _, _)| *name != "employee_no")
+        .filter(|(name, _, _)| {
+            *name != "contract_address" || caller.principal.can(Permission::ViewPersonalDetails)
+        })
+        .map(|&(name, input_type, required)| FieldView {
+            name,
+            label: tr.t(&format!(
+                "field-{}",
+                if name == "manager_no" {
+                    "manager"
+                } else {
+                    name
+                }
+            )),
+            value: value(name),
+            input_type,
+            required,
+        })
+        .collect();
+    let page = EmployeeFormPage {
+        chrome,
+        is_new: no.is_none(),
+        action: no.map_or("/new-employee".to_owned(), |no| {
+            format!("/employees/{}/edit", url_encode(no))
+        }),
+        back: no.map_or("/employees".to_owned(), |no| {
+            format!("/employees/{}", url_encode(no))
+        }),
+        employee_no: value("employee_no"),
+        entities: entities
+            .iter()
+            .map(|e| {
+                (
+                    e.code.clone(),
+                    e.name.clone(),
+                    value("legal_entity") == e.code,
+                )
+            })
+            .collect(),
+        units: units
+            .iter()
+            .map(|u| {
+                (
+                    u.code.clone(),
+                    format!("{}{}", "· ".repeat(u.depth as usize), u.name),
+                    value("org_unit") == u.code,
+                )
+            })
+            .collect(),
+        fields,
+        errors: errors.clone(),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, render(&page)).into_response()
+}
+
+/// The form to create an employee.
+pub async fn employee_new_form(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
+    employee_form(&s, l, &caller, &rid, None, &Default::default(), Vec::new()).await
+}
+
+/// The form to edit an employee (404 outside the caller's scope, like the detail page).
+pub async fn employee_edit_form(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(no): Path<String>,
+) -> Response {
+    if let Err(e) = people::get_employee(&s.app, &ctx(&caller, &rid), &no).await {
+        return app_error_page(e, l, &caller);
+    }
+    let values = match lizhi_app::export::current_row(&s.app, ImportKind::Employees, &no).await {
+        Ok(Some(row)) => ImportKind::Employees
+            .all_columns()
+            .into_iter()
+            .map(str::to_owned)
+            .zip(row)
+            .collect(),
+        Ok(None) => return error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
+        Err(e) => return app_error_page(e, l, &caller),
+    };
+    employee_form(&s, l, &caller, &rid, Some(&no), &values, Vec::new()).await
+}
+
+async fn employee_save(
+    s: &AppState,
+    l: Locale,
+    caller: &Caller,
+    rid: &RequestId,
+    no: Option<String>,
+    body: &Bytes,
+) -> Response {
+    let values: std::collections::BTreeMap<String, String> = form_pairs(body)
+        .into_iter()
+        .filter(|(k, _)| k != "csrf")
+        .collect();
+    let key = no
+        .clone()
+        .unwrap_or_else(|| values.get("employee_no").cloned().unwrap_or_default());
+    if no.is_none()
+        && lizhi_app::export::current_row(&s.app, ImportKind::Employees, &key)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    {
+        let msg = i18n::error_message(l, "conflict", Some("employee_no"), Some(&key));
+        return employee_form(s, l, caller, rid, None, &values, vec![msg]).await;
+    }
+    match import::save_one(
+        &s.app,
+        &ctx(caller, rid),
+        ImportKind::Employees,
+        &key,
+        &values,
+    )
+    .await
+    {
+        Ok(_) => Redirect::to(&format!("/employees/{}", url_encode(&key))).into_response(),
+        Err(AppError::Rejected(errors)) => {
+            let messages = errors
+                .iter()
+                .map(|e| i18n::error_message(l, &e.code, e.column.as_deref(), e.value.as_deref()))
+                .collect();
+            employee_form(s, l, caller, rid, no.as_deref(), &values, messages).await
+        }
+        Err(e) => app_error_page(e, l, caller),
+    }
+}
+
+/// Creates an employee from the form.
+pub async fn employee_new_submit(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
+    employee_save(&s, l, &caller, &rid, None, &body).await
+}
+
+/// Saves the edit form.
+pub async fn employee_edit_submit(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(no): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = people::get_employee(&s.app, &ctx(&caller, &rid), &no).await {
+        return app_error_page(e, l, &caller);
+    }
+    employee_save(&s, l, &caller, &rid, Some(no), &body).await
 }

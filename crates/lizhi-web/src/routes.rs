@@ -133,11 +133,12 @@ async fn check(
     next.run(req).await
 }
 
-/// Builds the router and returns it with the table of routes it holds.
-pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
+/// Every route Lizhi serves, with the access it needs.
+#[rustfmt::skip]
+fn declare(r: Routes) -> Routes {
     use Access::*;
     use Permission::*;
-    let r = Routes::new()
+    r
         // Public
         .add(Method::GET, "/healthz", Public, get(api::healthz))
         .add(Method::GET, "/metrics", Public, get(api::metrics))
@@ -150,167 +151,49 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         // Pages
         .add(Method::GET, "/", SignedIn, get(pages::home))
         .add(Method::POST, "/logout", SignedIn, post(pages::logout))
-        .add(
-            Method::GET,
-            "/employees",
-            Needs(ViewEmployees),
-            get(pages::employees),
-        )
-        .add(
-            Method::GET,
-            "/employees/{no}",
-            Needs(ViewEmployees),
-            get(pages::employee_detail),
-        )
+        .add(Method::GET, "/employees", Needs(ViewEmployees), get(pages::employees))
+        .add(Method::GET, "/employees/{no}", Needs(ViewEmployees), get(pages::employee_detail))
+        .add(Method::GET, "/employees/{no}/edit", Needs(EditPeople), get(pages::employee_edit_form))
+        .add(Method::POST, "/employees/{no}/edit", Needs(EditPeople), post(pages::employee_edit_submit))
+        .add(Method::GET, "/new-employee", Needs(EditPeople), get(pages::employee_new_form))
+        .add(Method::POST, "/new-employee", Needs(EditPeople), post(pages::employee_new_submit))
         .add(Method::GET, "/org", Needs(ViewOrg), get(pages::org_tree))
-        .add(
-            Method::GET,
-            "/imports",
-            Needs(ImportData),
-            get(pages::imports),
-        )
-        .add(
-            Method::POST,
-            "/imports",
-            Needs(ImportData),
-            post(pages::import_upload),
-        )
-        .add(
-            Method::GET,
-            "/imports/{id}",
-            Needs(ImportData),
-            get(pages::import_preview),
-        )
-        .add(
-            Method::POST,
-            "/imports/{id}/commit",
-            Needs(ImportData),
-            post(pages::import_commit),
-        )
-        .add(
-            Method::GET,
-            "/exports/{kind}",
-            Needs(ExportData),
-            get(pages::export_download),
-        )
+        .add(Method::GET, "/imports", Needs(ImportData), get(pages::imports))
+        .add(Method::POST, "/imports", Needs(ImportData), post(pages::import_upload))
+        .add(Method::GET, "/imports/{id}", Needs(ImportData), get(pages::import_preview))
+        .add(Method::POST, "/imports/{id}/commit", Needs(ImportData), post(pages::import_commit))
+        .add(Method::GET, "/exports/{kind}", Needs(ExportData), get(pages::export_download))
         .add(Method::GET, "/users", Needs(ManageUsers), get(pages::users))
-        .add(
-            Method::POST,
-            "/users",
-            Needs(ManageUsers),
-            post(pages::user_create),
-        )
-        .add(
-            Method::POST,
-            "/users/{id}/roles",
-            Needs(ManageUsers),
-            post(pages::user_roles),
-        )
-        .add(
-            Method::POST,
-            "/users/{id}/disabled",
-            Needs(ManageUsers),
-            post(pages::user_disabled),
-        )
-        .add(
-            Method::POST,
-            "/users/{id}/password",
-            Needs(ManageUsers),
-            post(pages::user_password),
-        )
-        .add(
-            Method::POST,
-            "/users/{id}/tokens",
-            Needs(ManageUsers),
-            post(pages::user_token),
-        )
+        .add(Method::POST, "/users", Needs(ManageUsers), post(pages::user_create))
+        .add(Method::POST, "/users/{id}/roles", Needs(ManageUsers), post(pages::user_roles))
+        .add(Method::POST, "/users/{id}/disabled", Needs(ManageUsers), post(pages::user_disabled))
+        .add(Method::POST, "/users/{id}/password", Needs(ManageUsers), post(pages::user_password))
+        .add(Method::POST, "/users/{id}/tokens", Needs(ManageUsers), post(pages::user_token))
         .add(Method::GET, "/audit", Needs(ViewAudit), get(pages::audit))
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
-        .add(
-            Method::GET,
-            "/api/v1/legal-entities",
-            Needs(ViewOrg),
-            get(api::legal_entities),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/org-units",
-            Needs(ViewOrg),
-            get(api::org_units),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/employees",
-            Needs(ViewEmployees),
-            get(api::employees),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/employees/{no}",
-            Needs(ViewEmployees),
-            get(api::employee),
-        )
-        .add(
-            Method::POST,
-            "/api/v1/imports/{kind}",
-            Needs(ImportData),
-            post(api::import),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/exports/{kind}",
-            Needs(ExportData),
-            get(api::export),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/users",
-            Needs(ManageUsers),
-            get(api::users),
-        )
-        .add(
-            Method::POST,
-            "/api/v1/users",
-            Needs(ManageUsers),
-            post(api::user_create),
-        )
-        .add(
-            Method::PUT,
-            "/api/v1/users/{id}/roles",
-            Needs(ManageUsers),
-            put(api::user_roles),
-        )
-        .add(
-            Method::PUT,
-            "/api/v1/users/{id}/disabled",
-            Needs(ManageUsers),
-            put(api::user_disabled),
-        )
-        .add(
-            Method::POST,
-            "/api/v1/users/{id}/tokens",
-            Needs(ManageUsers),
-            post(api::token_create),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/users/{id}/tokens",
-            Needs(ManageUsers),
-            get(api::tokens),
-        )
-        .add(
-            Method::DELETE,
-            "/api/v1/tokens/{id}",
-            Needs(ManageUsers),
-            delete(api::token_revoke),
-        )
-        .add(
-            Method::GET,
-            "/api/v1/audit",
-            Needs(ViewAudit),
-            get(api::audit),
-        );
+        .add(Method::GET, "/api/v1/legal-entities", Needs(ViewOrg), get(api::legal_entities))
+        .add(Method::PUT, "/api/v1/legal-entities/{code}", Needs(EditPeople), put(api::put_legal_entity))
+        .add(Method::GET, "/api/v1/org-units", Needs(ViewOrg), get(api::org_units))
+        .add(Method::PUT, "/api/v1/org-units/{code}", Needs(EditPeople), put(api::put_org_unit))
+        .add(Method::GET, "/api/v1/employees", Needs(ViewEmployees), get(api::employees))
+        .add(Method::GET, "/api/v1/employees/{no}", Needs(ViewEmployees), get(api::employee))
+        .add(Method::PUT, "/api/v1/employees/{no}", Needs(EditPeople), put(api::put_employee))
+        .add(Method::POST, "/api/v1/imports/{kind}", Needs(ImportData), post(api::import))
+        .add(Method::GET, "/api/v1/exports/{kind}", Needs(ExportData), get(api::export))
+        .add(Method::GET, "/api/v1/users", Needs(ManageUsers), get(api::users))
+        .add(Method::POST, "/api/v1/users", Needs(ManageUsers), post(api::user_create))
+        .add(Method::PUT, "/api/v1/users/{id}/roles", Needs(ManageUsers), put(api::user_roles))
+        .add(Method::PUT, "/api/v1/users/{id}/disabled", Needs(ManageUsers), put(api::user_disabled))
+        .add(Method::POST, "/api/v1/users/{id}/tokens", Needs(ManageUsers), post(api::token_create))
+        .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
+        .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
+        .add(Method::GET, "/api/v1/audit", Needs(ViewAudit), get(api::audit))
+}
+
+/// Builds the router and returns it with the table of routes it holds.
+pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
+    let r = declare(Routes::new());
     let specs = r.specs;
     let router = r
         .router

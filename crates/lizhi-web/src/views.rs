@@ -87,6 +87,7 @@ pub struct EmployeesPage {
     pub rows: Vec<EmployeeRow>,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    pub can_edit: bool,
 }
 
 /// The employee table alone, for live search.
@@ -106,6 +107,7 @@ pub struct EmployeePage {
     pub chrome: Chrome,
     pub e: lizhi_core::model::Employee,
     pub facts: Vec<(String, String)>,
+    pub can_edit: bool,
 }
 
 /// One org unit in the tree.
@@ -200,4 +202,29 @@ pub struct AuditPage {
 pub struct ErrorPage {
     pub chrome: Chrome,
     pub message: String,
+}
+
+/// One text input of a form.
+#[derive(Debug, Clone)]
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub input_type: &'static str,
+    pub required: bool,
+}
+
+/// Create or edit an employee.
+#[derive(Template)]
+#[template(path = "employee_form.html")]
+pub struct EmployeeFormPage {
+    pub chrome: Chrome,
+    pub is_new: bool,
+    pub action: String,
+    pub back: String,
+    pub employee_no: String,
+    pub entities: Vec<(String, String, bool)>,
+    pub units: Vec<(String, String, bool)>,
+    pub fields: Vec<FieldView>,
+    pub errors: Vec<String>,
 }

@@ -981,3 +981,377 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
         assert!(ours.is_empty(), "console errors at {width}px: {ours:?}");
     }
 }
+
+#[tokio::test]
+async fn single_records_follow_the_import_rules() {
+    let t = spawn_app().await;
+    let token = t.token("hr").await;
+    let put = |path: String, body: serde_json::Value| {
+        t.http
+            .put(format!("{}{path}", t.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+
+    let created = put(
+        "/api/v1/employees/P1".into(),
+        serde_json::json!({"name": "周喆", "legal_entity": "CN01", "org_unit": "CN-RD-QA",
+        "manager_no": "C00002", "hire_date": "2025-02-03", "email": "p1@lizhi.cn"}),
+    )
+    .await
+    .expect("create");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let changed = put(
+        "/api/v1/employees/P1".into(),
+        serde_json::json!({"position": "测试工程师"}),
+    )
+    .await
+    .expect("change");
+    assert_eq!(changed.status(), StatusCode::OK);
+    let body: serde_json::Value = changed.json().await.expect("json");
+    assert_eq!(
+        (
+            body["position"].as_str(),
+            body["email"].as_str(),
+            body["name"].as_str()
+        ),
+        (Some("测试工程师"), Some("p1@lizhi.cn"), Some("周喆"))
+    );
+
+    let bad = put(
+        "/api/v1/employees/P1".into(),
+        serde_json::json!({"hire_date": "03/02/2025", "email": "nope"}),
+    )
+    .await
+    .expect("bad");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = bad.json().await.expect("json");
+    let codes: Vec<&str> = err["error"]["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"invalid_date") && codes.contains(&"invalid_email"),
+        "{err}"
+    );
+
+    let cycle = put(
+        "/api/v1/employees/C00002".into(),
+        serde_json::json!({"manager_no": "P1"}),
+    )
+    .await
+    .expect("cycle");
+    assert_eq!(cycle.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = cycle.json().await.expect("json");
+    assert_eq!(err["error"]["code"], "manager_cycle", "{err}");
+
+    let unit_cycle = put(
+        "/api/v1/org-units/CN".into(),
+        serde_json::json!({"parent_code": "CN-RD-QA"}),
+    )
+    .await
+    .expect("unit");
+    assert_eq!(unit_cycle.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = unit_cycle.json().await.expect("json");
+    assert_eq!(err["error"]["code"], "org_cycle", "{err}");
+
+    let moved = put(
+        "/api/v1/org-units/CN-RD-QA".into(),
+        serde_json::json!({"parent_code": "CN-OPS", "name": "质量保障"}),
+    )
+    .await
+    .expect("move");
+    assert_eq!(moved.status(), StatusCode::OK);
+    let units: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/org-units", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("units")
+        .json()
+        .await
+        .expect("json");
+    let qa = units["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["code"] == "CN-RD-QA")
+        .expect("qa")
+        .clone();
+    let ops = units["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["code"] == "CN-OPS")
+        .expect("ops")
+        .clone();
+    assert_eq!(qa["depth"], 2);
+    assert!(
+        qa["path"]
+            .as_str()
+            .expect("path")
+            .starts_with(ops["path"].as_str().expect("path")),
+        "{qa} under {ops}"
+    );
+
+    let entity = put(
+        "/api/v1/legal-entities/US01".into(),
+        serde_json::json!({"name": "Lizhi Inc.", "country": "US",
+        "time_zone": "America/Los_Angeles", "policy": "US-generic"}),
+    )
+    .await
+    .expect("entity");
+    assert_eq!(entity.status(), StatusCode::CREATED);
+    let auditor = t.token("auditor").await;
+    let refused = t
+        .http
+        .put(format!("{}/api/v1/employees/P1", t.base))
+        .bearer_auth(&auditor)
+        .json(&serde_json::json!({"name": "x"}))
+        .send()
+        .await
+        .expect("auditor");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "auditors never write"
+    );
+}
+
+#[tokio::test]
+async fn the_employee_form_creates_and_edits_with_errors_shown_in_place() {
+    let t = spawn_app().await;
+    let s = t.session("hr").await;
+    let form = |pairs: Vec<(&'static str, &'static str)>, path: &'static str| {
+        let mut all = pairs;
+        all.push(("csrf", s.csrf.as_str()));
+        t.http
+            .post(format!("{}{path}", t.base))
+            .header("cookie", &s.cookie)
+            .form(&all)
+            .send()
+    };
+    let bad = form(
+        vec![
+            ("employee_no", "F1"),
+            ("name", "钱堃"),
+            ("legal_entity", "CN01"),
+            ("org_unit", "CN-RD-APP"),
+            ("hire_date", "2025-13-01"),
+        ],
+        "/new-employee",
+    )
+    .await
+    .expect("bad");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.expect("html");
+    assert!(
+        html.contains("YYYY-MM-DD") && html.contains("钱堃"),
+        "the error is shown and the input kept"
+    );
+    let ok = form(
+        vec![
+            ("employee_no", "F1"),
+            ("name", "钱堃"),
+            ("legal_entity", "CN01"),
+            ("org_unit", "CN-RD-APP"),
+            ("hire_date", "2025-12-01"),
+        ],
+        "/new-employee",
+    )
+    .await
+    .expect("ok");
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        ok.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/employees/F1")
+    );
+    let dup = form(
+        vec![
+            ("employee_no", "F1"),
+            ("name", "x"),
+            ("legal_entity", "CN01"),
+            ("org_unit", "CN-RD-APP"),
+            ("hire_date", "2025-12-01"),
+        ],
+        "/new-employee",
+    )
+    .await
+    .expect("dup");
+    assert_eq!(
+        dup.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "creating over an existing number is refused"
+    );
+    let edit = form(
+        vec![
+            ("name", "钱堃"),
+            ("legal_entity", "CN01"),
+            ("org_unit", "CN-RD-APP"),
+            ("hire_date", "2025-12-01"),
+            ("position", "架构师"),
+        ],
+        "/employees/F1/edit",
+    )
+    .await
+    .expect("edit");
+    assert_eq!(edit.status(), StatusCode::SEE_OTHER);
+    let detail = t
+        .request(Method::GET, "/employees/F1", Some(&s))
+        .send()
+        .await
+        .expect("detail")
+        .text()
+        .await
+        .expect("html");
+    assert!(detail.contains("架构师"));
+}
+
+#[tokio::test]
+async fn the_import_page_previews_then_commits() {
+    let t = spawn_app().await;
+    let s = t.session("hr").await;
+    let upload = |body: String| {
+        let part = reqwest::multipart::Part::bytes(body.into_bytes()).file_name("people.csv");
+        let form = reqwest::multipart::Form::new()
+            .text("kind", "employees")
+            .part("file", part);
+        t.http
+            .post(format!("{}/imports?csrf={}", t.base, s.csrf))
+            .header("cookie", &s.cookie)
+            .multipart(form)
+            .send()
+    };
+    let res = upload(format!(
+        "{HEADER}\nU1,Ada Lovelace,UK01,UK-ENG-DATA,,2021-06-01\n"
+    ))
+    .await
+    .expect("upload");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let preview_path = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    let preview = t
+        .request(Method::GET, &preview_path, Some(&s))
+        .send()
+        .await
+        .expect("preview")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        preview.contains("commit"),
+        "a clean file offers the commit button"
+    );
+    let missing = t
+        .request(Method::GET, "/api/v1/employees/U1", Some(&s))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        missing.status(),
+        StatusCode::NOT_FOUND,
+        "a preview changes nothing"
+    );
+    let commit = t
+        .request(Method::POST, &format!("{preview_path}/commit"), Some(&s))
+        .send()
+        .await
+        .expect("commit");
+    assert_eq!(commit.status(), StatusCode::OK);
+    let found = t
+        .request(Method::GET, "/api/v1/employees/U1", Some(&s))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(found.status(), StatusCode::OK);
+
+    let res = upload(format!(
+        "{HEADER}\nU2,Bad Date,UK01,UK-ENG-DATA,,2021-02-30\n"
+    ))
+    .await
+    .expect("upload");
+    let path = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("location")
+        .to_owned();
+    let html = t
+        .request(Method::GET, &path, Some(&s))
+        .send()
+        .await
+        .expect("preview")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("hire_date") && !html.contains("/commit\""),
+        "errors listed, no commit button"
+    );
+    let forced = t
+        .request(Method::POST, &format!("{path}/commit"), Some(&s))
+        .send()
+        .await
+        .expect("commit");
+    assert_eq!(forced.status(), StatusCode::OK);
+    let absent = t
+        .request(Method::GET, "/api/v1/employees/U2", Some(&s))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        absent.status(),
+        StatusCode::NOT_FOUND,
+        "committing a rejected file still lands nothing"
+    );
+    let no_csrf = t
+        .http
+        .post(format!("{}{path}/commit", t.base))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_share_sessions_and_limits() {
+    let t = spawn_app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let second = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = t.app.clone();
+    tokio::spawn(async move {
+        let _ = lizhi_web::serve(app, WebConfig::default(), listener, std::future::pending()).await;
+    });
+    let s = t.session("hr").await;
+    let me = t
+        .http
+        .get(format!("{second}/api/v1/me"))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(
+        me.status(),
+        StatusCode::OK,
+        "a session from one instance works on another"
+    );
+    for _ in 0..lizhi_app::auth::MAX_FAILURES {
+        let _ = auth::sign_in(&t.app, "finance", "wrong password!", "1.2.3.4").await;
+    }
+    let limited = auth::sign_in(&t.app, "finance", PASSWORD, "5.6.7.8").await;
+    assert!(
+        matches!(limited, Err(lizhi_app::AppError::RateLimited { .. })),
+        "failures are counted in the database"
+    );
+}

@@ -237,16 +237,16 @@ pub async fn run(
     progress: &dyn Progress,
 ) -> Result<ImportReport, AppError> {
     ctx.require(Permission::ImportData)?;
-    let mut report = ImportReport::new(kind);
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(AppError::TooLarge {
             max_bytes: MAX_UPLOAD_BYTES,
         });
     }
     let format = FileFormat::from_file_name(file_name).unwrap_or_else(|| FileFormat::sniff(bytes));
-    let table = match read_table(bytes, format) {
-        Ok(t) => t,
+    match read_table(bytes, format) {
+        Ok(table) => run_table(app, ctx, kind, &table, apply, progress).await,
         Err(e) => {
+            let mut report = ImportReport::new(kind);
             report.errors.push(RowError {
                 row: e.row(),
                 column: e.column().map(str::to_owned),
@@ -254,9 +254,21 @@ pub async fn run(
                 value: None,
             });
             report.error_count = 1;
-            return Ok(report);
+            Ok(report)
         }
-    };
+    }
+}
+
+/// Validates a parsed table and applies it when asked and clean. Callers check permissions.
+async fn run_table(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    table: &Table,
+    apply: bool,
+    progress: &dyn Progress,
+) -> Result<ImportReport, AppError> {
+    let mut report = ImportReport::new(kind);
     report.rows = table.rows.len();
     let mut errors = Errors::default();
     for column in kind.required_columns() {
@@ -269,7 +281,7 @@ pub async fn run(
         report.error_count = errors.total;
         return Ok(report);
     }
-    let cols = Columns { table: &table };
+    let cols = Columns { table };
     let outcome = if apply {
         let mut tx = app.db.begin().await?;
         let counts = plan_and_maybe_write(
@@ -277,7 +289,7 @@ pub async fn run(
             ctx,
             kind,
             &mut tx.conn(),
-            &table,
+            table,
             &cols,
             &mut errors,
             true,
@@ -296,7 +308,7 @@ pub async fn run(
             ctx,
             kind,
             &mut conn.conn(),
-            &table,
+            table,
             &cols,
             &mut errors,
             false,
@@ -310,6 +322,61 @@ pub async fn run(
     report.errors = errors.list;
     report.error_count = errors.total;
     Ok(report)
+}
+
+/// The key column of each kind.
+pub fn key_column(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Employees => "employee_no",
+        _ => "code",
+    }
+}
+
+/// Creates or changes one record (a form or `PUT` request) with exactly the rules of an import.
+///
+/// Columns missing from `fields` keep their stored values, so a request may send only what changes.
+/// Returns whether the record was created.
+pub async fn save_one(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    key: &str,
+    fields: &std::collections::BTreeMap<String, String>,
+) -> Result<bool, AppError> {
+    ctx.require(Permission::EditPeople)?;
+    let key_col = key_column(kind);
+    let mut values: std::collections::BTreeMap<String, String> =
+        crate::export::current_row(app, kind, key)
+            .await?
+            .map(|row| {
+                kind.all_columns()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .zip(row)
+                    .collect()
+            })
+            .unwrap_or_default();
+    for (k, v) in fields {
+        if kind.all_columns().contains(&k.as_str()) && k != key_col {
+            values.insert(k.clone(), v.clone());
+        }
+    }
+    values.insert(key_col.to_owned(), key.to_owned());
+    for column in kind.required_columns() {
+        values.entry((*column).to_owned()).or_default();
+    }
+    let headers: Vec<String> = values.keys().cloned().collect();
+    let cells: Vec<String> = values.into_values().collect();
+    let table = Table {
+        headers,
+        rows: vec![Record { row: 2, cells }],
+    };
+    let report = run_table(app, ctx, kind, &table, true, &NoProgress).await?;
+    if report.is_clean() {
+        Ok(report.created == 1)
+    } else {
+        Err(AppError::Rejected(report.errors))
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
