@@ -259,7 +259,7 @@ pub async fn create_user(app: &App, ctx: &Ctx, new: NewUser) -> Result<CreatedUs
         new.display_name.trim().to_owned()
     };
     let mut tx = app.db.begin().await?;
-    let id = store::create(&mut tx.conn(), &username, &display, &hash, app.clock.now()).await?;
+    let id = store::create(&mut tx.conn(), &username, &display, &hash, generated.is_some(), app.clock.now()).await?;
     store::set_grants(&mut tx.conn(), id, &new.grants).await?;
     let user = store::get(&mut tx.conn(), id)
         .await?
@@ -385,7 +385,7 @@ pub async fn reset_password(
     let (id, _, _) = store::credentials(&mut tx.conn(), username)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::set_password(&mut tx.conn(), id, &hash, app.clock.now()).await?;
+    store::set_password(&mut tx.conn(), id, &hash, generated.is_some(), app.clock.now()).await?;
     store::delete_sessions_of(&mut tx.conn(), id).await?;
     let marker = serde_json::json!({"password_changed_at": app.clock.now()});
     record(
@@ -404,6 +404,37 @@ pub async fn reset_password(
     .await?;
     tx.commit().await?;
     Ok(generated)
+}
+
+/// Changes the caller's own password after checking the current one; other sessions end.
+pub async fn change_own_password(
+    app: &App,
+    ctx: &Ctx,
+    session_id: Option<&str>,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
+    let principal = ctx.principal.as_ref().ok_or(AppError::Unauthenticated)?;
+    check_password_strength(new, &principal.username)?;
+    if current == new {
+        return Err(AppError::invalid("password", "password_unchanged"));
+    }
+    let hash = hash_password(new)?;
+    let mut tx = app.db.begin().await?;
+    let stored = store::password_hash(&mut tx.conn(), principal.user_id).await?.ok_or(AppError::NotFound)?;
+    if !verify_password(current, &stored) {
+        return Err(AppError::invalid("current_password", "bad_credentials"));
+    }
+    store::set_password(&mut tx.conn(), principal.user_id, &hash, false, app.clock.now()).await?;
+    match session_id {
+        Some(sid) => store::delete_other_sessions(&mut tx.conn(), principal.user_id, &secret_hash(sid)).await?,
+        None => store::delete_sessions_of(&mut tx.conn(), principal.user_id).await?,
+    }
+    let marker = serde_json::json!({"password_changed_at": app.clock.now(), "by": "self"});
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "user.change_password", "user", &principal.username, None, Some(&marker))])
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Every user (admins only).

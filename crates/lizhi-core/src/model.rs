@@ -131,6 +131,8 @@ pub struct User {
     pub locale: Option<String>,
     /// Disabled users cannot sign in or use tokens.
     pub disabled: bool,
+    /// Set while the password is a one-time password: pages ask for a new one first.
+    pub must_change_password: bool,
     /// Linked employee record, if the user is staff.
     pub employee_id: Option<i64>,
     /// Roles held.

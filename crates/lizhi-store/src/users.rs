@@ -12,9 +12,11 @@ type UserRow = (
     String,
     Option<String>,
     bool,
+    bool,
     Option<i64>,
     DateTime<Utc>,
 );
+
 
 /// Roles of one user, or of every user when `user_id` is `None`.
 async fn grants_for(
@@ -41,7 +43,7 @@ async fn grants_for(
 }
 
 fn to_user(
-    (id, username, display_name, locale, disabled, employee_id, created_at): UserRow,
+    (id, username, display_name, locale, disabled, must_change_password, employee_id, created_at): UserRow,
     grants: Vec<Grant>,
 ) -> User {
     User {
@@ -50,6 +52,7 @@ fn to_user(
         display_name,
         locale,
         disabled,
+        must_change_password,
         employee_id,
         grants,
         created_at,
@@ -58,7 +61,7 @@ fn to_user(
 
 /// Every user with roles, by username.
 pub async fn list(c: &mut Conn<'_>) -> Result<Vec<User>, StoreError> {
-    const SQL: &str = "SELECT id, username, display_name, locale, disabled, employee_id, created_at FROM users ORDER BY username";
+    const SQL: &str = "SELECT id, username, display_name, locale, disabled, must_change_password, employee_id, created_at FROM users ORDER BY username";
     let rows: Vec<UserRow> = on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     let mut grants = grants_for(c, None).await?;
     Ok(rows
@@ -80,7 +83,7 @@ pub async fn count(c: &mut Conn<'_>) -> Result<i64, StoreError> {
 /// A user by id.
 pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<User>, StoreError> {
     let row: Option<UserRow> = on_conn!(c, c => {
-        sqlx::query_as("SELECT id, username, display_name, locale, disabled, employee_id, created_at FROM users WHERE id = $1")
+        sqlx::query_as("SELECT id, username, display_name, locale, disabled, must_change_password, employee_id, created_at FROM users WHERE id = $1")
             .bind(id).fetch_optional(&mut **c).await?
     });
     match row {
@@ -112,12 +115,13 @@ pub async fn create(
     username: &str,
     display_name: &str,
     password_hash: &str,
+    must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     Ok(on_conn!(c, c => sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, password_hash, disabled, created_at, updated_at) \
-         VALUES ($1, $2, $3, FALSE, $4, $4) RETURNING id")
-        .bind(username).bind(display_name).bind(password_hash).bind(now)
+        "INSERT INTO users (username, display_name, password_hash, disabled, must_change_password, created_at, updated_at) \
+         VALUES ($1, $2, $3, FALSE, $4, $5, $5) RETURNING id")
+        .bind(username).bind(display_name).bind(password_hash).bind(must_change).bind(now)
         .fetch_one(&mut **c).await.map_err(StoreError::from_write)?))
 }
 
@@ -140,11 +144,26 @@ pub async fn set_password(
     c: &mut Conn<'_>,
     user_id: i64,
     hash: &str,
+    must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let n = on_conn!(c, c => sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash).bind(now).bind(user_id).execute(&mut **c).await?.rows_affected());
+    let n = on_conn!(c, c => sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
+        .bind(hash).bind(must_change).bind(now).bind(user_id).execute(&mut **c).await?.rows_affected());
     Ok(n == 1)
+}
+
+/// The stored password hash of a user (to check the current password before a change).
+pub async fn password_hash(c: &mut Conn<'_>, user_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id).fetch_optional(&mut **c).await?))
+}
+
+/// Ends every session of a user except one (after a password change, keep the current one).
+pub async fn delete_other_sessions(c: &mut Conn<'_>, user_id: i64, keep_hash: &str) -> Result<(), StoreError> {
+    on_conn!(c, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id).bind(keep_hash).execute(&mut **c).await?.rows_affected());
+    Ok(())
 }
 
 /// Stores the preferred UI language.

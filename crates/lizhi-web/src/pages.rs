@@ -716,12 +716,12 @@ async fn users_page(
         .into_iter()
         .map(|u| UserRow {
             id: u.id,
-            roles: u
-                .grants
+            roles: roles_label(l, &u.grants),
+            role_flags: Role::ALL
                 .iter()
-                .map(|g| tr.t(&format!("role-{}", g.role.name())))
-                .collect::<Vec<_>>()
-                .join(", "),
+                .map(|r| (r.name(), tr.t(&format!("role-{}", r.name())), u.grants.iter().any(|g| g.role == *r)))
+                .collect(),
+            org_unit_id: u.grants.iter().find_map(|g| g.org_unit_id),
             username: u.username,
             display_name: u.display_name,
             disabled: u.disabled,
@@ -1184,4 +1184,46 @@ pub async fn employee_edit_submit(
         return app_error_page(e, l, &caller);
     }
     employee_save(&s, l, &caller, &rid, Some(no), &body).await
+}
+
+fn roles_label(l: Locale, grants: &[Grant]) -> String {
+    grants.iter().map(|g| i18n::t(l, &format!("role-{}", g.role.name()))).collect::<Vec<_>>().join(", ")
+}
+
+fn account_page(l: Locale, caller: &Caller, notice: Option<String>, error: Option<String>, must_change: bool) -> Response {
+    let page = AccountPage {
+        chrome: chrome(l, Some(caller), "account-title", "/account"),
+        username: caller.user.username.clone(),
+        roles: roles_label(l, &caller.user.grants),
+        must_change,
+        notice,
+        error: error.clone(),
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, render(&page)).into_response()
+}
+
+/// The caller's own account.
+pub async fn account(Lang(l): Lang, caller: Caller) -> Response {
+    let must_change = caller.user.must_change_password;
+    account_page(l, &caller, None, None, must_change)
+}
+
+/// Changes the caller's own password (current one required); other sessions end.
+pub async fn account_password(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, body: Bytes) -> Response {
+    let f = form(&body);
+    let (current, new, repeat) = (f("current"), f("new"), f("repeat"));
+    let must_change = caller.user.must_change_password;
+    if new != repeat {
+        let msg = i18n::error_message(l, "password_mismatch", None, None);
+        return account_page(l, &caller, None, Some(msg), must_change);
+    }
+    let session_id = match &caller.via {
+        Via::Session { session_id, .. } => Some(session_id.as_str()),
+        Via::Token => None,
+    };
+    match auth::change_own_password(&s.app, &ctx(&caller, &rid), session_id, &current, &new).await {
+        Ok(()) => account_page(l, &caller, Some(i18n::t(l, "account-password-changed")), None, false),
+        Err(e) => account_page(l, &caller, None, Some(ApiError::from_app(e, l).message()), must_change),
+    }
 }

@@ -107,6 +107,15 @@ async fn check(
             let target = format!("/login?next={}", pages::url_encode(next_url));
             return Redirect::to(&target).into_response();
         };
+        // Someone signed in with a one-time password sets their own before anything else.
+        let path = req.uri().path();
+        if !api
+            && caller.user.must_change_password
+            && matches!(caller.via, Via::Session { .. })
+            && !matches!(path, "/account" | "/account/password" | "/logout")
+        {
+            return Redirect::to("/account").into_response();
+        }
         if let Access::Needs(permission) = access
             && !caller.principal.can(permission)
         {
@@ -151,6 +160,8 @@ fn declare(r: Routes) -> Routes {
         // Pages
         .add(Method::GET, "/", SignedIn, get(pages::home))
         .add(Method::POST, "/logout", SignedIn, post(pages::logout))
+        .add(Method::GET, "/account", SignedIn, get(pages::account))
+        .add(Method::POST, "/account/password", SignedIn, post(pages::account_password))
         .add(Method::GET, "/employees", Needs(ViewEmployees), get(pages::employees))
         .add(Method::GET, "/employees/{no}", Needs(ViewEmployees), get(pages::employee_detail))
         .add(Method::GET, "/employees/{no}/edit", Needs(EditPeople), get(pages::employee_edit_form))

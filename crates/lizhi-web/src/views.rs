@@ -162,6 +162,8 @@ pub struct UserRow {
     pub display_name: String,
     pub roles: String,
     pub disabled: bool,
+    pub role_flags: Vec<(&'static str, String, bool)>,
+    pub org_unit_id: Option<i64>,
 }
 
 /// Users administration.
@@ -227,4 +229,16 @@ pub struct EmployeeFormPage {
     pub units: Vec<(String, String, bool)>,
     pub fields: Vec<FieldView>,
     pub errors: Vec<String>,
+}
+
+/// The caller's own account and password change.
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub roles: String,
+    pub must_change: bool,
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }

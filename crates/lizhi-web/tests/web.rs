@@ -1355,3 +1355,50 @@ async fn two_instances_on_one_database_share_sessions_and_limits() {
         "failures are counted in the database"
     );
 }
+
+#[tokio::test]
+async fn a_one_time_password_must_be_replaced_before_anything_else() {
+    let t = spawn_app().await;
+    let admin = t.token("admin").await;
+    let created: serde_json::Value = t
+        .http
+        .post(format!("{}/api/v1/users", t.base))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"username": "newhr", "display_name": "New HR", "roles": [{"role": "hr"}, {"role": "finance"}]}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let one_time = created["generated_password"].as_str().expect("one-time password").to_owned();
+    assert_eq!(created["user"]["must_change_password"], true);
+    let session = auth::sign_in(&t.app, "newhr", &one_time, "test").await.expect("sign in");
+    let s = Session { cookie: format!("{}={}", lizhi_web::SESSION_COOKIE, session.session_id), csrf: session.csrf_token };
+    let blocked = t.request(Method::GET, "/employees", Some(&s)).send().await.expect("employees");
+    assert_eq!(blocked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(blocked.headers().get("location").and_then(|v| v.to_str().ok()), Some("/account"));
+    let change = |current: String, new: &'static str, repeat: &'static str| {
+        t.request(Method::POST, "/account/password", Some(&s)).form(&[("current", current.as_str()), ("new", new), ("repeat", repeat)]).send()
+    };
+    assert_eq!(change("wrong".into(), "a much better secret", "a much better secret").await.expect("x").status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(change(one_time.clone(), "a much better secret", "a different one!!").await.expect("x").status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(change(one_time.clone(), "short", "short").await.expect("x").status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(change(one_time.clone(), "a much better secret", "a much better secret").await.expect("x").status(), StatusCode::OK);
+    let open = t.request(Method::GET, "/employees", Some(&s)).send().await.expect("employees");
+    assert_eq!(open.status(), StatusCode::OK, "the session continues after the change");
+    assert!(auth::sign_in(&t.app, "newhr", &one_time, "test").await.is_err(), "the one-time password is gone");
+    assert!(auth::sign_in(&t.app, "newhr", "a much better secret", "test").await.is_ok());
+
+    let admin_session = t.session("admin").await;
+    let id = created["user"]["id"].as_i64().expect("id").to_string();
+    let roles = t
+        .request(Method::POST, &format!("/users/{id}/roles"), Some(&admin_session))
+        .form(&[("role", "auditor")])
+        .send()
+        .await
+        .expect("roles");
+    assert_eq!(roles.status(), StatusCode::OK);
+    let user = auth::get_user(&t.app, &Ctx::system("test"), created["user"]["id"].as_i64().expect("id")).await.expect("user");
+    assert_eq!(user.grants.iter().map(|g| g.role).collect::<Vec<_>>(), vec![Role::Auditor]);
+}

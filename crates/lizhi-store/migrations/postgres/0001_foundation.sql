@@ -54,6 +54,7 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     locale TEXT,
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
     employee_id BIGINT REFERENCES employees(id),
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL

@@ -54,6 +54,7 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     locale TEXT,
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
     employee_id INTEGER REFERENCES employees(id),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
