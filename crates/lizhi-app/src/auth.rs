@@ -134,6 +134,26 @@ pub async fn sign_in(
         expires,
     )
     .await?;
+    let ctx = Ctx {
+        principal: None,
+        actor: username.to_owned(),
+        request_id: crate::new_request_id(),
+    };
+    let info = serde_json::json!({"client": client, "expires_at": expires});
+    record(
+        app,
+        &mut tx.conn(),
+        &ctx,
+        &[change(
+            &ctx,
+            "session.sign_in",
+            "user",
+            username,
+            None,
+            Some(&info),
+        )],
+    )
+    .await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -187,17 +207,48 @@ fn principal_of(user: &User) -> Principal {
 }
 
 /// Ends a session.
-pub async fn sign_out(app: &App, session_id: &str) -> Result<(), AppError> {
+pub async fn sign_out(app: &App, ctx: &Ctx, session_id: &str) -> Result<(), AppError> {
     let mut tx = app.db.begin().await?;
     store::delete_session(&mut tx.conn(), &secret_hash(session_id)).await?;
+    let info = serde_json::json!({"signed_out_at": app.clock.now()});
+    record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[change(
+            ctx,
+            "session.sign_out",
+            "user",
+            &ctx.actor,
+            None,
+            Some(&info),
+        )],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Remembers the UI language a user picked.
-pub async fn set_locale(app: &App, user_id: i64, locale: &str) -> Result<(), AppError> {
+pub async fn set_locale(app: &App, ctx: &Ctx, locale: &str) -> Result<(), AppError> {
+    let principal = ctx.principal.as_ref().ok_or(AppError::Unauthenticated)?;
     let mut tx = app.db.begin().await?;
-    store::set_locale(&mut tx.conn(), user_id, locale).await?;
+    store::set_locale(&mut tx.conn(), principal.user_id, locale).await?;
+    let info = serde_json::json!({"locale": locale});
+    record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[change(
+            ctx,
+            "user.set_locale",
+            "user",
+            &principal.username,
+            None,
+            Some(&info),
+        )],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -259,7 +310,15 @@ pub async fn create_user(app: &App, ctx: &Ctx, new: NewUser) -> Result<CreatedUs
         new.display_name.trim().to_owned()
     };
     let mut tx = app.db.begin().await?;
-    let id = store::create(&mut tx.conn(), &username, &display, &hash, generated.is_some(), app.clock.now()).await?;
+    let id = store::create(
+        &mut tx.conn(),
+        &username,
+        &display,
+        &hash,
+        generated.is_some(),
+        app.clock.now(),
+    )
+    .await?;
     store::set_grants(&mut tx.conn(), id, &new.grants).await?;
     let user = store::get(&mut tx.conn(), id)
         .await?
@@ -385,7 +444,14 @@ pub async fn reset_password(
     let (id, _, _) = store::credentials(&mut tx.conn(), username)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::set_password(&mut tx.conn(), id, &hash, generated.is_some(), app.clock.now()).await?;
+    store::set_password(
+        &mut tx.conn(),
+        id,
+        &hash,
+        generated.is_some(),
+        app.clock.now(),
+    )
+    .await?;
     store::delete_sessions_of(&mut tx.conn(), id).await?;
     let marker = serde_json::json!({"password_changed_at": app.clock.now()});
     record(
@@ -421,18 +487,42 @@ pub async fn change_own_password(
     }
     let hash = hash_password(new)?;
     let mut tx = app.db.begin().await?;
-    let stored = store::password_hash(&mut tx.conn(), principal.user_id).await?.ok_or(AppError::NotFound)?;
+    let stored = store::password_hash(&mut tx.conn(), principal.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !verify_password(current, &stored) {
         return Err(AppError::invalid("current_password", "bad_credentials"));
     }
-    store::set_password(&mut tx.conn(), principal.user_id, &hash, false, app.clock.now()).await?;
+    store::set_password(
+        &mut tx.conn(),
+        principal.user_id,
+        &hash,
+        false,
+        app.clock.now(),
+    )
+    .await?;
     match session_id {
-        Some(sid) => store::delete_other_sessions(&mut tx.conn(), principal.user_id, &secret_hash(sid)).await?,
+        Some(sid) => {
+            store::delete_other_sessions(&mut tx.conn(), principal.user_id, &secret_hash(sid))
+                .await?
+        }
         None => store::delete_sessions_of(&mut tx.conn(), principal.user_id).await?,
     }
     let marker = serde_json::json!({"password_changed_at": app.clock.now(), "by": "self"});
-    record(app, &mut tx.conn(), ctx, &[change(ctx, "user.change_password", "user", &principal.username, None, Some(&marker))])
-        .await?;
+    record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[change(
+            ctx,
+            "user.change_password",
+            "user",
+            &principal.username,
+            None,
+            Some(&marker),
+        )],
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -360,20 +360,22 @@ pub async fn seed(
     for role in Role::ALL {
         let username = role.name().replace('_', "-");
         let org_unit_id = if role.is_scoped() { rd } else { None };
-        let created = auth::create_user(
+        // Demo logins get a chosen random password, so they are not forced to pick a new one.
+        let password = auth::new_secret("");
+        auth::create_user(
             app,
             &ctx,
             NewUser {
                 username: username.clone(),
                 display_name: String::new(),
-                password: None,
+                password: Some(password.clone()),
                 grants: vec![Grant { role, org_unit_id }],
             },
         )
         .await?;
         logins.push(DemoLogin {
             username,
-            password: created.generated_password.unwrap_or_default(),
+            password,
             role,
         });
     }

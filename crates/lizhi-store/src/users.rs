@@ -17,7 +17,6 @@ type UserRow = (
     DateTime<Utc>,
 );
 
-
 /// Roles of one user, or of every user when `user_id` is `None`.
 async fn grants_for(
     c: &mut Conn<'_>,
@@ -155,12 +154,18 @@ pub async fn set_password(
 
 /// The stored password hash of a user (to check the current password before a change).
 pub async fn password_hash(c: &mut Conn<'_>, user_id: i64) -> Result<Option<String>, StoreError> {
-    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(user_id).fetch_optional(&mut **c).await?))
+    Ok(
+        on_conn!(c, c => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id).fetch_optional(&mut **c).await?),
+    )
 }
 
 /// Ends every session of a user except one (after a password change, keep the current one).
-pub async fn delete_other_sessions(c: &mut Conn<'_>, user_id: i64, keep_hash: &str) -> Result<(), StoreError> {
+pub async fn delete_other_sessions(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    keep_hash: &str,
+) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id).bind(keep_hash).execute(&mut **c).await?.rows_affected());
     Ok(())

@@ -302,9 +302,15 @@ pub async fn login_submit(
 }
 
 /// Ends the session.
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> Response {
-    if let Via::Session { session_id, .. } = &caller.via {
-        let _ = auth::sign_out(&state.app, session_id).await;
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
+    if let Via::Session { session_id, .. } = &caller.via
+        && let Err(e) = auth::sign_out(&state.app, &ctx(&caller, &rid), session_id).await
+    {
+        tracing::warn!(error = %e, "sign-out failed");
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(
@@ -318,6 +324,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Response {
 pub async fn set_locale(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
+    Extension(rid): Extension<RequestId>,
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
@@ -329,8 +336,10 @@ pub async fn set_locale(
             .unwrap_or_default()
     };
     let locale = Locale::parse(&field("lang")).unwrap_or(Locale::En);
-    if let Some(Extension(c)) = &caller {
-        let _ = auth::set_locale(&state.app, c.user.id, locale.tag()).await;
+    if let Some(Extension(c)) = &caller
+        && let Err(e) = auth::set_locale(&state.app, &ctx(c, &rid), locale.tag()).await
+    {
+        tracing::warn!(error = %e, "could not remember the language");
     }
     let mut res = Redirect::to(&safe_path(&field("back"))).into_response();
     res.headers_mut().append(
@@ -719,7 +728,13 @@ async fn users_page(
             roles: roles_label(l, &u.grants),
             role_flags: Role::ALL
                 .iter()
-                .map(|r| (r.name(), tr.t(&format!("role-{}", r.name())), u.grants.iter().any(|g| g.role == *r)))
+                .map(|r| {
+                    (
+                        r.name(),
+                        tr.t(&format!("role-{}", r.name())),
+                        u.grants.iter().any(|g| g.role == *r),
+                    )
+                })
                 .collect(),
             org_unit_id: u.grants.iter().find_map(|g| g.org_unit_id),
             username: u.username,
@@ -1187,10 +1202,20 @@ pub async fn employee_edit_submit(
 }
 
 fn roles_label(l: Locale, grants: &[Grant]) -> String {
-    grants.iter().map(|g| i18n::t(l, &format!("role-{}", g.role.name()))).collect::<Vec<_>>().join(", ")
+    grants
+        .iter()
+        .map(|g| i18n::t(l, &format!("role-{}", g.role.name())))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn account_page(l: Locale, caller: &Caller, notice: Option<String>, error: Option<String>, must_change: bool) -> Response {
+fn account_page(
+    l: Locale,
+    caller: &Caller,
+    notice: Option<String>,
+    error: Option<String>,
+    must_change: bool,
+) -> Response {
     let page = AccountPage {
         chrome: chrome(l, Some(caller), "account-title", "/account"),
         username: caller.user.username.clone(),
@@ -1199,7 +1224,11 @@ fn account_page(l: Locale, caller: &Caller, notice: Option<String>, error: Optio
         notice,
         error: error.clone(),
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     (status, render(&page)).into_response()
 }
 
@@ -1210,7 +1239,13 @@ pub async fn account(Lang(l): Lang, caller: Caller) -> Response {
 }
 
 /// Changes the caller's own password (current one required); other sessions end.
-pub async fn account_password(State(s): State<AppState>, Lang(l): Lang, caller: Caller, Extension(rid): Extension<RequestId>, body: Bytes) -> Response {
+pub async fn account_password(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
     let f = form(&body);
     let (current, new, repeat) = (f("current"), f("new"), f("repeat"));
     let must_change = caller.user.must_change_password;
@@ -1223,7 +1258,19 @@ pub async fn account_password(State(s): State<AppState>, Lang(l): Lang, caller: 
         Via::Token => None,
     };
     match auth::change_own_password(&s.app, &ctx(&caller, &rid), session_id, &current, &new).await {
-        Ok(()) => account_page(l, &caller, Some(i18n::t(l, "account-password-changed")), None, false),
-        Err(e) => account_page(l, &caller, None, Some(ApiError::from_app(e, l).message()), must_change),
+        Ok(()) => account_page(
+            l,
+            &caller,
+            Some(i18n::t(l, "account-password-changed")),
+            None,
+            false,
+        ),
+        Err(e) => account_page(
+            l,
+            &caller,
+            None,
+            Some(ApiError::from_app(e, l).message()),
+            must_change,
+        ),
     }
 }

@@ -498,6 +498,13 @@ async fn imports_apply_completely_or_not_at_all() {
         ("wrong entity", format!("{HEADER}\nB1,x,UK01,CN-RD,,2024-01-05\n"), "org_unit_entity_mismatch", 2),
         ("cycle through stored", format!("{HEADER}\nC00002,x,CN01,CN-RD,N2,2024-01-05\n"), "manager_cycle", 2),
     ];
+    let audit_rows = || async {
+        let mut conn = t.app.db.acquire().await.expect("conn");
+        lizhi_store::audit::count(&mut conn.conn())
+            .await
+            .expect("count")
+    };
+    let audit_before = audit_rows().await;
     for (label, body, code, row) in broken {
         let (status, report) = t
             .import(&token, "employees", "broken.csv", body.into_bytes(), false)
@@ -1371,34 +1378,124 @@ async fn a_one_time_password_must_be_replaced_before_anything_else() {
         .json()
         .await
         .expect("json");
-    let one_time = created["generated_password"].as_str().expect("one-time password").to_owned();
+    let one_time = created["generated_password"]
+        .as_str()
+        .expect("one-time password")
+        .to_owned();
     assert_eq!(created["user"]["must_change_password"], true);
-    let session = auth::sign_in(&t.app, "newhr", &one_time, "test").await.expect("sign in");
-    let s = Session { cookie: format!("{}={}", lizhi_web::SESSION_COOKIE, session.session_id), csrf: session.csrf_token };
-    let blocked = t.request(Method::GET, "/employees", Some(&s)).send().await.expect("employees");
-    assert_eq!(blocked.status(), StatusCode::SEE_OTHER);
-    assert_eq!(blocked.headers().get("location").and_then(|v| v.to_str().ok()), Some("/account"));
-    let change = |current: String, new: &'static str, repeat: &'static str| {
-        t.request(Method::POST, "/account/password", Some(&s)).form(&[("current", current.as_str()), ("new", new), ("repeat", repeat)]).send()
+    let session = auth::sign_in(&t.app, "newhr", &one_time, "test")
+        .await
+        .expect("sign in");
+    let s = Session {
+        cookie: format!("{}={}", lizhi_web::SESSION_COOKIE, session.session_id),
+        csrf: session.csrf_token,
     };
-    assert_eq!(change("wrong".into(), "a much better secret", "a much better secret").await.expect("x").status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(change(one_time.clone(), "a much better secret", "a different one!!").await.expect("x").status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(change(one_time.clone(), "short", "short").await.expect("x").status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(change(one_time.clone(), "a much better secret", "a much better secret").await.expect("x").status(), StatusCode::OK);
-    let open = t.request(Method::GET, "/employees", Some(&s)).send().await.expect("employees");
-    assert_eq!(open.status(), StatusCode::OK, "the session continues after the change");
-    assert!(auth::sign_in(&t.app, "newhr", &one_time, "test").await.is_err(), "the one-time password is gone");
-    assert!(auth::sign_in(&t.app, "newhr", "a much better secret", "test").await.is_ok());
+    let blocked = t
+        .request(Method::GET, "/employees", Some(&s))
+        .send()
+        .await
+        .expect("employees");
+    assert_eq!(blocked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        blocked
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok()),
+        Some("/account")
+    );
+    let change = |current: String, new: &'static str, repeat: &'static str| {
+        t.request(Method::POST, "/account/password", Some(&s))
+            .form(&[
+                ("current", current.as_str()),
+                ("new", new),
+                ("repeat", repeat),
+            ])
+            .send()
+    };
+    assert_eq!(
+        change(
+            "wrong".into(),
+            "a much better secret",
+            "a much better secret"
+        )
+        .await
+        .expect("x")
+        .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        change(
+            one_time.clone(),
+            "a much better secret",
+            "a different one!!"
+        )
+        .await
+        .expect("x")
+        .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        change(one_time.clone(), "short", "short")
+            .await
+            .expect("x")
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        change(
+            one_time.clone(),
+            "a much better secret",
+            "a much better secret"
+        )
+        .await
+        .expect("x")
+        .status(),
+        StatusCode::OK
+    );
+    let open = t
+        .request(Method::GET, "/employees", Some(&s))
+        .send()
+        .await
+        .expect("employees");
+    assert_eq!(
+        open.status(),
+        StatusCode::OK,
+        "the session continues after the change"
+    );
+    assert!(
+        auth::sign_in(&t.app, "newhr", &one_time, "test")
+            .await
+            .is_err(),
+        "the one-time password is gone"
+    );
+    assert!(
+        auth::sign_in(&t.app, "newhr", "a much better secret", "test")
+            .await
+            .is_ok()
+    );
 
     let admin_session = t.session("admin").await;
     let id = created["user"]["id"].as_i64().expect("id").to_string();
     let roles = t
-        .request(Method::POST, &format!("/users/{id}/roles"), Some(&admin_session))
+        .request(
+            Method::POST,
+            &format!("/users/{id}/roles"),
+            Some(&admin_session),
+        )
         .form(&[("role", "auditor")])
         .send()
         .await
         .expect("roles");
     assert_eq!(roles.status(), StatusCode::OK);
-    let user = auth::get_user(&t.app, &Ctx::system("test"), created["user"]["id"].as_i64().expect("id")).await.expect("user");
-    assert_eq!(user.grants.iter().map(|g| g.role).collect::<Vec<_>>(), vec![Role::Auditor]);
+    let user = auth::get_user(
+        &t.app,
+        &Ctx::system("test"),
+        created["user"]["id"].as_i64().expect("id"),
+    )
+    .await
+    .expect("user");
+    assert_eq!(
+        user.grants.iter().map(|g| g.role).collect::<Vec<_>>(),
+        vec![Role::Auditor]
+    );
 }

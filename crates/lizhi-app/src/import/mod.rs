@@ -459,6 +459,21 @@ pub async fn stage(
     let user = ctx.principal.as_ref().map(|p| p.user_id);
     let sha = crate::auth::secret_hash_bytes(bytes);
     let mut tx = app.db.begin().await?;
+    let info = serde_json::json!({"file_name": file_name, "sha256": sha, "bytes": bytes.len(), "status": status});
+    crate::audit::record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[crate::audit::change(
+            ctx,
+            "import.stage",
+            "import",
+            kind.name(),
+            None,
+            Some(&info),
+        )],
+    )
+    .await?;
     let id = lizhi_store::imports::create(
         &mut tx.conn(),
         kind.name(),
