@@ -173,3 +173,4 @@ account-password-changed = Your password was changed. Other sessions were signed
 error-password_mismatch = The two new passwords differ.
 error-password_unchanged = The new password must differ from the current one.
 users-edit-roles = Roles…
+org-headcount = Active employees: in the unit itself / including all units below

@@ -173,3 +173,4 @@ account-password-changed = 密码已修改，其他会话已退出登录。
 error-password_mismatch = 两次输入的新密码不一致。
 error-password_unchanged = 新密码不能与当前密码相同。
 users-edit-roles = 角色…
+org-headcount = 在职人数：本单元 / 含全部下级单元

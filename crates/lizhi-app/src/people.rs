@@ -179,3 +179,30 @@ pub async fn list_org_units(app: &App, ctx: &Ctx) -> Result<Vec<OrgUnit>, AppErr
         Err(_) => Ok(units),
     }
 }
+
+/// Active headcount per visible org unit, direct and including everything below it.
+pub async fn headcounts(
+    app: &App,
+    ctx: &Ctx,
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, AppError> {
+    let units = list_org_units(app, ctx).await?;
+    let mut conn = app.db.acquire().await?;
+    let direct = store::active_count_by_unit(&mut conn.conn()).await?;
+    // Units come in path order, so every child follows its parent: summing from the end rolls
+    // each subtree up into its parent in one pass.
+    let mut out: std::collections::HashMap<i64, (i64, i64)> = units
+        .iter()
+        .map(|u| (u.id, (direct.get(&u.id).copied().unwrap_or(0), 0)))
+        .collect();
+    for unit in units.iter().rev() {
+        let (own, below) = out.get(&unit.id).copied().unwrap_or_default();
+        let total = own + below;
+        if let Some(entry) = out.get_mut(&unit.id) {
+            entry.1 = total;
+        }
+        if let Some(parent) = unit.parent_id.and_then(|p| out.get_mut(&p)) {
+            parent.1 += total;
+        }
+    }
+    Ok(out)
+}

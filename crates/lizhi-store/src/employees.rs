@@ -275,3 +275,11 @@ pub async fn set_managers(
     }
     Ok(())
 }
+
+/// Active employees per org unit (direct members only).
+pub async fn active_count_by_unit(c: &mut Conn<'_>) -> Result<HashMap<i64, i64>, StoreError> {
+    let rows: Vec<(i64, i64)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT org_unit_id, CAST(COUNT(*) AS BIGINT) FROM employees WHERE status = 'active' GROUP BY org_unit_id")
+        .fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().collect())
+}

@@ -81,11 +81,13 @@ pub async fn upsert_entities(
     Ok(())
 }
 
-/// Every org unit with its parent's and entity's codes, ordered by tree path.
+/// Every org unit with its parent's and entity's codes, in tree order: each unit is followed by
+/// its subtree, siblings by code. Done here rather than by `ORDER BY path`, whose result depends
+/// on the database collation (PostgreSQL locales ignore the `/` separators).
 pub async fn list_org_units(c: &mut Conn<'_>) -> Result<Vec<OrgUnit>, StoreError> {
     const SQL: &str = "SELECT u.id, u.code, u.name, u.parent_id, p.code, u.legal_entity_id, le.code, u.depth, u.path \
          FROM org_units u JOIN legal_entities le ON le.id = u.legal_entity_id \
-         LEFT JOIN org_units p ON p.id = u.parent_id ORDER BY u.path";
+         LEFT JOIN org_units p ON p.id = u.parent_id";
     type R = (
         i64,
         String,
@@ -98,7 +100,7 @@ pub async fn list_org_units(c: &mut Conn<'_>) -> Result<Vec<OrgUnit>, StoreError
         String,
     );
     let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
-    Ok(rows
+    let mut units: Vec<OrgUnit> = rows
         .into_iter()
         .map(
             |(
@@ -111,21 +113,50 @@ pub async fn list_org_units(c: &mut Conn<'_>) -> Result<Vec<OrgUnit>, StoreError
                 legal_entity_code,
                 depth,
                 path,
-            )| {
-                OrgUnit {
-                    id,
-                    code,
-                    name,
-                    parent_id,
-                    parent_code,
-                    legal_entity_id,
-                    legal_entity_code,
-                    depth,
-                    path,
-                }
+            )| OrgUnit {
+                id,
+                code,
+                name,
+                parent_id,
+                parent_code,
+                legal_entity_id,
+                legal_entity_code,
+                depth,
+                path,
             },
         )
-        .collect())
+        .collect();
+    units.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(tree_order(units))
+}
+
+/// Orders units depth-first from the roots; units unreachable from a root (never stored, since
+/// cycles are refused) are appended so nothing is silently dropped.
+fn tree_order(units: Vec<OrgUnit>) -> Vec<OrgUnit> {
+    let known: std::collections::HashSet<i64> = units.iter().map(|u| u.id).collect();
+    let mut children: HashMap<Option<i64>, Vec<usize>> = HashMap::new();
+    for (i, u) in units.iter().enumerate() {
+        let parent = u.parent_id.filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(i);
+    }
+    let mut order = Vec::with_capacity(units.len());
+    let mut placed = vec![false; units.len()];
+    let mut stack: Vec<usize> = children
+        .get(&None)
+        .map(|v| v.iter().rev().copied().collect())
+        .unwrap_or_default();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut placed[i], true) {
+            continue;
+        }
+        order.push(i);
+        if let Some(kids) = children.get(&Some(units[i].id)) {
+            stack.extend(kids.iter().rev());
+        }
+    }
+    order.extend((0..units.len()).filter(|i| !placed[*i]));
+    let mut slots: Vec<Option<OrgUnit>> = units.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// Inserts or updates units by code (parents untouched) and returns code → id for all of them.
@@ -230,4 +261,39 @@ pub async fn paths_of(c: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<String>, Stor
             .collect::<Result<Vec<_>, _>>()?
     });
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(id: i64, code: &str, parent_id: Option<i64>) -> OrgUnit {
+        OrgUnit {
+            id,
+            code: code.into(),
+            name: code.into(),
+            parent_id,
+            parent_code: None,
+            legal_entity_id: 1,
+            legal_entity_code: "E".into(),
+            depth: 0,
+            path: String::new(),
+        }
+    }
+
+    #[test]
+    fn every_unit_is_followed_by_its_subtree_with_siblings_by_code() {
+        // Ids chosen so that path order ("/1/10/" < "/1/2/") and code order disagree.
+        let mut units = vec![
+            unit(10, "B-2", Some(2)),
+            unit(2, "B", Some(1)),
+            unit(20, "A", Some(1)),
+            unit(1, "ROOT", None),
+            unit(3, "B-1", Some(2)),
+            unit(99, "ZZ", None),
+        ];
+        units.sort_by(|a, b| a.code.cmp(&b.code));
+        let order: Vec<String> = tree_order(units).into_iter().map(|u| u.code).collect();
+        assert_eq!(order, ["ROOT", "A", "B", "B-1", "B-2", "ZZ"]);
+    }
 }

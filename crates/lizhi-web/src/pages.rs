@@ -551,13 +551,19 @@ pub async fn org_tree(
         (Ok(e), Ok(u)) => (e, u),
         (Err(e), _) | (_, Err(e)) => return app_error_page(e, l, &caller),
     };
+    let counts = people::headcounts(&s.app, &ctx).await.unwrap_or_default();
     let units = units
         .into_iter()
-        .map(|u| UnitView {
-            code: u.code,
-            name: u.name,
-            legal_entity_id: u.legal_entity_id,
-            depth_class: u.depth.min(6),
+        .map(|u| {
+            let (direct, total) = counts.get(&u.id).copied().unwrap_or_default();
+            UnitView {
+                code: u.code,
+                name: u.name,
+                legal_entity_id: u.legal_entity_id,
+                depth_class: u.depth.min(6),
+                direct,
+                total,
+            }
         })
         .collect();
     render(&OrgPage {

@@ -117,6 +117,8 @@ pub struct UnitView {
     pub name: String,
     pub legal_entity_id: i64,
     pub depth_class: i64,
+    pub direct: i64,
+    pub total: i64,
 }
 
 /// Org tree.
