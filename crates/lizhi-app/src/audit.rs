@@ -13,9 +13,7 @@ use sha2::{Digest, Sha256};
 ///
 /// serde_json's map is ordered by key, so going through `Value` sorts nested objects too.
 pub fn digest<T: Serialize>(value: &T) -> String {
-    let canonical = serde_json::to_value(value)
-        .and_then(|v| serde_json::to_vec(&v))
-        .unwrap_or_default();
+    let canonical = serde_json::to_value(value).and_then(|v| serde_json::to_vec(&v)).unwrap_or_default();
     hex::encode(Sha256::digest(&canonical))
 }
 
@@ -39,12 +37,7 @@ pub fn change<T: Serialize>(
 }
 
 /// Appends audit rows in the caller's transaction.
-pub async fn record(
-    app: &App,
-    c: &mut Conn<'_>,
-    ctx: &Ctx,
-    rows: &[AuditWrite],
-) -> Result<(), AppError> {
+pub async fn record(app: &App, c: &mut Conn<'_>, ctx: &Ctx, rows: &[AuditWrite]) -> Result<(), AppError> {
     store::append(c, rows, app.clock.now(), &ctx.request_id).await?;
     Ok(())
 }
@@ -74,9 +67,6 @@ mod tests {
         let from_struct = super::digest(&A { b: 2, a: 1 });
         let from_json = super::digest(&serde_json::json!({"a": 1, "b": 2}));
         assert_eq!(from_struct, from_json);
-        assert_ne!(
-            from_struct,
-            super::digest(&serde_json::json!({"a": 2, "b": 1}))
-        );
+        assert_ne!(from_struct, super::digest(&serde_json::json!({"a": 2, "b": 1})));
     }
 }

@@ -32,11 +32,7 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// A random secret, URL-safe, with a prefix that says what it is (helps secret scanners).
@@ -66,14 +62,8 @@ fn check_password_strength(password: &str, username: &str) -> Result<(), AppErro
 
 fn check_username(username: &str) -> Result<(), AppError> {
     let ok = (2..=64).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::invalid("username", "invalid_username"))
-    }
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    if ok { Ok(()) } else { Err(AppError::invalid("username", "invalid_username")) }
 }
 
 /// A new session: the cookie value (shown once) and its CSRF token.
@@ -88,22 +78,14 @@ pub struct NewSession {
 }
 
 /// Checks a username and password, enforcing the failure rate limit, and opens a session.
-pub async fn sign_in(
-    app: &App,
-    username: &str,
-    password: &str,
-    client: &str,
-) -> Result<NewSession, AppError> {
+pub async fn sign_in(app: &App, username: &str, password: &str, client: &str) -> Result<NewSession, AppError> {
     let now = app.clock.now();
     let username = username.trim();
     let mut tx = app.db.begin().await?;
     let since = now - Duration::minutes(RATE_WINDOW_MINUTES);
-    let (by_user, by_client) =
-        store::failures_since(&mut tx.conn(), username, client, since).await?;
+    let (by_user, by_client) = store::failures_since(&mut tx.conn(), username, client, since).await?;
     if by_user >= MAX_FAILURES || by_client >= MAX_FAILURES * 4 {
-        return Err(AppError::RateLimited {
-            retry_after_secs: (RATE_WINDOW_MINUTES * 60) as u64,
-        });
+        return Err(AppError::RateLimited { retry_after_secs: (RATE_WINDOW_MINUTES * 60) as u64 });
     }
     let creds = store::credentials(&mut tx.conn(), username).await?;
     // Hash even for unknown users so timing does not reveal which usernames exist.
@@ -119,11 +101,7 @@ pub async fn sign_in(
         tx.commit().await?;
         return Err(AppError::BadCredentials);
     }
-    let session = NewSession {
-        session_id: new_secret("lzs_"),
-        csrf_token: new_secret(""),
-        user_id,
-    };
+    let session = NewSession { session_id: new_secret("lzs_"), csrf_token: new_secret(""), user_id };
     let expires = now + Duration::hours(SESSION_TTL_HOURS);
     store::create_session(
         &mut tx.conn(),
@@ -134,26 +112,9 @@ pub async fn sign_in(
         expires,
     )
     .await?;
-    let ctx = Ctx {
-        principal: None,
-        actor: username.to_owned(),
-        request_id: crate::new_request_id(),
-    };
+    let ctx = Ctx { principal: None, actor: username.to_owned(), request_id: crate::new_request_id() };
     let info = serde_json::json!({"client": client, "expires_at": expires});
-    record(
-        app,
-        &mut tx.conn(),
-        &ctx,
-        &[change(
-            &ctx,
-            "session.sign_in",
-            "user",
-            username,
-            None,
-            Some(&info),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), &ctx, &[change(&ctx, "session.sign_in", "user", username, None, Some(&info))]).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -165,45 +126,27 @@ fn dummy_hash() -> &'static str {
 }
 
 /// The principal and CSRF token behind a session cookie, if it is live.
-pub async fn session_principal(
-    app: &App,
-    session_id: &str,
-) -> Result<Option<(Principal, String, User)>, AppError> {
+pub async fn session_principal(app: &App, session_id: &str) -> Result<Option<(Principal, String, User)>, AppError> {
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let Some((user_id, csrf)) =
-        store::find_session(&mut c, &secret_hash(session_id), app.clock.now()).await?
-    else {
+    let Some((user_id, csrf)) = store::find_session(&mut c, &secret_hash(session_id), app.clock.now()).await? else {
         return Ok(None);
     };
-    Ok(store::get(&mut c, user_id)
-        .await?
-        .map(|u| (principal_of(&u), csrf, u)))
+    Ok(store::get(&mut c, user_id).await?.map(|u| (principal_of(&u), csrf, u)))
 }
 
 /// The principal behind an API token, if it is live.
-pub async fn token_principal(
-    app: &App,
-    token: &str,
-) -> Result<Option<(Principal, User)>, AppError> {
+pub async fn token_principal(app: &App, token: &str) -> Result<Option<(Principal, User)>, AppError> {
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let Some(user_id) = store::use_token(&mut c, &secret_hash(token), app.clock.now()).await?
-    else {
+    let Some(user_id) = store::use_token(&mut c, &secret_hash(token), app.clock.now()).await? else {
         return Ok(None);
     };
-    Ok(store::get(&mut c, user_id)
-        .await?
-        .filter(|u| !u.disabled)
-        .map(|u| (principal_of(&u), u)))
+    Ok(store::get(&mut c, user_id).await?.filter(|u| !u.disabled).map(|u| (principal_of(&u), u)))
 }
 
 fn principal_of(user: &User) -> Principal {
-    Principal {
-        user_id: user.id,
-        username: user.username.clone(),
-        grants: user.grants.clone(),
-    }
+    Principal { user_id: user.id, username: user.username.clone(), grants: user.grants.clone() }
 }
 
 /// Ends a session.
@@ -211,20 +154,7 @@ pub async fn sign_out(app: &App, ctx: &Ctx, session_id: &str) -> Result<(), AppE
     let mut tx = app.db.begin().await?;
     store::delete_session(&mut tx.conn(), &secret_hash(session_id)).await?;
     let info = serde_json::json!({"signed_out_at": app.clock.now()});
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "session.sign_out",
-            "user",
-            &ctx.actor,
-            None,
-            Some(&info),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "session.sign_out", "user", &ctx.actor, None, Some(&info))]).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -235,20 +165,8 @@ pub async fn set_locale(app: &App, ctx: &Ctx, locale: &str) -> Result<(), AppErr
     let mut tx = app.db.begin().await?;
     store::set_locale(&mut tx.conn(), principal.user_id, locale).await?;
     let info = serde_json::json!({"locale": locale});
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "user.set_locale",
-            "user",
-            &principal.username,
-            None,
-            Some(&info),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "user.set_locale", "user", &principal.username, None, Some(&info))])
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -304,75 +222,30 @@ pub async fn create_user(app: &App, ctx: &Ctx, new: NewUser) -> Result<CreatedUs
         }
     };
     let hash = hash_password(&password)?;
-    let display = if new.display_name.trim().is_empty() {
-        username.clone()
-    } else {
-        new.display_name.trim().to_owned()
-    };
+    let display =
+        if new.display_name.trim().is_empty() { username.clone() } else { new.display_name.trim().to_owned() };
     let mut tx = app.db.begin().await?;
-    let id = store::create(
-        &mut tx.conn(),
-        &username,
-        &display,
-        &hash,
-        generated.is_some(),
-        app.clock.now(),
-    )
-    .await?;
+    let id = store::create(&mut tx.conn(), &username, &display, &hash, generated.is_some(), app.clock.now()).await?;
     store::set_grants(&mut tx.conn(), id, &new.grants).await?;
-    let user = store::get(&mut tx.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "user.create",
-            "user",
-            &username,
-            None,
-            Some(&user),
-        )],
-    )
-    .await?;
+    let user = store::get(&mut tx.conn(), id).await?.ok_or(AppError::NotFound)?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "user.create", "user", &username, None, Some(&user))]).await?;
     tx.commit().await?;
-    Ok(CreatedUser {
-        user,
-        generated_password: generated,
-    })
+    Ok(CreatedUser { user, generated_password: generated })
 }
 
 /// Replaces a user's roles (admins only).
-pub async fn set_roles(
-    app: &App,
-    ctx: &Ctx,
-    user_id: i64,
-    grants: Vec<Grant>,
-) -> Result<User, AppError> {
+pub async fn set_roles(app: &App, ctx: &Ctx, user_id: i64, grants: Vec<Grant>) -> Result<User, AppError> {
     ctx.require(Permission::ManageUsers)?;
     check_grants(&grants)?;
     let mut tx = app.db.begin().await?;
-    let before = store::get(&mut tx.conn(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let before = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
     store::set_grants(&mut tx.conn(), user_id, &grants).await?;
-    let after = store::get(&mut tx.conn(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let after = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
     record(
         app,
         &mut tx.conn(),
         ctx,
-        &[change(
-            ctx,
-            "user.set_roles",
-            "user",
-            &after.username,
-            Some(&before),
-            Some(&after),
-        )],
+        &[change(ctx, "user.set_roles", "user", &after.username, Some(&before), Some(&after))],
     )
     .await?;
     tx.commit().await?;
@@ -380,43 +253,18 @@ pub async fn set_roles(
 }
 
 /// Disables or re-enables a user; disabling ends their sessions at once.
-pub async fn set_disabled(
-    app: &App,
-    ctx: &Ctx,
-    user_id: i64,
-    disabled: bool,
-) -> Result<User, AppError> {
+pub async fn set_disabled(app: &App, ctx: &Ctx, user_id: i64, disabled: bool) -> Result<User, AppError> {
     ctx.require(Permission::ManageUsers)?;
     if ctx.principal.as_ref().is_some_and(|p| p.user_id == user_id) && disabled {
         return Err(AppError::invalid("user", "cannot_disable_self"));
     }
     let mut tx = app.db.begin().await?;
-    let before = store::get(&mut tx.conn(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let before = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
     store::set_disabled(&mut tx.conn(), user_id, disabled, app.clock.now()).await?;
-    let after = store::get(&mut tx.conn(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            action,
-            "user",
-            &after.username,
-            Some(&before),
-            Some(&after),
-        )],
-    )
-    .await?;
+    let after = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
+    let action = if disabled { "user.disable" } else { "user.enable" };
+    record(app, &mut tx.conn(), ctx, &[change(ctx, action, "user", &after.username, Some(&before), Some(&after))])
+        .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -441,33 +289,12 @@ pub async fn reset_password(
     };
     let hash = hash_password(&password)?;
     let mut tx = app.db.begin().await?;
-    let (id, _, _) = store::credentials(&mut tx.conn(), username)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    store::set_password(
-        &mut tx.conn(),
-        id,
-        &hash,
-        generated.is_some(),
-        app.clock.now(),
-    )
-    .await?;
+    let (id, _, _) = store::credentials(&mut tx.conn(), username).await?.ok_or(AppError::NotFound)?;
+    store::set_password(&mut tx.conn(), id, &hash, generated.is_some(), app.clock.now()).await?;
     store::delete_sessions_of(&mut tx.conn(), id).await?;
     let marker = serde_json::json!({"password_changed_at": app.clock.now()});
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "user.reset_password",
-            "user",
-            username,
-            None,
-            Some(&marker),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "user.reset_password", "user", username, None, Some(&marker))])
+        .await?;
     tx.commit().await?;
     Ok(generated)
 }
@@ -487,25 +314,13 @@ pub async fn change_own_password(
     }
     let hash = hash_password(new)?;
     let mut tx = app.db.begin().await?;
-    let stored = store::password_hash(&mut tx.conn(), principal.user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let stored = store::password_hash(&mut tx.conn(), principal.user_id).await?.ok_or(AppError::NotFound)?;
     if !verify_password(current, &stored) {
         return Err(AppError::invalid("current_password", "bad_credentials"));
     }
-    store::set_password(
-        &mut tx.conn(),
-        principal.user_id,
-        &hash,
-        false,
-        app.clock.now(),
-    )
-    .await?;
+    store::set_password(&mut tx.conn(), principal.user_id, &hash, false, app.clock.now()).await?;
     match session_id {
-        Some(sid) => {
-            store::delete_other_sessions(&mut tx.conn(), principal.user_id, &secret_hash(sid))
-                .await?
-        }
+        Some(sid) => store::delete_other_sessions(&mut tx.conn(), principal.user_id, &secret_hash(sid)).await?,
         None => store::delete_sessions_of(&mut tx.conn(), principal.user_id).await?,
     }
     let marker = serde_json::json!({"password_changed_at": app.clock.now(), "by": "self"});
@@ -513,14 +328,7 @@ pub async fn change_own_password(
         app,
         &mut tx.conn(),
         ctx,
-        &[change(
-            ctx,
-            "user.change_password",
-            "user",
-            &principal.username,
-            None,
-            Some(&marker),
-        )],
+        &[change(ctx, "user.change_password", "user", &principal.username, None, Some(&marker))],
     )
     .await?;
     tx.commit().await?;
@@ -538,9 +346,7 @@ pub async fn list_users(app: &App, ctx: &Ctx) -> Result<Vec<User>, AppError> {
 pub async fn get_user(app: &App, ctx: &Ctx, user_id: i64) -> Result<User, AppError> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = app.db.acquire().await?;
-    store::get(&mut conn.conn(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)
+    store::get(&mut conn.conn(), user_id).await?.ok_or(AppError::NotFound)
 }
 
 /// Whether the installation has no user yet (first start).
@@ -561,10 +367,7 @@ pub async fn bootstrap_admin(app: &App, username: &str) -> Result<Option<String>
             username: username.to_owned(),
             display_name: "Administrator".into(),
             password: None,
-            grants: vec![Grant {
-                role: Role::Admin,
-                org_unit_id: None,
-            }],
+            grants: vec![Grant { role: Role::Admin, org_unit_id: None }],
         },
     )
     .await?;
@@ -572,12 +375,7 @@ pub async fn bootstrap_admin(app: &App, username: &str) -> Result<Option<String>
 }
 
 /// Issues an API token for a user (admins only); the secret is returned once.
-pub async fn create_token(
-    app: &App,
-    ctx: &Ctx,
-    user_id: i64,
-    name: &str,
-) -> Result<(i64, String), AppError> {
+pub async fn create_token(app: &App, ctx: &Ctx, user_id: i64, name: &str) -> Result<(i64, String), AppError> {
     ctx.require(Permission::ManageUsers)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -585,42 +383,16 @@ pub async fn create_token(
     }
     let secret = new_secret("lzt_");
     let mut tx = app.db.begin().await?;
-    let user = store::get(&mut tx.conn(), user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let id = store::create_token(
-        &mut tx.conn(),
-        user_id,
-        name,
-        &secret_hash(&secret),
-        app.clock.now(),
-    )
-    .await?;
+    let user = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
+    let id = store::create_token(&mut tx.conn(), user_id, name, &secret_hash(&secret), app.clock.now()).await?;
     let info = serde_json::json!({"token_id": id, "name": name});
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "token.create",
-            "user",
-            &user.username,
-            None,
-            Some(&info),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "token.create", "user", &user.username, None, Some(&info))]).await?;
     tx.commit().await?;
     Ok((id, secret))
 }
 
 /// A user's tokens, without secrets (admins only).
-pub async fn list_tokens(
-    app: &App,
-    ctx: &Ctx,
-    user_id: i64,
-) -> Result<Vec<store::TokenInfo>, AppError> {
+pub async fn list_tokens(app: &App, ctx: &Ctx, user_id: i64) -> Result<Vec<store::TokenInfo>, AppError> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = app.db.acquire().await?;
     Ok(store::list_tokens(&mut conn.conn(), user_id).await?)
@@ -634,20 +406,8 @@ pub async fn revoke_token(app: &App, ctx: &Ctx, token_id: i64) -> Result<(), App
         return Err(AppError::NotFound);
     }
     let info = serde_json::json!({"token_id": token_id});
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "token.revoke",
-            "token",
-            &token_id.to_string(),
-            None,
-            Some(&info),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "token.revoke", "token", &token_id.to_string(), None, Some(&info))])
+        .await?;
     tx.commit().await?;
     Ok(())
 }

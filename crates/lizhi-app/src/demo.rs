@@ -8,21 +8,20 @@ use lizhi_docs::write_csv;
 use lizhi_store::org;
 
 const CN_SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "林", "罗", "高", "欧阳", "司马",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
+    "高", "欧阳", "司马",
 ];
 const CN_GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "喆", "堃", "子涵", "雨桐", "浩然", "欣怡", "梓萱", "俊杰", "晓东",
-    "海燕",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平", "喆", "堃", "子涵", "雨桐", "浩然", "欣怡", "梓萱", "俊杰", "晓东", "海燕",
 ];
 const EN_FIRST: &[&str] = &[
-    "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Noah", "Emily", "Leo",
-    "Grace", "Arthur", "Sophia", "Oscar", "Lily", "Charlie", "Freya", "Thomas", "Chloe",
+    "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Noah", "Emily", "Leo", "Grace", "Arthur",
+    "Sophia", "Oscar", "Lily", "Charlie", "Freya", "Thomas", "Chloe",
 ];
 const EN_LAST: &[&str] = &[
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Wright", "Walker", "Evans", "Thompson", "Clarke", "O'Neill", "Hughes",
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright", "Walker",
+    "Evans", "Thompson", "Clarke", "O'Neill", "Hughes",
 ];
 
 /// Small deterministic generator so every demo has the same people.
@@ -30,10 +29,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) as usize) % n
     }
 }
@@ -46,138 +42,28 @@ struct Unit {
 }
 
 const UNITS: &[Unit] = &[
-    Unit {
-        code: "CN",
-        name: "离职科技（上海）",
-        parent: "",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-RD",
-        name: "研发中心",
-        parent: "CN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-RD-PLT",
-        name: "平台组",
-        parent: "CN-RD",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-RD-APP",
-        name: "应用组",
-        parent: "CN-RD",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-RD-QA",
-        name: "测试组",
-        parent: "CN-RD",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-SALES",
-        name: "销售部",
-        parent: "CN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-SALES-E",
-        name: "华东大区",
-        parent: "CN-SALES",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-SALES-S",
-        name: "华南大区",
-        parent: "CN-SALES",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-OPS",
-        name: "运营部",
-        parent: "CN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-OPS-WH",
-        name: "仓储物流",
-        parent: "CN-OPS",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-OPS-CS",
-        name: "客户服务",
-        parent: "CN-OPS",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-FN",
-        name: "职能部门",
-        parent: "CN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-FN-HR",
-        name: "人力资源",
-        parent: "CN-FN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-FN-FIN",
-        name: "财务",
-        parent: "CN-FN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "CN-FN-IT",
-        name: "信息技术",
-        parent: "CN-FN",
-        entity: "CN01",
-    },
-    Unit {
-        code: "UK",
-        name: "Lizhi UK",
-        parent: "",
-        entity: "UK01",
-    },
-    Unit {
-        code: "UK-ENG",
-        name: "Engineering",
-        parent: "UK",
-        entity: "UK01",
-    },
-    Unit {
-        code: "UK-ENG-WEB",
-        name: "Web Team",
-        parent: "UK-ENG",
-        entity: "UK01",
-    },
-    Unit {
-        code: "UK-ENG-DATA",
-        name: "Data Team",
-        parent: "UK-ENG",
-        entity: "UK01",
-    },
-    Unit {
-        code: "UK-COM",
-        name: "Commercial",
-        parent: "UK",
-        entity: "UK01",
-    },
-    Unit {
-        code: "UK-COM-SALES",
-        name: "Sales",
-        parent: "UK-COM",
-        entity: "UK01",
-    },
-    Unit {
-        code: "UK-COM-SUP",
-        name: "Customer Support",
-        parent: "UK-COM",
-        entity: "UK01",
-    },
+    Unit { code: "CN", name: "离职科技（上海）", parent: "", entity: "CN01" },
+    Unit { code: "CN-RD", name: "研发中心", parent: "CN", entity: "CN01" },
+    Unit { code: "CN-RD-PLT", name: "平台组", parent: "CN-RD", entity: "CN01" },
+    Unit { code: "CN-RD-APP", name: "应用组", parent: "CN-RD", entity: "CN01" },
+    Unit { code: "CN-RD-QA", name: "测试组", parent: "CN-RD", entity: "CN01" },
+    Unit { code: "CN-SALES", name: "销售部", parent: "CN", entity: "CN01" },
+    Unit { code: "CN-SALES-E", name: "华东大区", parent: "CN-SALES", entity: "CN01" },
+    Unit { code: "CN-SALES-S", name: "华南大区", parent: "CN-SALES", entity: "CN01" },
+    Unit { code: "CN-OPS", name: "运营部", parent: "CN", entity: "CN01" },
+    Unit { code: "CN-OPS-WH", name: "仓储物流", parent: "CN-OPS", entity: "CN01" },
+    Unit { code: "CN-OPS-CS", name: "客户服务", parent: "CN-OPS", entity: "CN01" },
+    Unit { code: "CN-FN", name: "职能部门", parent: "CN", entity: "CN01" },
+    Unit { code: "CN-FN-HR", name: "人力资源", parent: "CN-FN", entity: "CN01" },
+    Unit { code: "CN-FN-FIN", name: "财务", parent: "CN-FN", entity: "CN01" },
+    Unit { code: "CN-FN-IT", name: "信息技术", parent: "CN-FN", entity: "CN01" },
+    Unit { code: "UK", name: "Lizhi UK", parent: "", entity: "UK01" },
+    Unit { code: "UK-ENG", name: "Engineering", parent: "UK", entity: "UK01" },
+    Unit { code: "UK-ENG-WEB", name: "Web Team", parent: "UK-ENG", entity: "UK01" },
+    Unit { code: "UK-ENG-DATA", name: "Data Team", parent: "UK-ENG", entity: "UK01" },
+    Unit { code: "UK-COM", name: "Commercial", parent: "UK", entity: "UK01" },
+    Unit { code: "UK-COM-SALES", name: "Sales", parent: "UK-COM", entity: "UK01" },
+    Unit { code: "UK-COM-SUP", name: "Customer Support", parent: "UK-COM", entity: "UK01" },
 ];
 
 /// Seeds the demo data files' contents: (kind, CSV bytes).
@@ -190,34 +76,16 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
             "Asia/Shanghai".into(),
             "CN-default".into(),
         ],
-        vec![
-            "UK01".into(),
-            "Lizhi Technology UK Ltd".into(),
-            "GB".into(),
-            "Europe/London".into(),
-            "UK".into(),
-        ],
+        vec!["UK01".into(), "Lizhi Technology UK Ltd".into(), "GB".into(), "Europe/London".into(), "UK".into()],
     ];
-    let units: Vec<Vec<String>> = UNITS
-        .iter()
-        .map(|u| {
-            vec![
-                u.code.into(),
-                u.name.into(),
-                u.parent.into(),
-                u.entity.into(),
-            ]
-        })
-        .collect();
+    let units: Vec<Vec<String>> =
+        UNITS.iter().map(|u| vec![u.code.into(), u.name.into(), u.parent.into(), u.entity.into()]).collect();
     let mut rng = Lcg(20_261_128);
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(employees);
     let mut head_of: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     // Heads first (in tree order) so every team has a lead reporting upwards, then staff (~15% UK).
     let leaves = |entity: &str| -> Vec<&'static Unit> {
-        UNITS
-            .iter()
-            .filter(|u| u.entity == entity && u.code.matches('-').count() == 2)
-            .collect()
+        UNITS.iter().filter(|u| u.entity == entity && u.code.matches('-').count() == 2).collect()
     };
     let (cn_leaves, uk_leaves) = (leaves("CN01"), leaves("UK01"));
     for i in 0..employees.max(UNITS.len()) {
@@ -231,17 +99,9 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
         let cn = unit.entity == "CN01";
         let no = format!("{}{:05}", if cn { "C" } else { "U" }, i + 1);
         let name = if cn {
-            format!(
-                "{}{}",
-                CN_SURNAMES[rng.next(CN_SURNAMES.len())],
-                CN_GIVEN[rng.next(CN_GIVEN.len())]
-            )
+            format!("{}{}", CN_SURNAMES[rng.next(CN_SURNAMES.len())], CN_GIVEN[rng.next(CN_GIVEN.len())])
         } else {
-            format!(
-                "{} {}",
-                EN_FIRST[rng.next(EN_FIRST.len())],
-                EN_LAST[rng.next(EN_LAST.len())]
-            )
+            format!("{} {}", EN_FIRST[rng.next(EN_FIRST.len())], EN_LAST[rng.next(EN_LAST.len())])
         };
         let manager = if i < UNITS.len() {
             head_of.get(unit.parent).cloned().unwrap_or_default()
@@ -253,11 +113,7 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
         }
         let year = 2015 + rng.next(11);
         let hire = format!("{year}-{:02}-{:02}", 1 + rng.next(12), 1 + rng.next(28));
-        let email = format!(
-            "{}@{}",
-            no.to_lowercase(),
-            if cn { "lizhi.cn" } else { "lizhi.co.uk" }
-        );
+        let email = format!("{}@{}", no.to_lowercase(), if cn { "lizhi.cn" } else { "lizhi.co.uk" });
         let mobile = if cn {
             format!("+86 13{:09}", rng.next(1_000_000_000))
         } else {
@@ -267,27 +123,12 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
             (true, true) => "负责人",
             (true, false) => ["工程师", "高级工程师", "专员", "主管", "分析师"][rng.next(5)],
             (false, true) => "Head",
-            (false, false) => [
-                "Engineer",
-                "Senior Engineer",
-                "Specialist",
-                "Analyst",
-                "Associate",
-            ][rng.next(5)],
+            (false, false) => ["Engineer", "Senior Engineer", "Specialist", "Analyst", "Associate"][rng.next(5)],
         };
         let address = if cn {
-            format!(
-                "上海市浦东新区张江路{}号{}室",
-                1 + rng.next(999),
-                100 + rng.next(900)
-            )
+            format!("上海市浦东新区张江路{}号{}室", 1 + rng.next(999), 100 + rng.next(900))
         } else {
-            format!(
-                "{} High Street, London E{} {}AB",
-                1 + rng.next(200),
-                1 + rng.next(20),
-                1 + rng.next(9)
-            )
+            format!("{} High Street, London E{} {}AB", 1 + rng.next(200), 1 + rng.next(20), 1 + rng.next(9))
         };
         rows.push(vec![
             no,
@@ -305,18 +146,9 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
     }
     let cols = |k: ImportKind| k.all_columns();
     vec![
-        (
-            ImportKind::LegalEntities,
-            write_csv(&cols(ImportKind::LegalEntities), &entities),
-        ),
-        (
-            ImportKind::OrgUnits,
-            write_csv(&cols(ImportKind::OrgUnits), &units),
-        ),
-        (
-            ImportKind::Employees,
-            write_csv(&cols(ImportKind::Employees), &rows),
-        ),
+        (ImportKind::LegalEntities, write_csv(&cols(ImportKind::LegalEntities), &entities)),
+        (ImportKind::OrgUnits, write_csv(&cols(ImportKind::OrgUnits), &units)),
+        (ImportKind::Employees, write_csv(&cols(ImportKind::Employees), &rows)),
     ]
 }
 
@@ -333,11 +165,7 @@ pub struct DemoLogin {
 
 /// Imports the demo company and creates one login per role with fresh random passwords.
 /// Does nothing (returns no logins) when the database already holds employees.
-pub async fn seed(
-    app: &App,
-    employees: usize,
-    progress: &dyn Progress,
-) -> Result<Vec<DemoLogin>, AppError> {
+pub async fn seed(app: &App, employees: usize, progress: &dyn Progress) -> Result<Vec<DemoLogin>, AppError> {
     let ctx = Ctx::system("demo");
     {
         let mut conn = app.db.acquire().await?;
@@ -373,11 +201,7 @@ pub async fn seed(
             },
         )
         .await?;
-        logins.push(DemoLogin {
-            username,
-            password,
-            role,
-        });
+        logins.push(DemoLogin { username, password, role });
     }
     Ok(logins)
 }

@@ -80,9 +80,6 @@ impl AppError {
 
     /// Shorthand for a field error.
     pub fn invalid(field: &str, code: &'static str) -> AppError {
-        AppError::Invalid {
-            field: field.to_owned(),
-            code,
-        }
+        AppError::Invalid { field: field.to_owned(), code }
     }
 }

@@ -14,16 +14,8 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     Ok(match kind {
-        ImportKind::LegalEntities => org::list_entities(&mut c)
-            .await?
-            .into_iter()
-            .map(entity_row)
-            .collect(),
-        ImportKind::OrgUnits => org::list_org_units(&mut c)
-            .await?
-            .into_iter()
-            .map(unit_row)
-            .collect(),
+        ImportKind::LegalEntities => org::list_entities(&mut c).await?.into_iter().map(entity_row).collect(),
+        ImportKind::OrgUnits => org::list_org_units(&mut c).await?.into_iter().map(unit_row).collect(),
         ImportKind::Employees => {
             let mut all: Vec<_> = employees::all_by_no(&mut c).await?.into_values().collect();
             all.sort_by(|a, b| a.employee_no.cmp(&b.employee_no));
@@ -33,12 +25,7 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
 }
 
 /// Renders an export file and records who took it (exports carry personal data).
-pub async fn export(
-    app: &App,
-    ctx: &Ctx,
-    kind: ImportKind,
-    format: FileFormat,
-) -> Result<Vec<u8>, AppError> {
+pub async fn export(app: &App, ctx: &Ctx, kind: ImportKind, format: FileFormat) -> Result<Vec<u8>, AppError> {
     let rows = rows(app, ctx, kind).await?;
     let headers = kind.all_columns();
     let bytes = match format {
@@ -48,46 +35,21 @@ pub async fn export(
     let mut tx = app.db.begin().await?;
     let info = serde_json::json!({"kind": kind.name(), "rows": rows.len(), "format": format.extension(),
         "sha256": crate::auth::secret_hash_bytes(&bytes)});
-    record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[change(
-            ctx,
-            "export",
-            "export",
-            kind.name(),
-            None,
-            Some(&info),
-        )],
-    )
-    .await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "export", "export", kind.name(), None, Some(&info))]).await?;
     tx.commit().await?;
     Ok(bytes)
 }
 
 /// One stored record in the import layout, for editing (`None` when the key is unknown).
-pub async fn current_row(
-    app: &App,
-    kind: ImportKind,
-    key: &str,
-) -> Result<Option<Vec<String>>, AppError> {
+pub async fn current_row(app: &App, kind: ImportKind, key: &str) -> Result<Option<Vec<String>>, AppError> {
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     Ok(match kind {
-        ImportKind::LegalEntities => org::list_entities(&mut c)
-            .await?
-            .into_iter()
-            .find(|e| e.code == key)
-            .map(entity_row),
-        ImportKind::OrgUnits => org::list_org_units(&mut c)
-            .await?
-            .into_iter()
-            .find(|u| u.code == key)
-            .map(unit_row),
-        ImportKind::Employees => employees::get_by_no(&mut c, key)
-            .await?
-            .map(|e| employee_row(e, true)),
+        ImportKind::LegalEntities => {
+            org::list_entities(&mut c).await?.into_iter().find(|e| e.code == key).map(entity_row)
+        }
+        ImportKind::OrgUnits => org::list_org_units(&mut c).await?.into_iter().find(|u| u.code == key).map(unit_row),
+        ImportKind::Employees => employees::get_by_no(&mut c, key).await?.map(|e| employee_row(e, true)),
     })
 }
 
@@ -104,11 +66,7 @@ fn employee_row(e: lizhi_core::model::Employee, personal: bool) -> Vec<String> {
         opt(e.email),
         opt(e.mobile),
         opt(e.position),
-        if personal {
-            opt(e.contract_address)
-        } else {
-            String::new()
-        },
+        if personal { opt(e.contract_address) } else { String::new() },
         opt(e.work_calendar),
     ]
 }
@@ -120,10 +78,5 @@ fn entity_row(e: lizhi_core::model::LegalEntity) -> Vec<String> {
 
 /// An org unit in the import layout.
 fn unit_row(u: lizhi_core::model::OrgUnit) -> Vec<String> {
-    vec![
-        u.code,
-        u.name,
-        u.parent_code.unwrap_or_default(),
-        u.legal_entity_code,
-    ]
+    vec![u.code, u.name, u.parent_code.unwrap_or_default(), u.legal_entity_code]
 }

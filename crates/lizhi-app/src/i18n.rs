@@ -47,10 +47,7 @@ impl Locale {
         for part in accept_language.split(',') {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("");
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
             if let Some(locale) = Locale::parse(tag)
                 && best.is_none_or(|(bq, _)| q > bq)
             {
@@ -92,8 +89,7 @@ pub fn t_args(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
         fargs.set(*name, FluentValue::from(*value));
     }
     let mut errors = Vec::new();
-    b.format_pattern(pattern, Some(&fargs), &mut errors)
-        .into_owned()
+    b.format_pattern(pattern, Some(&fargs), &mut errors).into_owned()
 }
 
 /// The message `key` in `locale`.
@@ -122,29 +118,14 @@ pub fn keys(locale: Locale) -> Vec<String> {
 }
 
 /// A translated error message for a stable error code, with the column and value when known.
-pub fn error_message(
-    locale: Locale,
-    code: &str,
-    column: Option<&str>,
-    value: Option<&str>,
-) -> String {
+pub fn error_message(locale: Locale, code: &str, column: Option<&str>, value: Option<&str>) -> String {
     let key = format!("error-{code}");
-    let base = if has(locale, &key) {
-        t(locale, &key)
-    } else {
-        t_args(locale, "error-unknown", &[("code", code)])
-    };
+    let base = if has(locale, &key) { t(locale, &key) } else { t_args(locale, "error-unknown", &[("code", code)]) };
     match (column, value) {
-        (Some(c), Some(v)) => t_args(
-            locale,
-            "error-with-column-value",
-            &[("message", &base), ("column", c), ("value", v)],
-        ),
-        (Some(c), None) => t_args(
-            locale,
-            "error-with-column",
-            &[("message", &base), ("column", c)],
-        ),
+        (Some(c), Some(v)) => {
+            t_args(locale, "error-with-column-value", &[("message", &base), ("column", c), ("value", v)])
+        }
+        (Some(c), None) => t_args(locale, "error-with-column", &[("message", &base), ("column", c)]),
         _ => base,
     }
 }
@@ -159,10 +140,7 @@ mod tests {
         let en = keys(Locale::En);
         let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
         let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
-        assert!(
-            only_zh.is_empty() && only_en.is_empty(),
-            "zh only: {only_zh:?}, en only: {only_en:?}"
-        );
+        assert!(only_zh.is_empty() && only_en.is_empty(), "zh only: {only_zh:?}, en only: {only_en:?}");
         assert!(zh.len() > 50);
     }
 
@@ -189,23 +167,10 @@ mod tests {
 
     #[test]
     fn errors_are_translated_without_isolation_marks() {
-        let zh = error_message(
-            Locale::ZhCn,
-            "invalid_date",
-            Some("hire_date"),
-            Some("2024/01/05"),
-        );
-        assert!(
-            zh.contains("hire_date") && zh.contains("2024/01/05") && zh.contains("日期"),
-            "{zh}"
-        );
+        let zh = error_message(Locale::ZhCn, "invalid_date", Some("hire_date"), Some("2024/01/05"));
+        assert!(zh.contains("hire_date") && zh.contains("2024/01/05") && zh.contains("日期"), "{zh}");
         assert!(!zh.contains('\u{2068}'));
-        let en = error_message(
-            Locale::En,
-            "unknown_manager",
-            Some("manager_no"),
-            Some("E9"),
-        );
+        let en = error_message(Locale::En, "unknown_manager", Some("manager_no"), Some("E9"));
         assert!(en.contains("manager") && en.contains("E9"), "{en}");
     }
 }

@@ -32,10 +32,7 @@ pub struct App {
 impl App {
     /// Wraps a migrated database with the system clock.
     pub fn new(db: Db) -> App {
-        App {
-            db,
-            clock: Arc::new(SystemClock),
-        }
+        App { db, clock: Arc::new(SystemClock) }
     }
 
     /// Same, with a chosen clock.
@@ -65,20 +62,12 @@ pub struct Ctx {
 impl Ctx {
     /// A signed-in user's context.
     pub fn user(principal: Principal, request_id: String) -> Ctx {
-        Ctx {
-            actor: principal.username.clone(),
-            principal: Some(principal),
-            request_id,
-        }
+        Ctx { actor: principal.username.clone(), principal: Some(principal), request_id }
     }
 
     /// Operator work from the command line, with full rights (whoever runs the binary owns the data).
     pub fn system(actor: &str) -> Ctx {
-        Ctx {
-            principal: None,
-            actor: actor.to_owned(),
-            request_id: new_request_id(),
-        }
+        Ctx { principal: None, actor: actor.to_owned(), request_id: new_request_id() }
     }
 
     /// Fails unless the caller holds the permission (system contexts hold every permission).
@@ -91,10 +80,7 @@ impl Ctx {
     }
 
     /// The reach of a permission for this caller.
-    pub fn scope(
-        &self,
-        permission: lizhi_core::auth::Permission,
-    ) -> Result<lizhi_core::auth::Scope, AppError> {
+    pub fn scope(&self, permission: lizhi_core::auth::Permission) -> Result<lizhi_core::auth::Scope, AppError> {
         match &self.principal {
             None => Ok(lizhi_core::auth::Scope::All),
             Some(p) => p.scope(permission).ok_or(AppError::Forbidden),

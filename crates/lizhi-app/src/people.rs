@@ -55,11 +55,7 @@ fn redact(ctx: &Ctx, mut e: Employee) -> Employee {
 }
 
 /// Lists employees visible to the caller, filtered, in keyset pages ordered by number.
-pub async fn list_employees(
-    app: &App,
-    ctx: &Ctx,
-    query: &EmployeeQuery,
-) -> Result<EmployeePage, AppError> {
+pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Result<EmployeePage, AppError> {
     let scope = ctx.scope(Permission::ViewEmployees)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
@@ -72,10 +68,7 @@ pub async fn list_employees(
     };
     if let Some(code) = query.org_unit.as_deref().filter(|s| !s.is_empty()) {
         let units = org::list_org_units(&mut c).await?;
-        let unit = units
-            .iter()
-            .find(|u| u.code == code)
-            .ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?;
+        let unit = units.iter().find(|u| u.code == code).ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?;
         filter.org_unit_path = Some(unit.path.clone());
     }
     if let Some(code) = query.legal_entity.as_deref().filter(|s| !s.is_empty()) {
@@ -98,22 +91,10 @@ pub async fn list_employees(
         Cursor::After(_) => (more, true),
         Cursor::Before(_) => (true, more),
     };
-    let next_after = if has_next {
-        items.last().map(|e| e.employee_no.clone())
-    } else {
-        None
-    };
-    let prev_before = if has_prev {
-        items.first().map(|e| e.employee_no.clone())
-    } else {
-        None
-    };
+    let next_after = if has_next { items.last().map(|e| e.employee_no.clone()) } else { None };
+    let prev_before = if has_prev { items.first().map(|e| e.employee_no.clone()) } else { None };
     let items = items.into_iter().map(|e| redact(ctx, e)).collect();
-    Ok(EmployeePage {
-        items,
-        next_after,
-        prev_before,
-    })
+    Ok(EmployeePage { items, next_after, prev_before })
 }
 
 /// How many employees the caller can see with these filters (cursor ignored).
@@ -137,15 +118,10 @@ pub async fn get_employee(app: &App, ctx: &Ctx, employee_no: &str) -> Result<Emp
     let scope = ctx.scope(Permission::ViewEmployees)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let employee = store::get_by_no(&mut c, employee_no)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let employee = store::get_by_no(&mut c, employee_no).await?.ok_or(AppError::NotFound)?;
     if let Scope::Subtrees(_) = scope {
         let paths = scope_paths(&mut c, &scope).await?.unwrap_or_default();
-        let unit_path = org::paths_of(&mut c, &[employee.org_unit_id])
-            .await?
-            .pop()
-            .unwrap_or_default();
+        let unit_path = org::paths_of(&mut c, &[employee.org_unit_id]).await?.pop().unwrap_or_default();
         if !paths.iter().any(|p| unit_path.starts_with(p.as_str())) {
             return Err(AppError::NotFound);
         }
@@ -171,29 +147,21 @@ pub async fn list_org_units(app: &App, ctx: &Ctx) -> Result<Vec<OrgUnit>, AppErr
         Ok(Scope::All) => Ok(units),
         Ok(scope) => {
             let paths = scope_paths(&mut c, &scope).await?.unwrap_or_default();
-            Ok(units
-                .into_iter()
-                .filter(|u| paths.iter().any(|p| u.path.starts_with(p.as_str())))
-                .collect())
+            Ok(units.into_iter().filter(|u| paths.iter().any(|p| u.path.starts_with(p.as_str()))).collect())
         }
         Err(_) => Ok(units),
     }
 }
 
 /// Active headcount per visible org unit, direct and including everything below it.
-pub async fn headcounts(
-    app: &App,
-    ctx: &Ctx,
-) -> Result<std::collections::HashMap<i64, (i64, i64)>, AppError> {
+pub async fn headcounts(app: &App, ctx: &Ctx) -> Result<std::collections::HashMap<i64, (i64, i64)>, AppError> {
     let units = list_org_units(app, ctx).await?;
     let mut conn = app.db.acquire().await?;
     let direct = store::active_count_by_unit(&mut conn.conn()).await?;
     // Units come in path order, so every child follows its parent: summing from the end rolls
     // each subtree up into its parent in one pass.
-    let mut out: std::collections::HashMap<i64, (i64, i64)> = units
-        .iter()
-        .map(|u| (u.id, (direct.get(&u.id).copied().unwrap_or(0), 0)))
-        .collect();
+    let mut out: std::collections::HashMap<i64, (i64, i64)> =
+        units.iter().map(|u| (u.id, (direct.get(&u.id).copied().unwrap_or(0), 0))).collect();
     for unit in units.iter().rev() {
         let (own, below) = out.get(&unit.id).copied().unwrap_or_default();
         let total = own + below;

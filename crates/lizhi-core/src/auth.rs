@@ -79,10 +79,9 @@ impl Role {
             Role::It | Role::Finance | Role::Facilities => {
                 matches!(permission, ViewOrg | ViewEmployees)
             }
-            Role::Auditor => matches!(
-                permission,
-                ViewOrg | ViewEmployees | ViewPersonalDetails | ExportData | ViewAudit
-            ),
+            Role::Auditor => {
+                matches!(permission, ViewOrg | ViewEmployees | ViewPersonalDetails | ExportData | ViewAudit)
+            }
         }
     }
 }
@@ -195,10 +194,7 @@ mod tests {
         Principal {
             user_id: 1,
             username: "u".into(),
-            grants: grants
-                .iter()
-                .map(|&(role, org_unit_id)| Grant { role, org_unit_id })
-                .collect(),
+            grants: grants.iter().map(|&(role, org_unit_id)| Grant { role, org_unit_id }).collect(),
         }
     }
 
@@ -214,10 +210,7 @@ mod tests {
     #[test]
     fn manager_scope_is_their_subtrees_and_widens_with_a_global_role() {
         let m = principal(&[(Role::Manager, Some(7)), (Role::Manager, Some(9))]);
-        assert_eq!(
-            m.scope(Permission::ViewEmployees),
-            Some(Scope::Subtrees(vec![7, 9]))
-        );
+        assert_eq!(m.scope(Permission::ViewEmployees), Some(Scope::Subtrees(vec![7, 9])));
         assert_eq!(m.scope(Permission::EditPeople), None);
         let both = principal(&[(Role::Manager, Some(7)), (Role::Hr, None)]);
         assert_eq!(both.scope(Permission::ViewEmployees), Some(Scope::All));
@@ -226,11 +219,7 @@ mod tests {
     #[test]
     fn only_admin_manages_users() {
         for role in Role::ALL {
-            assert_eq!(
-                role.grants(Permission::ManageUsers),
-                role == Role::Admin,
-                "{role}"
-            );
+            assert_eq!(role.grants(Permission::ManageUsers), role == Role::Admin, "{role}");
             assert_eq!(Role::parse(role.name()), Some(role));
         }
     }

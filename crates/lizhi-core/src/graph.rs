@@ -49,44 +49,25 @@ where
 mod tests {
     use super::*;
 
-    fn map(
-        links: &[(&'static str, Option<&'static str>)],
-    ) -> HashMap<&'static str, Option<&'static str>> {
+    fn map(links: &[(&'static str, Option<&'static str>)]) -> HashMap<&'static str, Option<&'static str>> {
         links.iter().copied().collect()
     }
 
     #[test]
     fn a_tree_has_no_cycle() {
-        let m = map(&[
-            ("a", None),
-            ("b", Some("a")),
-            ("c", Some("b")),
-            ("d", Some("a")),
-            ("e", Some("zz")),
-        ]);
+        let m = map(&[("a", None), ("b", Some("a")), ("c", Some("b")), ("d", Some("a")), ("e", Some("zz"))]);
         assert!(nodes_on_cycles(&m).is_empty());
     }
 
     #[test]
     fn finds_only_the_loop_members() {
-        let m = map(&[
-            ("a", Some("c")),
-            ("b", Some("a")),
-            ("c", Some("b")),
-            ("d", Some("a")),
-            ("r", None),
-        ]);
+        let m = map(&[("a", Some("c")), ("b", Some("a")), ("c", Some("b")), ("d", Some("a")), ("r", None)]);
         assert_eq!(nodes_on_cycles(&m), vec!["a", "b", "c"]);
     }
 
     #[test]
     fn self_loop_and_two_loops() {
-        let m = map(&[
-            ("s", Some("s")),
-            ("x", Some("y")),
-            ("y", Some("x")),
-            ("t", Some("x")),
-        ]);
+        let m = map(&[("s", Some("s")), ("x", Some("y")), ("y", Some("x")), ("t", Some("x"))]);
         assert_eq!(nodes_on_cycles(&m), vec!["s", "x", "y"]);
     }
 

@@ -11,6 +11,5 @@ pub mod values;
 
 pub use field::FieldError;
 pub use values::{
-    CountryCode, Email, EmployeeNo, EntityCode, Mobile, OrgUnitCode, PolicyProfile, TimeZoneName,
-    WorkDate,
+    CountryCode, Email, EmployeeNo, EntityCode, Mobile, OrgUnitCode, PolicyProfile, TimeZoneName, WorkDate,
 };

@@ -8,26 +8,15 @@ use std::str::FromStr;
 
 fn required(raw: &str) -> Result<&str, FieldError> {
     let value = raw.trim();
-    if value.is_empty() {
-        Err(FieldError::Required)
-    } else {
-        Ok(value)
-    }
+    if value.is_empty() { Err(FieldError::Required) } else { Ok(value) }
 }
 
 fn max_chars(value: &str, max: usize) -> Result<(), FieldError> {
-    if value.chars().count() > max {
-        Err(FieldError::TooLong { max })
-    } else {
-        Ok(())
-    }
+    if value.chars().count() > max { Err(FieldError::TooLong { max }) } else { Ok(()) }
 }
 
 fn code_chars(value: &str, extra: &[char]) -> Result<(), FieldError> {
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
-    {
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(&c)) {
         Ok(())
     } else {
         Err(FieldError::InvalidCode)
@@ -143,11 +132,7 @@ impl Email {
             }
             None => false,
         };
-        if valid {
-            Ok(Self(v.to_owned()))
-        } else {
-            Err(FieldError::InvalidEmail)
-        }
+        if valid { Ok(Self(v.to_owned())) } else { Err(FieldError::InvalidEmail) }
     }
 }
 
@@ -157,14 +142,8 @@ impl Mobile {
         let v = required(raw)?;
         let body = v.strip_prefix('+').unwrap_or(v);
         let digits = body.chars().filter(char::is_ascii_digit).count();
-        let allowed = body
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
-        if allowed && (7..=20).contains(&digits) {
-            Ok(Self(v.to_owned()))
-        } else {
-            Err(FieldError::InvalidMobile)
-        }
+        let allowed = body.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+        if allowed && (7..=20).contains(&digits) { Ok(Self(v.to_owned())) } else { Err(FieldError::InvalidMobile) }
     }
 }
 
@@ -184,8 +163,7 @@ impl TimeZoneName {
     /// Any zone in the IANA database shipped with chrono-tz.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let v = required(raw)?;
-        v.parse::<chrono_tz::Tz>()
-            .map_err(|_| FieldError::InvalidTimeZone)?;
+        v.parse::<chrono_tz::Tz>().map_err(|_| FieldError::InvalidTimeZone)?;
         Ok(Self(v.to_owned()))
     }
 
@@ -208,15 +186,11 @@ impl WorkDate {
         let shaped = b.len() == 10
             && b[4] == b'-'
             && b[7] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+            && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         if !shaped {
             return Err(FieldError::InvalidDate);
         }
-        NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map(Self)
-            .map_err(|_| FieldError::InvalidDate)
+        NaiveDate::parse_from_str(v, "%Y-%m-%d").map(Self).map_err(|_| FieldError::InvalidDate)
     }
 
     /// Wraps a date that is already known to be valid.
@@ -251,12 +225,8 @@ pub enum PolicyProfile {
 
 impl PolicyProfile {
     /// Every profile, in display order.
-    pub const ALL: [PolicyProfile; 4] = [
-        PolicyProfile::CnDefault,
-        PolicyProfile::UsGeneric,
-        PolicyProfile::Uk,
-        PolicyProfile::In,
-    ];
+    pub const ALL: [PolicyProfile; 4] =
+        [PolicyProfile::CnDefault, PolicyProfile::UsGeneric, PolicyProfile::Uk, PolicyProfile::In];
 
     /// The name used in files, the database and the API.
     pub fn name(self) -> &'static str {
@@ -271,10 +241,7 @@ impl PolicyProfile {
     /// Parses a profile name exactly as [`PolicyProfile::name`] writes it.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let v = required(raw)?;
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == v)
-            .ok_or(FieldError::UnknownPolicy)
+        Self::ALL.into_iter().find(|p| p.name() == v).ok_or(FieldError::UnknownPolicy)
     }
 }
 
@@ -290,38 +257,19 @@ mod tests {
 
     #[test]
     fn codes_accept_their_alphabet_and_refuse_others() {
-        assert_eq!(
-            EmployeeNo::parse(" E-1001 ").map(|e| e.0),
-            Ok("E-1001".to_owned())
-        );
+        assert_eq!(EmployeeNo::parse(" E-1001 ").map(|e| e.0), Ok("E-1001".to_owned()));
         assert_eq!(EmployeeNo::parse("E 1001"), Err(FieldError::InvalidCode));
         assert_eq!(EmployeeNo::parse("E.1"), Err(FieldError::InvalidCode));
-        assert_eq!(
-            EntityCode::parse("cn.sh-01").map(|e| e.0),
-            Ok("cn.sh-01".to_owned())
-        );
+        assert_eq!(EntityCode::parse("cn.sh-01").map(|e| e.0), Ok("cn.sh-01".to_owned()));
         assert_eq!(OrgUnitCode::parse(""), Err(FieldError::Required));
-        assert_eq!(
-            OrgUnitCode::parse(&"x".repeat(33)),
-            Err(FieldError::TooLong { max: 32 })
-        );
+        assert_eq!(OrgUnitCode::parse(&"x".repeat(33)), Err(FieldError::TooLong { max: 32 }));
         assert_eq!(EmployeeNo::parse("张三"), Err(FieldError::InvalidCode));
     }
 
     #[test]
     fn dates_are_strict_iso() {
-        assert_eq!(
-            WorkDate::parse("2024-02-29").map(|d| d.to_string()),
-            Ok("2024-02-29".into())
-        );
-        for bad in [
-            "2023-02-29",
-            "2024/01/05",
-            "2024-1-5",
-            "05-01-2024",
-            "2024-01-05T00:00",
-            "x",
-        ] {
+        assert_eq!(WorkDate::parse("2024-02-29").map(|d| d.to_string()), Ok("2024-02-29".into()));
+        for bad in ["2023-02-29", "2024/01/05", "2024-1-5", "05-01-2024", "2024-01-05T00:00", "x"] {
             assert_eq!(WorkDate::parse(bad), Err(FieldError::InvalidDate), "{bad}");
         }
     }
@@ -341,19 +289,10 @@ mod tests {
     fn country_zone_policy() {
         assert_eq!(CountryCode::parse("cn").map(|c| c.0), Ok("CN".into()));
         assert_eq!(CountryCode::parse("CHN"), Err(FieldError::InvalidCountry));
-        assert_eq!(
-            TimeZoneName::parse("Asia/Shanghai").map(|t| t.tz()),
-            Ok(chrono_tz::Asia::Shanghai)
-        );
-        assert_eq!(
-            TimeZoneName::parse("Asia/Beijing"),
-            Err(FieldError::InvalidTimeZone)
-        );
+        assert_eq!(TimeZoneName::parse("Asia/Shanghai").map(|t| t.tz()), Ok(chrono_tz::Asia::Shanghai));
+        assert_eq!(TimeZoneName::parse("Asia/Beijing"), Err(FieldError::InvalidTimeZone));
         assert_eq!(PolicyProfile::parse("UK"), Ok(PolicyProfile::Uk));
-        assert_eq!(
-            PolicyProfile::parse("cn-default"),
-            Err(FieldError::UnknownPolicy)
-        );
+        assert_eq!(PolicyProfile::parse("cn-default"), Err(FieldError::UnknownPolicy));
         for p in PolicyProfile::ALL {
             assert_eq!(PolicyProfile::parse(p.name()), Ok(p));
         }

@@ -15,13 +15,7 @@ use crate::table::{Table, TableBuilder};
 pub(crate) fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
     let text = decode(bytes)?;
     let delimiter = detect_delimiter(&text);
-    let mut parser = Parser {
-        text: &text,
-        pos: 0,
-        row: 0,
-        delimiter,
-        scratch: String::new(),
-    };
+    let mut parser = Parser { text: &text, pos: 0, row: 0, delimiter, scratch: String::new() };
     let mut builder = TableBuilder::new(0);
     while let Some((row, cells)) = parser.next_record(builder.width_hint())? {
         builder.push(row, cells)?;
@@ -33,31 +27,23 @@ pub(crate) fn read_csv(bytes: &[u8]) -> Result<Table, TableError> {
 /// GB18030 (a superset of GBK) when the bytes are not valid UTF-8.
 fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, TableError> {
     let text = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Cow::Borrowed(
-            std::str::from_utf8(rest).map_err(|_| TableError::BadEncoding {
-                detail: "the file starts with a UTF-8 byte order mark but is not valid UTF-8",
-            })?,
-        )
+        Cow::Borrowed(std::str::from_utf8(rest).map_err(|_| TableError::BadEncoding {
+            detail: "the file starts with a UTF-8 byte order mark but is not valid UTF-8",
+        })?)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        UTF_16LE
-            .decode_without_bom_handling_and_without_replacement(rest)
-            .ok_or(TableError::BadEncoding {
-                detail: "the file starts with a UTF-16 byte order mark but is not valid UTF-16",
-            })?
+        UTF_16LE.decode_without_bom_handling_and_without_replacement(rest).ok_or(TableError::BadEncoding {
+            detail: "the file starts with a UTF-16 byte order mark but is not valid UTF-16",
+        })?
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        UTF_16BE
-            .decode_without_bom_handling_and_without_replacement(rest)
-            .ok_or(TableError::BadEncoding {
-                detail: "the file starts with a UTF-16 byte order mark but is not valid UTF-16",
-            })?
+        UTF_16BE.decode_without_bom_handling_and_without_replacement(rest).ok_or(TableError::BadEncoding {
+            detail: "the file starts with a UTF-16 byte order mark but is not valid UTF-16",
+        })?
     } else if let Ok(text) = std::str::from_utf8(bytes) {
         Cow::Borrowed(text)
     } else {
         GB18030
             .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or(TableError::BadEncoding {
-                detail: "the file is neither UTF-8 nor GBK/GB18030 text",
-            })?
+            .ok_or(TableError::BadEncoding { detail: "the file is neither UTF-8 nor GBK/GB18030 text" })?
     };
     // NUL never occurs in real CSV; it means UTF-16/32 without a BOM or a
     // binary file, which would otherwise parse into garbage headers.
@@ -114,12 +100,18 @@ struct Parser<'a> {
     scratch: String,
 }
 
+/// Undoes the formula-injection guard of [`crate::write_csv`] (a `'` written before `= + - @`
+/// or a control character), so an exported file imports back to the values it came from.
+fn unguard(cell: String) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
+        _ => cell,
+    }
+}
+
 impl Parser<'_> {
     /// Parses the next record; `None` at the end of the text.
-    fn next_record(
-        &mut self,
-        width_hint: usize,
-    ) -> Result<Option<(usize, Vec<String>)>, TableError> {
+    fn next_record(&mut self, width_hint: usize) -> Result<Option<(usize, Vec<String>)>, TableError> {
         let bytes = self.text.as_bytes();
         if self.pos >= bytes.len() {
             return Ok(None);
@@ -127,7 +119,7 @@ impl Parser<'_> {
         self.row += 1;
         let mut cells = Vec::with_capacity(width_hint);
         loop {
-            cells.push(self.cell()?);
+            cells.push(unguard(self.cell()?));
             // `cell` stops at a delimiter, a line break or the end.
             match bytes.get(self.pos) {
                 Some(&b) if b == self.delimiter => self.pos += 1,
@@ -166,10 +158,8 @@ impl Parser<'_> {
             return self.quoted_cell();
         }
         let delimiter = self.delimiter;
-        let end = bytes[p..]
-            .iter()
-            .position(|&b| b == delimiter || b == b'\n' || b == b'\r')
-            .map_or(bytes.len(), |i| p + i);
+        let end =
+            bytes[p..].iter().position(|&b| b == delimiter || b == b'\n' || b == b'\r').map_or(bytes.len(), |i| p + i);
         self.pos = end;
         // A stray quote inside an unquoted cell is kept literally, as Excel does.
         Ok(self.text[start..end].trim().to_owned())
@@ -209,11 +199,7 @@ impl Parser<'_> {
             }
         }
         let value = self.scratch.trim();
-        Ok(if value.contains('\r') {
-            value.replace("\r\n", "\n")
-        } else {
-            value.to_owned()
-        })
+        Ok(if value.contains('\r') { value.replace("\r\n", "\n") } else { value.to_owned() })
     }
 }
 
@@ -222,13 +208,7 @@ mod tests {
     use super::*;
 
     fn rows(text: &str) -> Vec<(usize, Vec<String>)> {
-        let mut p = Parser {
-            text,
-            pos: 0,
-            row: 0,
-            delimiter: detect_delimiter(text),
-            scratch: String::new(),
-        };
+        let mut p = Parser { text, pos: 0, row: 0, delimiter: detect_delimiter(text), scratch: String::new() };
         let mut out = Vec::new();
         while let Some(r) = p.next_record(4).unwrap() {
             out.push(r);

@@ -193,39 +193,18 @@ mod tests {
         let samples = [
             TableError::EmptyFile,
             TableError::BadEncoding { detail: "x" },
-            TableError::MalformedCsv {
-                row: 1,
-                detail: "x",
-            },
-            TableError::MalformedXlsx {
-                row: None,
-                column: None,
-                detail: "x".into(),
-            },
+            TableError::MalformedCsv { row: 1, detail: "x" },
+            TableError::MalformedXlsx { row: None, column: None, detail: "x".into() },
             TableError::NoSheet,
-            TableError::DuplicateHeader {
-                row: 1,
-                column: "B".into(),
-                first_column: "A".into(),
-                name: "x".into(),
-            },
-            TableError::EmptyHeader {
-                row: 1,
-                column: "A".into(),
-            },
-            TableError::ValueWithoutHeader {
-                row: 2,
-                column: "C".into(),
-            },
+            TableError::DuplicateHeader { row: 1, column: "B".into(), first_column: "A".into(), name: "x".into() },
+            TableError::EmptyHeader { row: 1, column: "A".into() },
+            TableError::ValueWithoutHeader { row: 2, column: "C".into() },
             TableError::WriteFailed { detail: "x".into() },
         ];
         let codes: Vec<&str> = samples.iter().map(TableError::code).collect();
         assert_eq!(codes, TableError::CODES);
         for code in codes {
-            assert!(
-                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-                "{code}"
-            );
+            assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code}");
         }
     }
 }

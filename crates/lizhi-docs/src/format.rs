@@ -43,11 +43,7 @@ impl FileFormat {
     /// [`TableError`](crate::TableError)s rather than here.
     #[must_use]
     pub fn sniff(bytes: &[u8]) -> FileFormat {
-        if bytes.starts_with(b"PK\x03\x04") {
-            FileFormat::Xlsx
-        } else {
-            FileFormat::Csv
-        }
+        if bytes.starts_with(b"PK\x03\x04") { FileFormat::Xlsx } else { FileFormat::Csv }
     }
 
     /// The file name extension without the dot (`"csv"` / `"xlsx"`), so
@@ -80,10 +76,7 @@ mod tests {
     #[test]
     fn from_file_name_needs_a_dot() {
         assert_eq!(FileFormat::from_file_name("csv"), None);
-        assert_eq!(
-            FileFormat::from_file_name("a.tar.csv"),
-            Some(FileFormat::Csv)
-        );
+        assert_eq!(FileFormat::from_file_name("a.tar.csv"), Some(FileFormat::Csv));
         assert_eq!(FileFormat::from_file_name("report.xlsx.bak"), None);
     }
 }

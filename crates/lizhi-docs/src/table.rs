@@ -83,11 +83,7 @@ pub(crate) struct TableBuilder {
 
 impl TableBuilder {
     pub(crate) fn new(col_offset: usize) -> Self {
-        TableBuilder {
-            col_offset,
-            headers: None,
-            rows: Vec::new(),
-        }
+        TableBuilder { col_offset, headers: None, rows: Vec::new() }
     }
 
     /// Adds one row whose cells are already trimmed.
@@ -120,17 +116,11 @@ impl TableBuilder {
                 *cell = cell.trim_start_matches('\u{feff}').trim().to_owned();
             }
         }
-        let used = cells
-            .iter()
-            .rposition(|c| !c.is_empty())
-            .map_or(0, |last| last + 1);
+        let used = cells.iter().rposition(|c| !c.is_empty()).map_or(0, |last| last + 1);
         cells.truncate(used);
         for (i, name) in cells.iter().enumerate() {
             if name.is_empty() {
-                return Err(TableError::EmptyHeader {
-                    row,
-                    column: column_letter(self.col_offset + i),
-                });
+                return Err(TableError::EmptyHeader { row, column: column_letter(self.col_offset + i) });
             }
             if let Some(first) = cells[..i].iter().position(|earlier| earlier == name) {
                 return Err(TableError::DuplicateHeader {
@@ -147,10 +137,7 @@ impl TableBuilder {
     /// The finished table; [`TableError::EmptyFile`] if no row had content.
     pub(crate) fn finish(self) -> Result<Table, TableError> {
         let headers = self.headers.ok_or(TableError::EmptyFile)?;
-        Ok(Table {
-            headers,
-            rows: self.rows,
-        })
+        Ok(Table { headers, rows: self.rows })
     }
 
     /// How many cells the header row has, to size the next row's vector.
@@ -171,13 +158,7 @@ mod tests {
     fn builder_uses_column_offset_in_errors() {
         let mut b = TableBuilder::new(2);
         let err = b.push(4, cells(&["a", "", "b"])).unwrap_err();
-        assert_eq!(
-            err,
-            TableError::EmptyHeader {
-                row: 4,
-                column: "D".into()
-            }
-        );
+        assert_eq!(err, TableError::EmptyHeader { row: 4, column: "D".into() });
     }
 
     #[test]

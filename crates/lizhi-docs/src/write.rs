@@ -22,8 +22,7 @@ use crate::error::TableError;
 /// Rows shorter than `headers` are written as they are.
 #[must_use]
 pub fn write_csv(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
-    let estimate: usize =
-        rows.iter().flatten().map(|c| c.len() + 1).sum::<usize>() + rows.len() * 2;
+    let estimate: usize = rows.iter().flatten().map(|c| c.len() + 1).sum::<usize>() + rows.len() * 2;
     let mut out = Vec::with_capacity(3 + 64 + estimate);
     out.extend_from_slice(b"\xEF\xBB\xBF");
     write_line(&mut out, headers.iter().copied());
@@ -45,9 +44,7 @@ fn write_line<'a>(out: &mut Vec<u8>, cells: impl Iterator<Item = &'a str>) {
 
 fn write_cell(out: &mut Vec<u8>, cell: &str) {
     let guard = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = cell
-        .bytes()
-        .any(|b| matches!(b, b'"' | b',' | b';' | b'\t' | b'\r' | b'\n'));
+    let quote = cell.bytes().any(|b| matches!(b, b'"' | b',' | b';' | b'\t' | b'\r' | b'\n'));
     if quote {
         out.push(b'"');
     }
@@ -84,14 +81,8 @@ fn write_cell(out: &mut Vec<u8>, cell: &str) {
 /// (empty, longer than 31 characters or containing `[]:*?/\`), a value is
 /// longer than Excel's 32,767 characters, or there are more rows or columns
 /// than a worksheet holds.
-pub fn write_xlsx(
-    sheet: &str,
-    headers: &[&str],
-    rows: &[Vec<String>],
-) -> Result<Vec<u8>, TableError> {
-    build_xlsx(sheet, headers, rows).map_err(|e| TableError::WriteFailed {
-        detail: e.to_string(),
-    })
+pub fn write_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, TableError> {
+    build_xlsx(sheet, headers, rows).map_err(|e| TableError::WriteFailed { detail: e.to_string() })
 }
 
 fn build_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, XlsxError> {
@@ -100,9 +91,7 @@ fn build_xlsx(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec
     worksheet.set_name(sheet)?;
     let bold = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
-    let columns = headers
-        .len()
-        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let columns = headers.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
     for col in 0..columns {
         worksheet.set_column_format(col_num(col)?, &text)?;
     }
@@ -145,10 +134,7 @@ mod tests {
         assert_eq!(cell("\"\""), "\"\"\"\"\"\"");
         assert_eq!(cell("a;b"), "\"a;b\"");
         assert_eq!(cell("=1+1"), "'=1+1");
-        assert_eq!(
-            cell("=HYPERLINK(\"x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
-        );
+        assert_eq!(cell("=HYPERLINK(\"x\",\"y\")"), "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
         assert_eq!(cell("\tx"), "\"'\tx\"");
         assert_eq!(cell("1-2"), "1-2");
         assert_eq!(cell(""), "");

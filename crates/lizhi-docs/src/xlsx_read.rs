@@ -15,11 +15,7 @@ use crate::table::{Table, TableBuilder};
 const SECONDS_PER_DAY: f64 = 86_400.0;
 
 pub(crate) fn read_xlsx(bytes: &[u8]) -> Result<Table, TableError> {
-    let malformed = |detail: String| TableError::MalformedXlsx {
-        row: None,
-        column: None,
-        detail,
-    };
+    let malformed = |detail: String| TableError::MalformedXlsx { row: None, column: None, detail };
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| malformed(format!("the file is not a readable XLSX workbook ({e})")))?;
     let is_1904 = workbook.has_1904_epoch();
@@ -33,9 +29,7 @@ pub(crate) fn read_xlsx(bytes: &[u8]) -> Result<Table, TableError> {
 
     // Non-empty cells as (0-based row, 0-based column, text).
     let mut cells: Vec<(u32, u32, String)> = Vec::new();
-    let mut reader = workbook
-        .worksheet_cells_reader(&sheet)
-        .map_err(unreadable)?;
+    let mut reader = workbook.worksheet_cells_reader(&sheet).map_err(unreadable)?;
     while let Some(cell) = reader.next_cell().map_err(unreadable)? {
         let (row, col) = cell.get_position();
         let text = render(cell.get_value(), is_1904).map_err(|error| {
@@ -122,11 +116,7 @@ fn render_datetime(dt: &ExcelDateTime, is_1904: bool) -> String {
         let total = seconds as u64;
         return format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
     }
-    let rounded = ExcelDateTime::new(
-        seconds / SECONDS_PER_DAY,
-        ExcelDateTimeType::DateTime,
-        is_1904,
-    );
+    let rounded = ExcelDateTime::new(seconds / SECONDS_PER_DAY, ExcelDateTimeType::DateTime, is_1904);
     let (year, month, day, hour, minute, second, _) = rounded.to_ymd_hms_milli();
     if seconds < SECONDS_PER_DAY {
         format!("{hour:02}:{minute:02}:{second:02}")
@@ -159,10 +149,7 @@ mod tests {
     use super::*;
 
     fn dt(value: f64) -> String {
-        render_datetime(
-            &ExcelDateTime::new(value, ExcelDateTimeType::DateTime, false),
-            false,
-        )
+        render_datetime(&ExcelDateTime::new(value, ExcelDateTimeType::DateTime, false), false)
     }
 
     #[test]
@@ -182,36 +169,15 @@ mod tests {
         // 23:59:59.9999 rounds up into the next day.
         assert_eq!(dt(45943.0 + 86_399.999_9 / 86_400.0), "2025-10-14");
         assert_eq!(dt(0.375), "09:00:00");
-        assert_eq!(
-            render_datetime(
-                &ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false),
-                false
-            ),
-            "36:00:00"
-        );
-        assert_eq!(
-            render_datetime(
-                &ExcelDateTime::new(0.0, ExcelDateTimeType::DateTime, true),
-                true
-            ),
-            "00:00:00"
-        );
-        assert_eq!(
-            render_datetime(
-                &ExcelDateTime::new(1.0, ExcelDateTimeType::DateTime, true),
-                true
-            ),
-            "1904-01-02"
-        );
+        assert_eq!(render_datetime(&ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false), false), "36:00:00");
+        assert_eq!(render_datetime(&ExcelDateTime::new(0.0, ExcelDateTimeType::DateTime, true), true), "00:00:00");
+        assert_eq!(render_datetime(&ExcelDateTime::new(1.0, ExcelDateTimeType::DateTime, true), true), "1904-01-02");
     }
 
     #[test]
     fn iso_datetimes() {
         assert_eq!(render_iso_datetime("2024-03-01T00:00:00"), "2024-03-01");
-        assert_eq!(
-            render_iso_datetime("2024-03-01T08:30:00.000Z"),
-            "2024-03-01 08:30:00"
-        );
+        assert_eq!(render_iso_datetime("2024-03-01T08:30:00.000Z"), "2024-03-01 08:30:00");
         assert_eq!(render_iso_datetime("2024-03-01"), "2024-03-01");
     }
 }

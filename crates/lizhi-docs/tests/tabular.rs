@@ -41,11 +41,7 @@ fn strings(values: &[&str]) -> Vec<String> {
 
 /// (row, cells) of every record, for compact assertions.
 fn rows(table: &Table) -> Vec<(usize, Vec<&str>)> {
-    table
-        .rows
-        .iter()
-        .map(|r| (r.row, r.cells.iter().map(String::as_str).collect()))
-        .collect()
+    table.rows.iter().map(|r| (r.row, r.cells.iter().map(String::as_str).collect())).collect()
 }
 
 fn gbk(text: &str) -> Vec<u8> {
@@ -55,26 +51,16 @@ fn gbk(text: &str) -> Vec<u8> {
 }
 
 fn utf16(text: &str, little_endian: bool) -> Vec<u8> {
-    let mut out = if little_endian {
-        vec![0xFF, 0xFE]
-    } else {
-        vec![0xFE, 0xFF]
-    };
+    let mut out = if little_endian { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
     for unit in text.encode_utf16() {
-        let bytes = if little_endian {
-            unit.to_le_bytes()
-        } else {
-            unit.to_be_bytes()
-        };
+        let bytes = if little_endian { unit.to_le_bytes() } else { unit.to_be_bytes() };
         out.extend_from_slice(&bytes);
     }
     out
 }
 
 fn workspace_file(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative)
 }
 
 // ---------------------------------------------------------- CSV: encodings
@@ -99,19 +85,12 @@ fn gbk_csv_is_decoded() {
     // 喆 and 堃 are in GBK but not in GB2312, so this also proves we do not
     // decode with the narrower legacy table.
     let bytes = gbk("工号,姓名,部门\r\n1001,张三,研发部\r\n1002,王喆,销售部\r\n1003,李堃,\r\n");
-    assert!(
-        std::str::from_utf8(&bytes).is_err(),
-        "fixture must not be valid UTF-8"
-    );
+    assert!(std::str::from_utf8(&bytes).is_err(), "fixture must not be valid UTF-8");
     let t = csv_ok(&bytes);
     assert_eq!(t.headers, ["工号", "姓名", "部门"]);
     assert_eq!(
         rows(&t),
-        [
-            (2, vec!["1001", "张三", "研发部"]),
-            (3, vec!["1002", "王喆", "销售部"]),
-            (4, vec!["1003", "李堃", ""]),
-        ]
+        [(2, vec!["1001", "张三", "研发部"]), (3, vec!["1002", "王喆", "销售部"]), (4, vec!["1003", "李堃", ""]),]
     );
 }
 
@@ -200,10 +179,7 @@ fn quoted_cells_keep_newlines_delimiters_and_quotes() {
     assert_eq!(
         rows(&t),
         [
-            (
-                2,
-                vec!["1001", "Room 5, Building 2\nShanghai", "say \"hi\""]
-            ),
+            (2, vec!["1001", "Room 5, Building 2\nShanghai", "say \"hi\""]),
             // Rows count records, as Excel shows them, not physical lines.
             (3, vec!["1002", "padded", "x"]),
         ]
@@ -226,14 +202,7 @@ fn stray_quote_inside_unquoted_cell_is_literal() {
 #[test]
 fn ragged_rows_are_padded() {
     let t = csv_ok(b"a,b,c\n1\n1,2\n1,2,3,,\n");
-    assert_eq!(
-        rows(&t),
-        [
-            (2, vec!["1", "", ""]),
-            (3, vec!["1", "2", ""]),
-            (4, vec!["1", "2", "3"])
-        ]
-    );
+    assert_eq!(rows(&t), [(2, vec!["1", "", ""]), (3, vec!["1", "2", ""]), (4, vec!["1", "2", "3"])]);
     assert!(t.rows.iter().all(|r| r.cells.len() == 3));
 }
 
@@ -249,23 +218,12 @@ fn value_right_of_last_header_is_rejected() {
 fn blank_rows_are_skipped_but_counted() {
     let t = csv_ok(b"\r\n  \r\ncode,name\r\nA,1\r\n\r\n,,\r\n \t, \r\nB,2\rC,3\n\nD,4");
     assert_eq!(t.headers, ["code", "name"]);
-    assert_eq!(
-        rows(&t),
-        [
-            (4, vec!["A", "1"]),
-            (8, vec!["B", "2"]),
-            (9, vec!["C", "3"]),
-            (11, vec!["D", "4"])
-        ]
-    );
+    assert_eq!(rows(&t), [(4, vec!["A", "1"]), (8, vec!["B", "2"]), (9, vec!["C", "3"]), (11, vec!["D", "4"])]);
 }
 
 #[test]
 fn record_get_out_of_range_is_empty() {
-    let record = Record {
-        row: 2,
-        cells: strings(&["x"]),
-    };
+    let record = Record { row: 2, cells: strings(&["x"]) };
     assert_eq!(record.get(0), "x");
     assert_eq!(record.get(1), "");
 }
@@ -308,13 +266,7 @@ fn trailing_empty_headers_are_ignored() {
 
 #[test]
 fn empty_files_have_no_header_row() {
-    for bytes in [
-        &b""[..],
-        b"\xEF\xBB\xBF",
-        b"\n\n  \r\n",
-        b",,,\r\n, ,\t\r\n",
-        b"\xFF\xFE",
-    ] {
+    for bytes in [&b""[..], b"\xEF\xBB\xBF", b"\n\n  \r\n", b",,,\r\n, ,\t\r\n", b"\xFF\xFE"] {
         let err = csv_err(bytes);
         assert_eq!(err, TableError::EmptyFile, "{bytes:?}");
         assert_eq!(err.code(), "empty_file");
@@ -335,16 +287,10 @@ fn unclosed_quote_is_malformed_with_its_row() {
 fn text_after_closing_quote_is_malformed() {
     let err = csv_err(b"code,name\nA,\"ab\"c\n");
     assert_eq!(err.code(), "malformed_csv");
-    assert!(
-        matches!(err, TableError::MalformedCsv { row: 2, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, TableError::MalformedCsv { row: 2, .. }), "{err:?}");
     assert_eq!(err.row(), Some(2));
     // Blanks between the closing quote and the delimiter are tolerated.
-    assert_eq!(
-        rows(&csv_ok(b"code,name\nA,\"ab\"  \n")),
-        [(2, vec!["A", "ab"])]
-    );
+    assert_eq!(rows(&csv_ok(b"code,name\nA,\"ab\"  \n")), [(2, vec!["A", "ab"])]);
 }
 
 // -------------------------------------------------------------------- XLSX
@@ -356,38 +302,21 @@ fn hand_made_xlsx() -> Vec<u8> {
     sheet.set_name("员工").unwrap();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    let headers = [
-        "employee_no",
-        "name",
-        "hire_date",
-        "fte",
-        "active",
-        "note",
-        "last_login",
-    ];
+    let headers = ["employee_no", "name", "hire_date", "fte", "active", "note", "last_login"];
     for (col, h) in (0u16..).zip(headers) {
         sheet.write_string(0, col, format!(" {h} ")).unwrap();
     }
     sheet.write_number(1, 0, 1001).unwrap();
     sheet.write_string(1, 1, "  张三 ").unwrap();
-    sheet
-        .write_datetime_with_format(1, 2, ExcelDateTime::from_ymd(2024, 3, 1).unwrap(), &date)
-        .unwrap();
+    sheet.write_datetime_with_format(1, 2, ExcelDateTime::from_ymd(2024, 3, 1).unwrap(), &date).unwrap();
     sheet.write_number(1, 3, 0.75).unwrap();
     sheet.write_boolean(1, 4, true).unwrap();
-    let login = ExcelDateTime::from_ymd(2024, 3, 1)
-        .unwrap()
-        .and_hms(8, 30, 5)
-        .unwrap();
-    sheet
-        .write_datetime_with_format(1, 6, &login, &datetime)
-        .unwrap();
+    let login = ExcelDateTime::from_ymd(2024, 3, 1).unwrap().and_hms(8, 30, 5).unwrap();
+    sheet.write_datetime_with_format(1, 6, &login, &datetime).unwrap();
     // Row index 2 (Excel row 3) stays blank.
     sheet.write_string(3, 0, "A-7").unwrap();
     sheet.write_string(3, 1, "王喆").unwrap();
-    sheet
-        .write_datetime_with_format(3, 2, ExcelDateTime::from_ymd(1999, 12, 31).unwrap(), &date)
-        .unwrap();
+    sheet.write_datetime_with_format(3, 2, ExcelDateTime::from_ymd(1999, 12, 31).unwrap(), &date).unwrap();
     sheet.write_number(3, 3, 13_800_138_000.0).unwrap();
     sheet.write_boolean(3, 4, false).unwrap();
     sheet.write_string(3, 5, "x").unwrap();
@@ -399,37 +328,12 @@ fn xlsx_cells_render_as_text() {
     let bytes = hand_made_xlsx();
     assert_eq!(FileFormat::sniff(&bytes), FileFormat::Xlsx);
     let t = read_table(&bytes, FileFormat::Xlsx).unwrap();
-    assert_eq!(
-        t.headers,
-        [
-            "employee_no",
-            "name",
-            "hire_date",
-            "fte",
-            "active",
-            "note",
-            "last_login"
-        ]
-    );
+    assert_eq!(t.headers, ["employee_no", "name", "hire_date", "fte", "active", "note", "last_login"]);
     assert_eq!(
         rows(&t),
         [
-            (
-                2,
-                vec![
-                    "1001",
-                    "张三",
-                    "2024-03-01",
-                    "0.75",
-                    "true",
-                    "",
-                    "2024-03-01 08:30:05"
-                ]
-            ),
-            (
-                4,
-                vec!["A-7", "王喆", "1999-12-31", "13800138000", "false", "x", ""]
-            ),
+            (2, vec!["1001", "张三", "2024-03-01", "0.75", "true", "", "2024-03-01 08:30:05"]),
+            (4, vec!["A-7", "王喆", "1999-12-31", "13800138000", "false", "x", ""]),
         ]
     );
 }
@@ -465,33 +369,18 @@ fn xlsx_error_cell_is_malformed_with_row_and_column() {
     sheet.write_string(1, 0, "1001").unwrap();
     sheet.write_number(1, 1, 1).unwrap();
     sheet.write_string(2, 0, "1002").unwrap();
-    sheet
-        .write_formula(2, 1, Formula::new("=1/0").set_result("#DIV/0!"))
-        .unwrap();
+    sheet.write_formula(2, 1, Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
     let err = xlsx_err(&workbook.save_to_buffer().unwrap());
     assert_eq!(err.code(), "malformed_xlsx");
     assert_eq!((err.row(), err.column()), (Some(3), Some("B")));
-    assert!(
-        err.to_string().contains("B3") && err.to_string().contains("#DIV/0!"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("B3") && err.to_string().contains("#DIV/0!"), "{err}");
 }
 
 #[test]
 fn xlsx_uses_the_first_worksheet() {
     let mut workbook = Workbook::new();
-    workbook
-        .add_worksheet()
-        .set_name("first")
-        .unwrap()
-        .write_string(0, 0, "one")
-        .unwrap();
-    workbook
-        .add_worksheet()
-        .set_name("second")
-        .unwrap()
-        .write_string(0, 0, "two")
-        .unwrap();
+    workbook.add_worksheet().set_name("first").unwrap().write_string(0, 0, "one").unwrap();
+    workbook.add_worksheet().set_name("second").unwrap().write_string(0, 0, "two").unwrap();
     let t = read_table(&workbook.save_to_buffer().unwrap(), FileFormat::Xlsx).unwrap();
     assert_eq!(t.headers, ["one"]);
 }
@@ -500,10 +389,7 @@ fn xlsx_uses_the_first_worksheet() {
 fn empty_xlsx_is_empty_file() {
     let mut workbook = Workbook::new();
     workbook.add_worksheet();
-    assert_eq!(
-        xlsx_err(&workbook.save_to_buffer().unwrap()),
-        TableError::EmptyFile
-    );
+    assert_eq!(xlsx_err(&workbook.save_to_buffer().unwrap()), TableError::EmptyFile);
 }
 
 /// A ZIP archive with uncompressed ("stored") entries, to build XLSX
@@ -514,11 +400,7 @@ fn stored_zip(files: &[(&str, &str)]) -> Vec<u8> {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
             }
         }
         !crc
@@ -531,51 +413,18 @@ fn stored_zip(files: &[(&str, &str)]) -> Vec<u8> {
         let crc = crc32(data).to_le_bytes();
         let offset = out.len();
         // Version 2.0, no flags, stored, zero time and date.
-        let common = [
-            &[20, 0, 0, 0, 0, 0, 0, 0, 0, 0][..],
-            &crc,
-            &u32le(data.len()),
-            &u32le(data.len()),
-        ]
-        .concat();
-        out.extend(
-            [
-                &b"PK\x03\x04"[..],
-                &common,
-                &u16le(name.len()),
-                &[0, 0],
-                name,
-                data,
-            ]
-            .concat(),
-        );
+        let common = [&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0][..], &crc, &u32le(data.len()), &u32le(data.len())].concat();
+        out.extend([&b"PK\x03\x04"[..], &common, &u16le(name.len()), &[0, 0], name, data].concat());
         central.extend(
-            [
-                &b"PK\x01\x02"[..],
-                &[20, 0],
-                &common,
-                &u16le(name.len()),
-                &[0; 12],
-                &u32le(offset),
-                name,
-            ]
-            .concat(),
+            [&b"PK\x01\x02"[..], &[20, 0], &common, &u16le(name.len()), &[0; 12], &u32le(offset), name].concat(),
         );
     }
     let directory_offset = out.len();
     out.extend_from_slice(&central);
     let count = u16le(files.len());
     out.extend(
-        [
-            &b"PK\x05\x06"[..],
-            &[0; 4],
-            &count,
-            &count,
-            &u32le(central.len()),
-            &u32le(directory_offset),
-            &[0, 0],
-        ]
-        .concat(),
+        [&b"PK\x05\x06"[..], &[0; 4], &count, &count, &u32le(central.len()), &u32le(directory_offset), &[0, 0]]
+            .concat(),
     );
     out
 }
@@ -592,10 +441,8 @@ fn minimal_xlsx(sheets: &str, sheet_data: &str) -> Vec<u8> {
     let workbook_rels = format!(
         r#"<Relationships xmlns="{PKG}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
     );
-    let workbook =
-        format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{sheets}</sheets></workbook>"#);
-    let sheet =
-        format!(r#"<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>"#);
+    let workbook = format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{sheets}</sheets></workbook>"#);
+    let sheet = format!(r#"<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>"#);
     stored_zip(&[
         ("_rels/.rels", &root_rels),
         ("xl/_rels/workbook.xml.rels", &workbook_rels),
@@ -664,31 +511,16 @@ fn truncated_xlsx_is_malformed_not_a_panic() {
 
 #[test]
 fn non_workbook_bytes_are_malformed_xlsx() {
-    assert_eq!(
-        xlsx_err(b"PK\x03\x04not really a zip").code(),
-        "malformed_xlsx"
-    );
+    assert_eq!(xlsx_err(b"PK\x03\x04not really a zip").code(), "malformed_xlsx");
     assert_eq!(xlsx_err(b"code,name\nA,B\n").code(), "malformed_xlsx");
     assert!(xlsx_err(b"").to_string().starts_with("malformed XLSX"));
 }
 
 #[test]
 fn xlsx_round_trip_through_write_xlsx() {
-    let headers = [
-        "employee_no",
-        "name",
-        "hire_date",
-        "contract_address",
-        "note",
-    ];
+    let headers = ["employee_no", "name", "hire_date", "contract_address", "note"];
     let data = vec![
-        strings(&[
-            "0012",
-            "王喆",
-            "2024-03-01",
-            "上海市浦东新区\n世纪大道100号",
-            "=1+1",
-        ]),
+        strings(&["0012", "王喆", "2024-03-01", "上海市浦东新区\n世纪大道100号", "=1+1"]),
         strings(&["1001", "Zhang San", "2019-07-15", "", "-5"]),
         strings(&["A-9", "李堃"]),
     ];
@@ -699,50 +531,26 @@ fn xlsx_round_trip_through_write_xlsx() {
         rows(&t),
         [
             // Text cells: leading zeros, dates and formula-like text survive.
-            (
-                2,
-                vec![
-                    "0012",
-                    "王喆",
-                    "2024-03-01",
-                    "上海市浦东新区\n世纪大道100号",
-                    "=1+1"
-                ]
-            ),
+            (2, vec!["0012", "王喆", "2024-03-01", "上海市浦东新区\n世纪大道100号", "=1+1"]),
             (3, vec!["1001", "Zhang San", "2019-07-15", "", "-5"]),
             (4, vec!["A-9", "李堃", "", "", ""]),
         ]
     );
 
-    let mut workbook: Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(workbook.sheet_names(), ["员工 Employees"]);
     let styles = workbook.worksheet_style("员工 Employees").unwrap();
-    let bold = |pos| {
-        styles
-            .get(pos)
-            .and_then(|s| s.font.as_ref())
-            .is_some_and(|f| f.is_bold())
-    };
+    let bold = |pos| styles.get(pos).and_then(|s| s.font.as_ref()).is_some_and(|f| f.is_bold());
     assert!(bold((0, 0)) && bold((0, 4)), "header cells are bold");
     assert!(!bold((1, 0)), "data cells are not bold");
     let formulas = workbook.worksheet_formula("员工 Employees").unwrap();
-    assert!(
-        formulas.used_cells().next().is_none(),
-        "no formulas are written"
-    );
+    assert!(formulas.used_cells().next().is_none(), "no formulas are written");
 }
 
 #[test]
 fn write_xlsx_with_no_rows_has_only_headers() {
     let bytes = write_xlsx("Export", &["a", "b"], &[]).unwrap();
-    assert_eq!(
-        read_table(&bytes, FileFormat::Xlsx).unwrap(),
-        Table {
-            headers: strings(&["a", "b"]),
-            rows: vec![]
-        }
-    );
+    assert_eq!(read_table(&bytes, FileFormat::Xlsx).unwrap(), Table { headers: strings(&["a", "b"]), rows: vec![] });
 }
 
 #[test]
@@ -750,12 +558,7 @@ fn write_xlsx_reports_write_failed() {
     let err = write_xlsx("this sheet name is longer than 31 chars", &["a"], &[]).unwrap_err();
     assert_eq!(err.code(), "write_failed");
     let too_long = vec!["x".repeat(40_000)];
-    assert_eq!(
-        write_xlsx("Export", &["a"], &[too_long])
-            .unwrap_err()
-            .code(),
-        "write_failed"
-    );
+    assert_eq!(write_xlsx("Export", &["a"], &[too_long]).unwrap_err().code(), "write_failed");
 }
 
 // --------------------------------------------------------------- write_csv
@@ -764,10 +567,7 @@ fn write_xlsx_reports_write_failed() {
 fn write_csv_has_bom_crlf_and_rfc4180_quoting() {
     let bytes = write_csv(
         &["employee_no", "name", "address"],
-        &[
-            strings(&["1001", "王喆", "Room 5, Building 2\nShanghai"]),
-            strings(&["1002", "Say \"hi\"", ""]),
-        ],
+        &[strings(&["1001", "王喆", "Room 5, Building 2\nShanghai"]), strings(&["1002", "Say \"hi\"", ""])],
     );
     let expected = "\u{feff}employee_no,name,address\r\n\
                     1001,王喆,\"Room 5, Building 2\nShanghai\"\r\n\
@@ -777,57 +577,32 @@ fn write_csv_has_bom_crlf_and_rfc4180_quoting() {
 
 #[test]
 fn write_csv_guards_against_formula_injection() {
-    let cells = [
-        "=SUM(A1:A9)",
-        "+86 138",
-        "-2",
-        "@cmd",
-        "\tx",
-        "\ry",
-        "a=b",
-        "王=喆",
-        " =x",
-    ];
-    let bytes = write_csv(
-        &["v"],
-        &cells
-            .iter()
-            .map(|c| vec![(*c).to_owned()])
-            .collect::<Vec<_>>(),
-    );
+    let cells = ["=SUM(A1:A9)", "+86 138", "-2", "@cmd", "\tx", "\ry", "a=b", "王=喆", " =x"];
+    let bytes = write_csv(&["v"], &cells.iter().map(|c| vec![(*c).to_owned()]).collect::<Vec<_>>());
     let text = String::from_utf8(bytes).unwrap();
     let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
     assert_eq!(
         lines,
-        [
-            "v",
-            "'=SUM(A1:A9)",
-            "'+86 138",
-            "'-2",
-            "'@cmd",
-            "\"'\tx\"",
-            "\"'\ry\"",
-            "a=b",
-            "王=喆",
-            " =x",
-            ""
-        ]
+        ["v", "'=SUM(A1:A9)", "'+86 138", "'-2", "'@cmd", "\"'\tx\"", "\"'\ry\"", "a=b", "王=喆", " =x", ""]
     );
 }
 
 #[test]
+fn guarded_cells_read_back_as_written() {
+    let values = ["+86 138 0013 8000", "-2", "=SUM(A1)", "@cmd", "'quoted", "'", "it's"];
+    let rows: Vec<Vec<String>> = values.iter().map(|v| vec![(*v).to_owned()]).collect();
+    let t = csv_ok(write_csv(&["v"], &rows));
+    assert_eq!(t.rows.iter().map(|r| r.get(0).to_owned()).collect::<Vec<_>>(), values);
+}
+
+#[test]
 fn write_csv_round_trips_through_read_table() {
-    let data = vec![
-        strings(&["1001", "王喆", "a,b;c", "line1\nline2", "q\"uote"]),
-        strings(&["1002", "李堃", "", "", ""]),
-    ];
+    let data =
+        vec![strings(&["1001", "王喆", "a,b;c", "line1\nline2", "q\"uote"]), strings(&["1002", "李堃", "", "", ""])];
     let headers = ["no", "name", "list", "text", "quote"];
     let t = csv_ok(write_csv(&headers, &data));
     assert_eq!(t.headers, headers);
-    assert_eq!(
-        t.rows.iter().map(|r| r.cells.clone()).collect::<Vec<_>>(),
-        data
-    );
+    assert_eq!(t.rows.iter().map(|r| r.cells.clone()).collect::<Vec<_>>(), data);
     assert_eq!(t.rows[1].row, 3);
 }
 
@@ -835,18 +610,9 @@ fn write_csv_round_trips_through_read_table() {
 
 #[test]
 fn file_format_from_file_name() {
-    assert_eq!(
-        FileFormat::from_file_name("employees.csv"),
-        Some(FileFormat::Csv)
-    );
-    assert_eq!(
-        FileFormat::from_file_name("员工.CSV"),
-        Some(FileFormat::Csv)
-    );
-    assert_eq!(
-        FileFormat::from_file_name("C:\\Users\\hr\\Org.Units.XlSx"),
-        Some(FileFormat::Xlsx)
-    );
+    assert_eq!(FileFormat::from_file_name("employees.csv"), Some(FileFormat::Csv));
+    assert_eq!(FileFormat::from_file_name("员工.CSV"), Some(FileFormat::Csv));
+    assert_eq!(FileFormat::from_file_name("C:\\Users\\hr\\Org.Units.XlSx"), Some(FileFormat::Xlsx));
     assert_eq!(FileFormat::from_file_name("employees.xls"), None);
     assert_eq!(FileFormat::from_file_name("employees.txt"), None);
     assert_eq!(FileFormat::from_file_name("xlsx"), None);
@@ -860,10 +626,7 @@ fn file_format_sniff() {
     assert_eq!(FileFormat::sniff(b"code,name\n"), FileFormat::Csv);
     assert_eq!(FileFormat::sniff(b""), FileFormat::Csv);
     assert_eq!(FileFormat::sniff(&write_csv(&["a"], &[])), FileFormat::Csv);
-    assert_eq!(
-        FileFormat::sniff(&write_xlsx("S", &["a"], &[]).unwrap()),
-        FileFormat::Xlsx
-    );
+    assert_eq!(FileFormat::sniff(&write_xlsx("S", &["a"], &[]).unwrap()), FileFormat::Xlsx);
 }
 
 #[test]
@@ -871,15 +634,9 @@ fn file_format_extension_and_content_type() {
     assert_eq!(FileFormat::Csv.extension(), "csv");
     assert_eq!(FileFormat::Xlsx.extension(), "xlsx");
     assert_eq!(FileFormat::Csv.content_type(), "text/csv; charset=utf-8");
-    assert_eq!(
-        FileFormat::Xlsx.content_type(),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
+    assert_eq!(FileFormat::Xlsx.content_type(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     for f in [FileFormat::Csv, FileFormat::Xlsx] {
-        assert_eq!(
-            FileFormat::from_file_name(&format!("x.{}", f.extension())),
-            Some(f)
-        );
+        assert_eq!(FileFormat::from_file_name(&format!("x.{}", f.extension())), Some(f));
     }
 }
 
@@ -935,20 +692,14 @@ const ROW_LEVEL_CODES: &[&str] = &[
 fn import_formats_doc_lists_every_error_code() {
     let doc = std::fs::read_to_string(workspace_file("docs/import-formats.md")).unwrap();
     for code in TableError::CODES.iter().chain(ROW_LEVEL_CODES) {
-        assert!(
-            doc.contains(&format!("`{code}`")),
-            "docs/import-formats.md does not document `{code}`"
-        );
+        assert!(doc.contains(&format!("`{code}`")), "docs/import-formats.md does not document `{code}`");
     }
 }
 
 fn sample(name: &str) -> Table {
     let path = workspace_file(&format!("docs/samples/{name}"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(
-        bytes.starts_with(b"\xEF\xBB\xBF"),
-        "{name} should have a BOM so Excel shows Chinese correctly"
-    );
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{name} should have a BOM so Excel shows Chinese correctly");
     let format = FileFormat::from_file_name(name).unwrap();
     read_table(&bytes, format).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -957,16 +708,7 @@ fn sample(name: &str) -> Table {
 fn sample_rows(name: &str, expected_headers: &[&str]) -> Vec<HashMap<String, String>> {
     let t = sample(name);
     assert_eq!(t.headers, expected_headers, "{name} headers");
-    t.rows
-        .iter()
-        .map(|r| {
-            t.headers
-                .iter()
-                .cloned()
-                .zip(r.cells.iter().cloned())
-                .collect()
-        })
-        .collect()
+    t.rows.iter().map(|r| t.headers.iter().cloned().zip(r.cells.iter().cloned()).collect()).collect()
 }
 
 fn is_date(s: &str) -> bool {
@@ -974,41 +716,18 @@ fn is_date(s: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let (Ok(y), Ok(m), Ok(d)) = (
-        s[..4].parse::<u32>(),
-        s[5..7].parse::<u32>(),
-        s[8..].parse::<u32>(),
-    ) else {
+    let (Ok(y), Ok(m), Ok(d)) = (s[..4].parse::<u32>(), s[5..7].parse::<u32>(), s[8..].parse::<u32>()) else {
         return false;
     };
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1]
 }
 
 #[test]
 fn samples_are_consistent_with_each_other() {
-    let entities = sample_rows(
-        "legal-entities.csv",
-        &["code", "name", "country", "time_zone", "policy"],
-    );
-    let units = sample_rows(
-        "org-units.csv",
-        &["code", "name", "parent_code", "legal_entity"],
-    );
+    let entities = sample_rows("legal-entities.csv", &["code", "name", "country", "time_zone", "policy"]);
+    let units = sample_rows("org-units.csv", &["code", "name", "parent_code", "legal_entity"]);
     let employees = sample_rows(
         "employees.csv",
         &[
@@ -1030,50 +749,24 @@ fn samples_are_consistent_with_each_other() {
     assert_eq!(entity_codes.len(), 2);
     for e in &entities {
         let code = &e["code"];
-        assert!(
-            code.len() <= 32
-                && code
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-        );
+        assert!(code.len() <= 32 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
         assert!(["CN-default", "US-generic", "UK", "IN"].contains(&e["policy"].as_str()));
         assert!(e["country"].len() == 2 && e["country"].bytes().all(|b| b.is_ascii_uppercase()));
     }
-    let cn = entities
-        .iter()
-        .find(|e| e["country"] == "CN")
-        .expect("a CN entity");
-    assert_eq!(
-        (cn["time_zone"].as_str(), cn["policy"].as_str()),
-        ("Asia/Shanghai", "CN-default")
-    );
-    let uk = entities
-        .iter()
-        .find(|e| e["policy"] == "UK")
-        .expect("a UK entity");
-    assert_eq!(
-        (uk["country"].as_str(), uk["time_zone"].as_str()),
-        ("GB", "Europe/London")
-    );
+    let cn = entities.iter().find(|e| e["country"] == "CN").expect("a CN entity");
+    assert_eq!((cn["time_zone"].as_str(), cn["policy"].as_str()), ("Asia/Shanghai", "CN-default"));
+    let uk = entities.iter().find(|e| e["policy"] == "UK").expect("a UK entity");
+    assert_eq!((uk["country"].as_str(), uk["time_zone"].as_str()), ("GB", "Europe/London"));
 
-    let unit_entity: HashMap<&str, &str> = units
-        .iter()
-        .map(|u| (u["code"].as_str(), u["legal_entity"].as_str()))
-        .collect();
+    let unit_entity: HashMap<&str, &str> =
+        units.iter().map(|u| (u["code"].as_str(), u["legal_entity"].as_str())).collect();
     assert_eq!(unit_entity.len(), units.len(), "unit codes are unique");
-    let parent: HashMap<&str, &str> = units
-        .iter()
-        .map(|u| (u["code"].as_str(), u["parent_code"].as_str()))
-        .collect();
+    let parent: HashMap<&str, &str> = units.iter().map(|u| (u["code"].as_str(), u["parent_code"].as_str())).collect();
     for u in &units {
         assert!(entity_codes.contains(u["legal_entity"].as_str()), "{u:?}");
         let p = u["parent_code"].as_str();
         if !p.is_empty() {
-            assert_eq!(
-                unit_entity.get(p),
-                Some(&u["legal_entity"].as_str()),
-                "parent of {u:?}"
-            );
+            assert_eq!(unit_entity.get(p), Some(&u["legal_entity"].as_str()), "parent of {u:?}");
         }
     }
     for entity in &entity_codes {
@@ -1086,59 +779,29 @@ fn samples_are_consistent_with_each_other() {
             }
             depth
         };
-        let max = units
-            .iter()
-            .filter(|u| u["legal_entity"] == *entity)
-            .map(|u| depth(&u["code"]))
-            .max();
+        let max = units.iter().filter(|u| u["legal_entity"] == *entity).map(|u| depth(&u["code"])).max();
         assert_eq!(max, Some(3), "a 3-level tree for {entity}");
     }
 
-    let manager: HashMap<&str, &str> = employees
-        .iter()
-        .map(|e| (e["employee_no"].as_str(), e["manager_no"].as_str()))
-        .collect();
-    assert_eq!(
-        manager.len(),
-        employees.len(),
-        "employee numbers are unique"
-    );
+    let manager: HashMap<&str, &str> =
+        employees.iter().map(|e| (e["employee_no"].as_str(), e["manager_no"].as_str())).collect();
+    assert_eq!(manager.len(), employees.len(), "employee numbers are unique");
     for e in &employees {
         let no = e["employee_no"].as_str();
-        assert!(
-            no.len() <= 32
-                && no
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
-        );
-        assert_eq!(
-            unit_entity.get(e["org_unit"].as_str()),
-            Some(&e["legal_entity"].as_str()),
-            "{e:?}"
-        );
+        assert!(no.len() <= 32 && no.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b)));
+        assert_eq!(unit_entity.get(e["org_unit"].as_str()), Some(&e["legal_entity"].as_str()), "{e:?}");
         assert!(is_date(&e["hire_date"]), "{e:?}");
         let m = e["manager_no"].as_str();
-        assert!(
-            m.is_empty() || manager.contains_key(m),
-            "unknown manager in {e:?}"
-        );
+        assert!(m.is_empty() || manager.contains_key(m), "unknown manager in {e:?}");
         assert_ne!(m, no);
         let email = &e["email"];
-        assert!(
-            email.is_empty()
-                || email
-                    .split_once('@')
-                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
-        );
+        assert!(email.is_empty() || email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')));
         let mobile = &e["mobile"];
         let digits = mobile.bytes().filter(u8::is_ascii_digit).count();
         assert!(
             mobile.is_empty()
                 || ((7..=20).contains(&digits)
-                    && mobile
-                        .trim_start_matches('+')
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')),
+                    && mobile.trim_start_matches('+').bytes().all(|b| b.is_ascii_digit() || b == b' ' || b == b'-')),
             "{e:?}"
         );
         let mut seen = HashSet::new();

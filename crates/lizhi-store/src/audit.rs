@@ -58,17 +58,7 @@ pub async fn recent(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    type R = (
-        i64,
-        DateTime<Utc>,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-    );
+    type R = (i64, DateTime<Utc>, String, String, String, String, Option<String>, Option<String>, String);
     let rows: Vec<R> = on_conn!(c, c => {
         let mut qb = QueryBuilder::new(
             "SELECT id, at, actor, action, entity_type, entity_key, before_digest, after_digest, request_id \
@@ -85,35 +75,21 @@ pub async fn recent(
     });
     Ok(rows
         .into_iter()
-        .map(
-            |(
-                id,
-                at,
-                actor,
-                action,
-                entity_type,
-                entity_key,
-                before_digest,
-                after_digest,
-                request_id,
-            )| AuditEvent {
-                id,
-                at,
-                actor,
-                action,
-                entity_type,
-                entity_key,
-                before_digest,
-                after_digest,
-                request_id,
-            },
-        )
+        .map(|(id, at, actor, action, entity_type, entity_key, before_digest, after_digest, request_id)| AuditEvent {
+            id,
+            at,
+            actor,
+            action,
+            entity_type,
+            entity_key,
+            before_digest,
+            after_digest,
+            request_id,
+        })
         .collect())
 }
 
 /// Number of audit rows.
 pub async fn count(c: &mut Conn<'_>) -> Result<i64, StoreError> {
-    Ok(
-        on_conn!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&mut **c).await?),
-    )
+    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&mut **c).await?))
 }

@@ -14,10 +14,7 @@ pub enum StoreError {
     UnsupportedUrl(String),
     /// The data folder for SQLite could not be created.
     #[error("cannot create the database folder {path}: {source}")]
-    Folder {
-        path: String,
-        source: std::io::Error,
-    },
+    Folder { path: String, source: std::io::Error },
     /// A migration failed or an applied one was edited.
     #[error("migration {version}: {message}")]
     Migration { version: i64, message: String },
@@ -108,10 +105,8 @@ impl Db {
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|source| StoreError::Folder { path: parent.display().to_string(), source })?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
@@ -184,15 +179,12 @@ impl Db {
     pub async fn backup_to(&self, target: &str) -> Result<(), StoreError> {
         match self {
             Db::Sqlite(pool) => {
-                sqlx::query("VACUUM INTO $1")
-                    .bind(target)
-                    .execute(pool)
-                    .await?;
+                sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
                 Ok(())
             }
-            Db::Postgres(_) => Err(StoreError::UnsupportedUrl(
-                "backup of PostgreSQL is done with pg_dump (see README)".into(),
-            )),
+            Db::Postgres(_) => {
+                Err(StoreError::UnsupportedUrl("backup of PostgreSQL is done with pg_dump (see README)".into()))
+            }
         }
     }
 }

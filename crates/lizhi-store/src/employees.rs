@@ -98,8 +98,7 @@ where
         qb.push(" AND e.legal_entity_id = ").push_bind(id);
     }
     if let Some(status) = f.status {
-        qb.push(" AND e.status = ")
-            .push_bind(status.name().to_owned());
+        qb.push(" AND e.status = ").push_bind(status.name().to_owned());
     }
     if let Some(paths) = &f.scope_paths {
         qb.push(" AND (1 = 0");
@@ -155,10 +154,7 @@ pub async fn count(c: &mut Conn<'_>, filter: &EmployeeFilter) -> Result<i64, Sto
 }
 
 /// One employee by number, with joined names.
-pub async fn get_by_no(
-    c: &mut Conn<'_>,
-    employee_no: &str,
-) -> Result<Option<Employee>, StoreError> {
+pub async fn get_by_no(c: &mut Conn<'_>, employee_no: &str) -> Result<Option<Employee>, StoreError> {
     Ok(on_conn!(c, c => {
         let mut qb = QueryBuilder::new(SELECT);
         qb.push(" WHERE e.employee_no = ").push_bind(employee_no.to_owned());
@@ -251,10 +247,7 @@ pub async fn upsert(
 }
 
 /// Sets `manager_id` for many employees at once: pairs of (employee id, manager id).
-pub async fn set_managers(
-    c: &mut Conn<'_>,
-    pairs: &[(i64, Option<i64>)],
-) -> Result<(), StoreError> {
+pub async fn set_managers(c: &mut Conn<'_>, pairs: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
     for chunk in pairs.chunks(400) {
         on_conn!(c, c => {
             let mut qb = QueryBuilder::new("WITH v(id, mid) AS (VALUES ");

@@ -49,35 +49,21 @@ pub async fn create(
 
 /// One upload by id.
 pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<ImportBatch>, StoreError> {
-    type R = (
-        i64,
-        String,
-        String,
-        Vec<u8>,
-        String,
-        String,
-        String,
-        Option<i64>,
-        DateTime<Utc>,
-    );
+    type R = (i64, String, String, Vec<u8>, String, String, String, Option<i64>, DateTime<Utc>);
     let row: Option<R> = on_conn!(c, c => sqlx::query_as(
         "SELECT id, kind, file_name, content, sha256, status, report, created_by, created_at FROM import_batches WHERE id = $1")
         .bind(id).fetch_optional(&mut **c).await?);
-    Ok(row.map(
-        |(id, kind, file_name, content, sha256, status, report, created_by, created_at)| {
-            ImportBatch {
-                id,
-                kind,
-                file_name,
-                content,
-                sha256,
-                status,
-                report,
-                created_by,
-                created_at,
-            }
-        },
-    ))
+    Ok(row.map(|(id, kind, file_name, content, sha256, status, report, created_by, created_at)| ImportBatch {
+        id,
+        kind,
+        file_name,
+        content,
+        sha256,
+        status,
+        report,
+        created_by,
+        created_at,
+    }))
 }
 
 /// Records the outcome of applying an upload.

@@ -42,12 +42,7 @@ pub mod testing {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
-        format!(
-            "{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            nanos
-        )
+        format!("{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos)
     }
 
     /// Whether tests run against PostgreSQL.
@@ -60,15 +55,10 @@ pub mod testing {
         match std::env::var("LIZHI_TEST_DATABASE_URL") {
             Ok(admin) if !admin.is_empty() => {
                 let name = format!("lizhi_test_{}", unique());
-                let pool = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(1)
-                    .connect(&admin)
-                    .await?;
+                let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&admin).await?;
                 // A database name cannot be a bind parameter; `name` is made of [a-z0-9_] only.
                 let sql = format!("CREATE DATABASE {name}");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&pool)
-                    .await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
                 pool.close().await;
                 let base = admin.split('?').next().unwrap_or(&admin);
                 let cut = base.rfind('/').unwrap_or(base.len());

@@ -36,18 +36,12 @@ fn check_applied(version: i64, stored: &str, sql: &str) -> Result<(), StoreError
     if stored == checksum(sql) {
         Ok(())
     } else {
-        Err(StoreError::Migration {
-            version,
-            message: "was edited after it was applied (checksum differs)".into(),
-        })
+        Err(StoreError::Migration { version, message: "was edited after it was applied (checksum differs)".into() })
     }
 }
 
 fn failed(version: i64) -> impl Fn(sqlx::Error) -> StoreError {
-    move |e| StoreError::Migration {
-        version,
-        message: e.to_string(),
-    }
+    move |e| StoreError::Migration { version, message: e.to_string() }
 }
 
 pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
@@ -71,10 +65,7 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
                     check_applied(m.version, &stored, m.sqlite)?;
                     continue;
                 }
-                sqlx::raw_sql(m.sqlite)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(failed(m.version))?;
+                sqlx::raw_sql(m.sqlite).execute(&mut *tx).await.map_err(failed(m.version))?;
                 sqlx::query("INSERT INTO lizhi_migrations VALUES ($1, $2, $3, $4)")
                     .bind(m.version)
                     .bind(m.name)
@@ -88,10 +79,7 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
         }
         Db::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
-            sqlx::query("SELECT pg_advisory_lock($1)")
-                .bind(PG_LOCK_KEY)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await?;
             let outcome = async {
                 sqlx::raw_sql(
                     "CREATE TABLE IF NOT EXISTS lizhi_migrations (version BIGINT PRIMARY KEY, \
@@ -100,20 +88,16 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
                 .execute(&mut *conn)
                 .await?;
                 for m in MIGRATIONS {
-                    let row =
-                        sqlx::query("SELECT checksum FROM lizhi_migrations WHERE version = $1")
-                            .bind(m.version)
-                            .fetch_optional(&mut *conn)
-                            .await?;
+                    let row = sqlx::query("SELECT checksum FROM lizhi_migrations WHERE version = $1")
+                        .bind(m.version)
+                        .fetch_optional(&mut *conn)
+                        .await?;
                     if let Some(row) = row {
                         check_applied(m.version, &row.try_get::<String, _>(0)?, m.postgres)?;
                         continue;
                     }
                     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-                    sqlx::raw_sql(m.postgres)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(failed(m.version))?;
+                    sqlx::raw_sql(m.postgres).execute(&mut *tx).await.map_err(failed(m.version))?;
                     sqlx::query("INSERT INTO lizhi_migrations VALUES ($1, $2, $3, $4)")
                         .bind(m.version)
                         .bind(m.name)
@@ -127,10 +111,7 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
                 Ok::<_, StoreError>(())
             }
             .await;
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(PG_LOCK_KEY)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_LOCK_KEY).execute(&mut *conn).await?;
             outcome?;
         }
     }

@@ -34,29 +34,17 @@ pub struct OrgUnitWrite {
 
 /// Every legal entity, by code.
 pub async fn list_entities(c: &mut Conn<'_>) -> Result<Vec<LegalEntity>, StoreError> {
-    const SQL: &str =
-        "SELECT id, code, name, country, time_zone, policy FROM legal_entities ORDER BY code";
+    const SQL: &str = "SELECT id, code, name, country, time_zone, policy FROM legal_entities ORDER BY code";
     let rows: Vec<(i64, String, String, String, String, String)> =
         on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
-        .map(|(id, code, name, country, time_zone, policy)| LegalEntity {
-            id,
-            code,
-            name,
-            country,
-            time_zone,
-            policy,
-        })
+        .map(|(id, code, name, country, time_zone, policy)| LegalEntity { id, code, name, country, time_zone, policy })
         .collect())
 }
 
 /// Inserts new entities and updates existing ones by code, in chunks.
-pub async fn upsert_entities(
-    c: &mut Conn<'_>,
-    rows: &[EntityWrite],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn upsert_entities(c: &mut Conn<'_>, rows: &[EntityWrite], now: DateTime<Utc>) -> Result<(), StoreError> {
     for chunk in rows.chunks(500) {
         on_conn!(c, c => {
             let mut qb = QueryBuilder::new(
@@ -88,43 +76,21 @@ pub async fn list_org_units(c: &mut Conn<'_>) -> Result<Vec<OrgUnit>, StoreError
     const SQL: &str = "SELECT u.id, u.code, u.name, u.parent_id, p.code, u.legal_entity_id, le.code, u.depth, u.path \
          FROM org_units u JOIN legal_entities le ON le.id = u.legal_entity_id \
          LEFT JOIN org_units p ON p.id = u.parent_id";
-    type R = (
-        i64,
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        i64,
-        String,
-        i64,
-        String,
-    );
+    type R = (i64, String, String, Option<i64>, Option<String>, i64, String, i64, String);
     let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     let mut units: Vec<OrgUnit> = rows
         .into_iter()
-        .map(
-            |(
-                id,
-                code,
-                name,
-                parent_id,
-                parent_code,
-                legal_entity_id,
-                legal_entity_code,
-                depth,
-                path,
-            )| OrgUnit {
-                id,
-                code,
-                name,
-                parent_id,
-                parent_code,
-                legal_entity_id,
-                legal_entity_code,
-                depth,
-                path,
-            },
-        )
+        .map(|(id, code, name, parent_id, parent_code, legal_entity_id, legal_entity_code, depth, path)| OrgUnit {
+            id,
+            code,
+            name,
+            parent_id,
+            parent_code,
+            legal_entity_id,
+            legal_entity_code,
+            depth,
+            path,
+        })
         .collect();
     units.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(tree_order(units))
@@ -141,10 +107,7 @@ fn tree_order(units: Vec<OrgUnit>) -> Vec<OrgUnit> {
     }
     let mut order = Vec::with_capacity(units.len());
     let mut placed = vec![false; units.len()];
-    let mut stack: Vec<usize> = children
-        .get(&None)
-        .map(|v| v.iter().rev().copied().collect())
-        .unwrap_or_default();
+    let mut stack: Vec<usize> = children.get(&None).map(|v| v.iter().rev().copied().collect()).unwrap_or_default();
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut placed[i], true) {
             continue;
@@ -195,10 +158,7 @@ pub async fn upsert_org_units(
 /// Sets parents, then recomputes every unit's depth and materialised path.
 ///
 /// The caller has already refused cycles; a cycle found here is reported, not looped on.
-pub async fn set_parents_and_reindex(
-    c: &mut Conn<'_>,
-    parents: &[(i64, Option<i64>)],
-) -> Result<(), StoreError> {
+pub async fn set_parents_and_reindex(c: &mut Conn<'_>, parents: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
     for &(id, parent) in parents {
         on_conn!(c, c => sqlx::query("UPDATE org_units SET parent_id = $1 WHERE id = $2")
             .bind(parent)
@@ -221,14 +181,7 @@ pub async fn set_parents_and_reindex(
             node = *parent;
         }
         chain.reverse();
-        let new_path = format!(
-            "/{}/",
-            chain
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join("/")
-        );
+        let new_path = format!("/{}/", chain.iter().map(i64::to_string).collect::<Vec<_>>().join("/"));
         let new_depth = chain.len() as i64 - 1;
         if &new_path != path || new_depth != *depth {
             on_conn!(c, c => sqlx::query("UPDATE org_units SET depth = $1, path = $2 WHERE id = $3")

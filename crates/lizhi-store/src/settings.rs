@@ -4,10 +4,8 @@ use crate::{Conn, StoreError, on_conn};
 
 /// A setting's value.
 pub async fn get(c: &mut Conn<'_>, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(
-        on_conn!(c, c => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-        .bind(key).fetch_optional(&mut **c).await?),
-    )
+    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key).fetch_optional(&mut **c).await?))
 }
 
 /// Stores `value` unless the key is set already; returns the value in force (first writer wins,

@@ -6,22 +6,10 @@ use lizhi_core::auth::{Grant, Role};
 use lizhi_core::model::User;
 use std::collections::HashMap;
 
-type UserRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    bool,
-    bool,
-    Option<i64>,
-    DateTime<Utc>,
-);
+type UserRow = (i64, String, String, Option<String>, bool, bool, Option<i64>, DateTime<Utc>);
 
 /// Roles of one user, or of every user when `user_id` is `None`.
-async fn grants_for(
-    c: &mut Conn<'_>,
-    user_id: Option<i64>,
-) -> Result<HashMap<i64, Vec<Grant>>, StoreError> {
+async fn grants_for(c: &mut Conn<'_>, user_id: Option<i64>) -> Result<HashMap<i64, Vec<Grant>>, StoreError> {
     let mut out: HashMap<i64, Vec<Grant>> = HashMap::new();
     let rows: Vec<(i64, String, Option<i64>)> = on_conn!(c, c => {
         let mut qb = sqlx::QueryBuilder::new("SELECT user_id, role, org_unit_id FROM user_roles");
@@ -33,9 +21,7 @@ async fn grants_for(
     });
     for (user_id, role, org_unit_id) in rows {
         if let Some(role) = Role::parse(&role) {
-            out.entry(user_id)
-                .or_default()
-                .push(Grant { role, org_unit_id });
+            out.entry(user_id).or_default().push(Grant { role, org_unit_id });
         }
     }
     Ok(out)
@@ -45,17 +31,7 @@ fn to_user(
     (id, username, display_name, locale, disabled, must_change_password, employee_id, created_at): UserRow,
     grants: Vec<Grant>,
 ) -> User {
-    User {
-        id,
-        username,
-        display_name,
-        locale,
-        disabled,
-        must_change_password,
-        employee_id,
-        grants,
-        created_at,
-    }
+    User { id, username, display_name, locale, disabled, must_change_password, employee_id, grants, created_at }
 }
 
 /// Every user with roles, by username.
@@ -74,9 +50,7 @@ pub async fn list(c: &mut Conn<'_>) -> Result<Vec<User>, StoreError> {
 
 /// How many users exist (an empty installation prints how to create the first admin).
 pub async fn count(c: &mut Conn<'_>) -> Result<i64, StoreError> {
-    Ok(
-        on_conn!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut **c).await?),
-    )
+    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&mut **c).await?))
 }
 
 /// A user by id.
@@ -87,10 +61,7 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<User>, StoreError> 
     });
     match row {
         Some(r) => {
-            let g = grants_for(c, Some(r.0))
-                .await?
-                .remove(&r.0)
-                .unwrap_or_default();
+            let g = grants_for(c, Some(r.0)).await?.remove(&r.0).unwrap_or_default();
             Ok(Some(to_user(r, g)))
         }
         None => Ok(None),
@@ -98,14 +69,9 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<User>, StoreError> 
 }
 
 /// A user's id, password hash and disabled flag by username, for sign-in.
-pub async fn credentials(
-    c: &mut Conn<'_>,
-    username: &str,
-) -> Result<Option<(i64, String, bool)>, StoreError> {
-    Ok(
-        on_conn!(c, c => sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE username = $1")
-        .bind(username).fetch_optional(&mut **c).await?),
-    )
+pub async fn credentials(c: &mut Conn<'_>, username: &str) -> Result<Option<(i64, String, bool)>, StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+        .bind(username).fetch_optional(&mut **c).await?))
 }
 
 /// Creates a user and returns its id; a taken username is a [`StoreError::Conflict`].
@@ -125,11 +91,7 @@ pub async fn create(
 }
 
 /// Replaces a user's roles.
-pub async fn set_grants(
-    c: &mut Conn<'_>,
-    user_id: i64,
-    grants: &[Grant],
-) -> Result<(), StoreError> {
+pub async fn set_grants(c: &mut Conn<'_>, user_id: i64, grants: &[Grant]) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut **c).await?.rows_affected());
     for g in grants {
         on_conn!(c, c => sqlx::query("INSERT INTO user_roles (user_id, role, org_unit_id) VALUES ($1, $2, $3)")
@@ -154,18 +116,12 @@ pub async fn set_password(
 
 /// The stored password hash of a user (to check the current password before a change).
 pub async fn password_hash(c: &mut Conn<'_>, user_id: i64) -> Result<Option<String>, StoreError> {
-    Ok(
-        on_conn!(c, c => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-        .bind(user_id).fetch_optional(&mut **c).await?),
-    )
+    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id).fetch_optional(&mut **c).await?))
 }
 
 /// Ends every session of a user except one (after a password change, keep the current one).
-pub async fn delete_other_sessions(
-    c: &mut Conn<'_>,
-    user_id: i64,
-    keep_hash: &str,
-) -> Result<(), StoreError> {
+pub async fn delete_other_sessions(c: &mut Conn<'_>, user_id: i64, keep_hash: &str) -> Result<(), StoreError> {
     on_conn!(c, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id).bind(keep_hash).execute(&mut **c).await?.rows_affected());
     Ok(())
@@ -257,11 +213,7 @@ pub async fn create_token(
 }
 
 /// The owner of a live (not revoked) token from an enabled user, marking it used.
-pub async fn use_token(
-    c: &mut Conn<'_>,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>, StoreError> {
+pub async fn use_token(c: &mut Conn<'_>, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
     let owner: Option<(i64, i64)> = on_conn!(c, c => sqlx::query_as(
         "SELECT t.id, t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE")
@@ -292,38 +244,25 @@ pub struct TokenInfo {
 
 /// Every token of a user.
 pub async fn list_tokens(c: &mut Conn<'_>, user_id: i64) -> Result<Vec<TokenInfo>, StoreError> {
-    type R = (
-        i64,
-        i64,
-        String,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    );
+    type R = (i64, i64, String, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
     let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(
         "SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
         .bind(user_id).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
-        .map(
-            |(id, user_id, name, created_at, last_used_at, revoked_at)| TokenInfo {
-                id,
-                user_id,
-                name,
-                created_at,
-                last_used_at,
-                revoked_at,
-            },
-        )
+        .map(|(id, user_id, name, created_at, last_used_at, revoked_at)| TokenInfo {
+            id,
+            user_id,
+            name,
+            created_at,
+            last_used_at,
+            revoked_at,
+        })
         .collect())
 }
 
 /// Revokes a token; false when it does not exist.
-pub async fn revoke_token(
-    c: &mut Conn<'_>,
-    token_id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+pub async fn revoke_token(c: &mut Conn<'_>, token_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let n = on_conn!(c, c => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now).bind(token_id).execute(&mut **c).await?.rows_affected());
     Ok(n == 1)

@@ -17,12 +17,7 @@ fn declared(sql: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut rest = sql;
     while let Some(at) = rest.find("CREATE TABLE ") {
         rest = &rest[at + "CREATE TABLE ".len()..];
-        let name = rest
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .trim_matches('(')
-            .to_owned();
+        let name = rest.split_whitespace().next().unwrap_or_default().trim_matches('(').to_owned();
         let body_start = rest.find('(').expect("table body");
         let body_end = rest.find("\n);").expect("table end");
         let columns = rest[body_start + 1..body_end]
@@ -42,22 +37,11 @@ fn both_backends_declare_the_same_tables_and_columns() {
     for m in MIGRATIONS {
         let sqlite = declared(m.sqlite);
         let postgres = declared(m.postgres);
-        assert!(
-            !sqlite.is_empty(),
-            "migration {} declares no table",
-            m.version
-        );
-        assert_eq!(
-            sqlite, postgres,
-            "migration {} differs between backends",
-            m.version
-        );
+        assert!(!sqlite.is_empty(), "migration {} declares no table", m.version);
+        assert_eq!(sqlite, postgres, "migration {} differs between backends", m.version);
     }
     let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
-    assert!(
-        versions.windows(2).all(|w| w[0] < w[1]),
-        "versions must increase: {versions:?}"
-    );
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "versions must increase: {versions:?}");
 }
 
 async fn live_columns(db: &Db) -> BTreeMap<String, BTreeSet<String>> {
@@ -89,21 +73,13 @@ async fn live_schema_matches_the_other_backend() {
     if on_postgres() {
         // Compare with a real SQLite database built by the same migrations.
         let dir = tempfile::tempdir().expect("tmp");
-        let sqlite = Db::connect(&format!("sqlite://{}/p.db", dir.path().display()), 1)
-            .await
-            .expect("sqlite");
+        let sqlite = Db::connect(&format!("sqlite://{}/p.db", dir.path().display()), 1).await.expect("sqlite");
         sqlite.migrate().await.expect("migrate");
         assert_eq!(live, live_columns(&sqlite).await);
     } else {
-        let declared_tables: BTreeSet<String> = MIGRATIONS
-            .iter()
-            .flat_map(|m| declared(m.sqlite).into_keys())
-            .collect();
-        let live_tables: BTreeSet<String> = live
-            .keys()
-            .filter(|t| *t != "lizhi_migrations")
-            .cloned()
-            .collect();
+        let declared_tables: BTreeSet<String> =
+            MIGRATIONS.iter().flat_map(|m| declared(m.sqlite).into_keys()).collect();
+        let live_tables: BTreeSet<String> = live.keys().filter(|t| *t != "lizhi_migrations").cloned().collect();
         assert_eq!(declared_tables, live_tables);
     }
 }
@@ -124,11 +100,7 @@ async fn migrating_again_applies_nothing_and_concurrent_starts_agree() {
     for t in tasks {
         applied_total += t.await.expect("join").expect("migrate").len();
     }
-    assert_eq!(
-        applied_total,
-        MIGRATIONS.len(),
-        "each migration applied exactly once"
-    );
+    assert_eq!(applied_total, MIGRATIONS.len(), "each migration applied exactly once");
     assert!(first.migrate().await.expect("again").is_empty());
 }
 
@@ -157,25 +129,16 @@ async fn audit_rows_cannot_be_changed_or_deleted() {
         before_digest: None,
         after_digest: Some("ab".into()),
     };
-    lizhi_store::audit::append(&mut tx.conn(), &[row], chrono::Utc::now(), "r1")
-        .await
-        .expect("append");
+    lizhi_store::audit::append(&mut tx.conn(), &[row], chrono::Utc::now(), "r1").await.expect("append");
     tx.commit().await.expect("commit");
-    for sql in [
-        "UPDATE audit_events SET actor = 'mallory'",
-        "DELETE FROM audit_events",
-    ] {
+    for sql in ["UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"] {
         let mut tx = db.begin().await.expect("tx");
-        let outcome = on_conn!(&mut tx.conn(), c => sqlx::raw_sql(sql).execute(&mut **c).await.map(|r| r.rows_affected()));
+        let outcome =
+            on_conn!(&mut tx.conn(), c => sqlx::raw_sql(sql).execute(&mut **c).await.map(|r| r.rows_affected()));
         assert!(outcome.is_err(), "{sql} must be refused");
     }
     let mut conn = db.acquire().await.expect("conn");
-    assert_eq!(
-        lizhi_store::audit::count(&mut conn.conn())
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(lizhi_store::audit::count(&mut conn.conn()).await.expect("count"), 1);
 }
 
 #[tokio::test]
@@ -188,9 +151,7 @@ async fn backup_writes_a_consistent_copy_or_refuses_on_postgres() {
         assert!(outcome.is_err());
     } else {
         outcome.expect("backup");
-        let copy = Db::connect(&format!("sqlite://{}", target.display()), 1)
-            .await
-            .expect("open copy");
+        let copy = Db::connect(&format!("sqlite://{}", target.display()), 1).await.expect("open copy");
         assert!(copy.migrate().await.expect("copy is migrated").is_empty());
     }
 }

@@ -9,7 +9,7 @@ use crate::forms::{DisabledBody, GrantsBody, NewUserBody, TokenBody};
 use crate::middleware::RequestId;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, MatchedPath, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lizhi_app::import::{self, ImportKind, NoProgress};
@@ -30,10 +30,7 @@ fn ctx(caller: &Caller, rid: &RequestId) -> Ctx {
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.app.db.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({"status": "database_unavailable"})),
-        )
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database_unavailable"})))
             .into_response(),
     }
 }
@@ -65,7 +62,8 @@ pub async fn openapi() -> Response {
 
 /// The caller's own account.
 pub async fn me(caller: Caller) -> Response {
-    Json(serde_json::json!({"user": caller.user, "permissions": crate::openapi::permissions_of(&caller.principal)})).into_response()
+    Json(serde_json::json!({"user": caller.user, "permissions": crate::openapi::permissions_of(&caller.principal)}))
+        .into_response()
 }
 
 /// Every legal entity.
@@ -75,9 +73,7 @@ pub async fn legal_entities(
     Lang(l): Lang,
     Extension(rid): Extension<RequestId>,
 ) -> ApiResult {
-    let items = people::list_entities(&s.app, &ctx(&caller, &rid))
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let items = people::list_entities(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
@@ -88,9 +84,7 @@ pub async fn org_units(
     Lang(l): Lang,
     Extension(rid): Extension<RequestId>,
 ) -> ApiResult {
-    let items = people::list_org_units(&s.app, &ctx(&caller, &rid))
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let items = people::list_org_units(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
@@ -120,10 +114,7 @@ impl ListParams {
     pub fn to_query(&self) -> Result<EmployeeQuery, lizhi_app::AppError> {
         let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some(s) => Some(
-                EmployeeStatus::parse(s)
-                    .ok_or(lizhi_app::AppError::invalid("status", "invalid_input"))?,
-            ),
+            Some(s) => Some(EmployeeStatus::parse(s).ok_or(lizhi_app::AppError::invalid("status", "invalid_input"))?),
         };
         Ok(EmployeeQuery {
             q: self.q.clone(),
@@ -146,9 +137,7 @@ pub async fn employees(
     Query(p): Query<ListParams>,
 ) -> ApiResult {
     let q = p.to_query().map_err(|e| ApiError::from_app(e, l))?;
-    let page = people::list_employees(&s.app, &ctx(&caller, &rid), &q)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let page = people::list_employees(&s.app, &ctx(&caller, &rid), &q).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(page).into_response())
 }
 
@@ -160,9 +149,7 @@ pub async fn employee(
     Extension(rid): Extension<RequestId>,
     Path(no): Path<String>,
 ) -> ApiResult {
-    let e = people::get_employee(&s.app, &ctx(&caller, &rid), &no)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let e = people::get_employee(&s.app, &ctx(&caller, &rid), &no).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(e).into_response())
 }
 
@@ -187,48 +174,26 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let kind = ImportKind::parse(&kind)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let kind = ImportKind::parse(&kind).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let name = p.file_name.unwrap_or_else(|| {
-        if content_type.contains("spreadsheetml") {
-            "upload.xlsx".into()
-        } else {
-            "upload.csv".into()
-        }
+        if content_type.contains("spreadsheetml") { "upload.xlsx".into() } else { "upload.csv".into() }
     });
-    let report = import::run(
-        &s.app,
-        &ctx(&caller, &rid),
-        kind,
-        &name,
-        &body,
-        !p.dry_run,
-        &NoProgress,
-    )
-    .await
-    .map_err(|e| ApiError::from_app(e, l))?;
+    let report = import::run(&s.app, &ctx(&caller, &rid), kind, &name, &body, !p.dry_run, &NoProgress)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     let errors: Vec<_> = report
         .errors
         .iter()
         .map(|e| {
             let mut v = serde_json::to_value(e).unwrap_or_default();
-            v["message"] =
-                lizhi_app::i18n::error_message(l, &e.code, e.column.as_deref(), e.value.as_deref())
-                    .into();
+            v["message"] = lizhi_app::i18n::error_message(l, &e.code, e.column.as_deref(), e.value.as_deref()).into();
             v
         })
         .collect();
     let mut json = serde_json::to_value(&report).unwrap_or_default();
     json["errors"] = errors.into();
-    let status = if report.is_clean() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if report.is_clean() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(json)).into_response())
 }
 
@@ -259,34 +224,17 @@ pub async fn download(
     kind: &str,
     format: Option<&str>,
 ) -> ApiResult {
-    let kind = ImportKind::parse(kind)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
+    let kind = ImportKind::parse(kind).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
     let format = match format.unwrap_or("csv") {
         "csv" => FileFormat::Csv,
         "xlsx" => FileFormat::Xlsx,
         _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unsupported_format",
-                l,
-            ));
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_format", l));
         }
     };
-    let bytes = export::export(&s.app, ctx, kind, format)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
-    let disposition = format!(
-        "attachment; filename=\"{}.{}\"",
-        kind.name(),
-        format.extension()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
+    let bytes = export::export(&s.app, ctx, kind, format).await.map_err(|e| ApiError::from_app(e, l))?;
+    let disposition = format!("attachment; filename=\"{}.{}\"", kind.name(), format.extension());
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
 }
 
@@ -297,9 +245,7 @@ pub async fn users(
     Lang(l): Lang,
     Extension(rid): Extension<RequestId>,
 ) -> ApiResult {
-    let items = auth::list_users(&s.app, &ctx(&caller, &rid))
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let items = auth::list_users(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
@@ -312,9 +258,7 @@ pub async fn user_create(
     Json(body): Json<NewUserBody>,
 ) -> ApiResult {
     let new = body.into_new_user().map_err(|e| ApiError::from_app(e, l))?;
-    let created = auth::create_user(&s.app, &ctx(&caller, &rid), new)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let created = auth::create_user(&s.app, &ctx(&caller, &rid), new).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -328,9 +272,7 @@ pub async fn user_roles(
     Json(body): Json<GrantsBody>,
 ) -> ApiResult {
     let grants = body.into_grants().map_err(|e| ApiError::from_app(e, l))?;
-    let user = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let user = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(user).into_response())
 }
 
@@ -358,14 +300,9 @@ pub async fn token_create(
     Path(id): Path<i64>,
     Json(body): Json<TokenBody>,
 ) -> ApiResult {
-    let (token_id, secret) = auth::create_token(&s.app, &ctx(&caller, &rid), id, &body.name)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"id": token_id, "token": secret})),
-    )
-        .into_response())
+    let (token_id, secret) =
+        auth::create_token(&s.app, &ctx(&caller, &rid), id, &body.name).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": token_id, "token": secret}))).into_response())
 }
 
 /// A user's tokens (no secrets).
@@ -376,13 +313,13 @@ pub async fn tokens(
     Extension(rid): Extension<RequestId>,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let items = auth::list_tokens(&s.app, &ctx(&caller, &rid), id)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    let items = auth::list_tokens(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
     let items: Vec<_> = items
         .into_iter()
-        .map(|t| serde_json::json!({"id": t.id, "user_id": t.user_id, "name": t.name, "created_at": t.created_at,
-            "last_used_at": t.last_used_at, "revoked_at": t.revoked_at}))
+        .map(|t| {
+            serde_json::json!({"id": t.id, "user_id": t.user_id, "name": t.name, "created_at": t.created_at,
+            "last_used_at": t.last_used_at, "revoked_at": t.revoked_at})
+        })
         .collect();
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
@@ -395,9 +332,7 @@ pub async fn token_revoke(
     Extension(rid): Extension<RequestId>,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    auth::revoke_token(&s.app, &ctx(&caller, &rid), id)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
+    auth::revoke_token(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -426,15 +361,9 @@ pub async fn audit(
         (Some(t), Some(k)) => Some((t.as_str(), k.as_str())),
         _ => None,
     };
-    let items = lizhi_app::audit::recent(
-        &s.app,
-        &ctx(&caller, &rid),
-        entity,
-        p.before,
-        p.limit.unwrap_or(100),
-    )
-    .await
-    .map_err(|e| ApiError::from_app(e, l))?;
+    let items = lizhi_app::audit::recent(&s.app, &ctx(&caller, &rid), entity, p.before, p.limit.unwrap_or(100))
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"items": items})).into_response())
 }
 
@@ -448,11 +377,7 @@ async fn save(
     body: serde_json::Value,
 ) -> ApiResult {
     let Some(object) = body.as_object() else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_request",
-            l,
-        ));
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", l));
     };
     let mut fields = std::collections::BTreeMap::new();
     for (k, v) in object {
@@ -469,14 +394,8 @@ async fn save(
         };
         fields.insert(k.clone(), text);
     }
-    let created = import::save_one(&s.app, ctx, kind, key, &fields)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let created = import::save_one(&s.app, ctx, kind, key, &fields).await.map_err(|e| ApiError::from_app(e, l))?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     let record = lizhi_app::export::current_row(&s.app, kind, key)
         .await
         .map_err(|e| ApiError::from_app(e, l))?
@@ -490,54 +409,19 @@ async fn save(
     Ok((status, Json(json)).into_response())
 }
 
-/// `PUT /api/v1/legal-entities/{code}`.
-pub async fn put_legal_entity(
+/// `PUT /api/v1/{legal-entities|org-units|employees}/{key}`: the kind comes from the route.
+pub async fn put_record(
     State(s): State<AppState>,
     caller: Caller,
     Lang(l): Lang,
     Extension(rid): Extension<RequestId>,
-    Path(code): Path<String>,
+    route: MatchedPath,
+    Path(key): Path<String>,
     Json(body): Json<serde_json::Value>,
 ) -> ApiResult {
-    save(
-        &s,
-        &ctx(&caller, &rid),
-        l,
-        ImportKind::LegalEntities,
-        &code,
-        body,
-    )
-    .await
-}
-
-/// `PUT /api/v1/org-units/{code}`.
-pub async fn put_org_unit(
-    State(s): State<AppState>,
-    caller: Caller,
-    Lang(l): Lang,
-    Extension(rid): Extension<RequestId>,
-    Path(code): Path<String>,
-    Json(body): Json<serde_json::Value>,
-) -> ApiResult {
-    save(
-        &s,
-        &ctx(&caller, &rid),
-        l,
-        ImportKind::OrgUnits,
-        &code,
-        body,
-    )
-    .await
-}
-
-/// `PUT /api/v1/employees/{no}`.
-pub async fn put_employee(
-    State(s): State<AppState>,
-    caller: Caller,
-    Lang(l): Lang,
-    Extension(rid): Extension<RequestId>,
-    Path(no): Path<String>,
-    Json(body): Json<serde_json::Value>,
-) -> ApiResult {
-    save(&s, &ctx(&caller, &rid), l, ImportKind::Employees, &no, body).await
+    let kind = ImportKind::ALL
+        .into_iter()
+        .find(|k| route.as_str().starts_with(&format!("/api/v1/{}/", k.name())))
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
+    save(&s, &ctx(&caller, &rid), l, kind, &key, body).await
 }

@@ -70,37 +70,23 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// Resolves the caller and language once per request and stores them as extensions.
-pub async fn resolve(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, StatusCode> {
+pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, StatusCode> {
     let headers = req.headers();
     let mut caller = None;
-    if let Some(token) = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+    if let Some(token) =
+        headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
         let found = lizhi_app::auth::token_principal(&state.app, token.trim())
             .await
             .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
-        caller = found.map(|(principal, user)| Caller {
-            principal,
-            user,
-            via: Via::Token,
-        });
+        caller = found.map(|(principal, user)| Caller { principal, user, via: Via::Token });
     } else if let Some(sid) = cookie(headers, SESSION_COOKIE) {
-        let found = lizhi_app::auth::session_principal(&state.app, sid)
-            .await
-            .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
+        let found =
+            lizhi_app::auth::session_principal(&state.app, sid).await.map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
         caller = found.map(|(principal, csrf, user)| Caller {
             principal,
             user,
-            via: Via::Session {
-                session_id: sid.to_owned(),
-                csrf,
-            },
+            via: Via::Session { session_id: sid.to_owned(), csrf },
         });
     }
     let locale = caller
@@ -108,19 +94,11 @@ pub async fn resolve(
         .and_then(|c| c.user.locale.as_deref())
         .and_then(Locale::parse)
         .or_else(|| cookie(headers, LOCALE_COOKIE).and_then(Locale::parse))
-        .unwrap_or_else(|| {
-            Locale::negotiate(
-                headers
-                    .get(ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or(""),
-            )
-        });
+        .unwrap_or_else(|| Locale::negotiate(headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("")));
     req.extensions_mut().insert(Lang(locale));
     if let Some(public) = &state.config.public_url {
         let origin = public.trim_end_matches('/').to_owned();
-        req.extensions_mut()
-            .insert(crate::middleware::PublicOrigin(origin));
+        req.extensions_mut().insert(crate::middleware::PublicOrigin(origin));
     }
     if let Some(c) = caller {
         req.extensions_mut().insert(c);
@@ -132,11 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<Lang>()
-            .copied()
-            .unwrap_or(Lang(Locale::En)))
+        Ok(parts.extensions.get::<Lang>().copied().unwrap_or(Lang(Locale::En)))
     }
 }
 
@@ -145,10 +119,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
     /// Present on every route whose access is not public (the access layer already refused others).
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or(StatusCode::UNAUTHORIZED)
+        parts.extensions.get::<Caller>().cloned().ok_or(StatusCode::UNAUTHORIZED)
     }
 }

@@ -25,13 +25,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, locale: Locale) -> ApiError {
-        ApiError {
-            status,
-            code: code.to_owned(),
-            field: None,
-            locale,
-            details: Vec::new(),
-        }
+        ApiError { status, code: code.to_owned(), field: None, locale, details: Vec::new() }
     }
 
     /// Maps a use-case error.
@@ -42,9 +36,7 @@ impl ApiError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Invalid { .. } | AppError::Table(_) | AppError::Rejected(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            AppError::Invalid { .. } | AppError::Table(_) | AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -53,9 +45,7 @@ impl ApiError {
             tracing::error!(error = %e, "request failed");
         }
         let (code, field, details) = match &e {
-            AppError::Invalid { field, code } => {
-                (code.to_string(), Some(field.clone()), Vec::new())
-            }
+            AppError::Invalid { field, code } => (code.to_string(), Some(field.clone()), Vec::new()),
             AppError::Rejected(errors) => {
                 let details = errors
                     .iter()
@@ -73,13 +63,7 @@ impl ApiError {
             }
             other => (other.code().to_owned(), None, Vec::new()),
         };
-        ApiError {
-            status,
-            code,
-            field,
-            locale,
-            details,
-        }
+        ApiError { status, code, field, locale, details }
     }
 
     /// The translated message.

@@ -28,14 +28,7 @@ impl GrantsBody {
             .into_iter()
             .map(|g| {
                 let role = Role::parse(&g.role).ok_or(AppError::invalid("role", "unknown_role"))?;
-                Ok(Grant {
-                    role,
-                    org_unit_id: if role.is_scoped() {
-                        g.org_unit_id
-                    } else {
-                        None
-                    },
-                })
+                Ok(Grant { role, org_unit_id: if role.is_scoped() { g.org_unit_id } else { None } })
             })
             .collect()
     }

@@ -32,9 +32,7 @@ pub struct WebConfig {
 impl WebConfig {
     /// Whether cookies must carry `Secure` (only when served over https).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -64,11 +62,7 @@ pub struct AppState {
 
 /// Builds the whole application router.
 pub fn router(app: lizhi_app::App, config: WebConfig) -> axum::Router {
-    let state = AppState {
-        app,
-        config: Arc::new(config),
-        metrics: Arc::new(Metrics::default()),
-    };
+    let state = AppState { app, config: Arc::new(config), metrics: Arc::new(Metrics::default()) };
     routes::build(state).0
 }
 
@@ -89,10 +83,7 @@ pub async fn serve(
             }
         }
     });
-    axum::serve(
-        listener,
-        router(app, config).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, router(app, config).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -29,11 +29,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
-    set(
-        h,
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=()",
-    );
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
     set(h, "cross-origin-opener-policy", "same-origin");
     if !h.contains_key("cache-control") {
         set(h, "cache-control", "no-store");
@@ -64,8 +60,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     }
     tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), micros, "request");
     if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID), v);
+        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID), v);
     }
     res
 }
@@ -78,11 +73,7 @@ fn same_origin(req: &Request) -> bool {
     let Some(origin) = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true; // Non-browser clients and old browsers send none; the token still protects.
     };
-    let host = req
-        .headers()
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = req.headers().get(HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
     let configured = req.extensions().get::<PublicOrigin>().map(|p| p.0.as_str());
     match configured {
@@ -97,11 +88,7 @@ pub struct PublicOrigin(pub String);
 
 /// Constant-time comparison so the token cannot be guessed byte by byte.
 pub fn token_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Checks the CSRF token from the `x-csrf-token` header, the `csrf` query parameter, or the
@@ -112,20 +99,12 @@ pub async fn verify_csrf(req: Request, expected: &str) -> Result<Request, ()> {
     }
     let headers = req.headers();
     if let Some(v) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return if token_eq(v, expected) {
-            Ok(req)
-        } else {
-            Err(())
-        };
+        return if token_eq(v, expected) { Ok(req) } else { Err(()) };
     }
     if let Some(q) = req.uri().query()
         && let Some(v) = form_field(q.as_bytes(), "csrf")
     {
-        return if token_eq(&v, expected) {
-            Ok(req)
-        } else {
-            Err(())
-        };
+        return if token_eq(&v, expected) { Ok(req) } else { Err(()) };
     }
     let is_form = headers
         .get(CONTENT_TYPE)
@@ -144,10 +123,7 @@ pub async fn verify_csrf(req: Request, expected: &str) -> Result<Request, ()> {
 
 /// One field of a URL-encoded string.
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
-    form_pairs(body)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+    form_pairs(body).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// Decodes `a=1&b=x+y%20z` into pairs (percent-decoding and `+` as space).
@@ -160,10 +136,7 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
             match bytes[i] {
                 b'+' => out.push(b' '),
                 b'%' if i + 2 < bytes.len() => {
-                    match u8::from_str_radix(
-                        std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                        16,
-                    ) {
+                    match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
                         Ok(b) => {
                             out.push(b);
                             i += 2;

@@ -7,20 +7,11 @@ use serde_json::{Value, json};
 /// Names of the permissions a principal holds (for `/api/v1/me`).
 pub fn permissions_of(p: &Principal) -> Vec<&'static str> {
     use Permission::*;
-    [
-        ViewOrg,
-        ViewEmployees,
-        ViewPersonalDetails,
-        EditPeople,
-        ImportData,
-        ExportData,
-        ManageUsers,
-        ViewAudit,
-    ]
-    .into_iter()
-    .filter(|perm| p.can(*perm))
-    .map(Permission::name)
-    .collect()
+    [ViewOrg, ViewEmployees, ViewPersonalDetails, EditPeople, ImportData, ExportData, ManageUsers, ViewAudit]
+        .into_iter()
+        .filter(|perm| p.can(*perm))
+        .map(Permission::name)
+        .collect()
 }
 
 struct Op {
@@ -135,10 +126,7 @@ fn ops() -> Vec<Op> {
             path: "/api/v1/imports/{kind}",
             summary: "Check and apply an import file (CSV or XLSX as the raw body), all or nothing",
             permission: Some(ImportData),
-            query: &[
-                ("dry_run", "true = only check"),
-                ("file_name", "original name; .xlsx selects XLSX"),
-            ],
+            query: &[("dry_run", "true = only check"), ("file_name", "original name; .xlsx selects XLSX")],
             body: Some(
                 json!({"content": {"text/csv": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}),
             ),
@@ -245,10 +233,8 @@ fn ops() -> Vec<Op> {
 
 /// A JSON body whose properties are import columns (strings; null or "" clears an optional one).
 fn record_body(columns: &[&str]) -> Value {
-    let props: serde_json::Map<String, Value> = columns
-        .iter()
-        .map(|c| ((*c).to_owned(), json!({"type": ["string", "null"]})))
-        .collect();
+    let props: serde_json::Map<String, Value> =
+        columns.iter().map(|c| ((*c).to_owned(), json!({"type": ["string", "null"]}))).collect();
     json!({"content": {"application/json": {"schema": {"type": "object", "properties": props}}}})
 }
 

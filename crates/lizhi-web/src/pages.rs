@@ -39,11 +39,7 @@ pub fn url_encode(raw: &str) -> String {
 
 /// Only same-site relative paths may be redirect targets (no `//evil`).
 fn safe_path(raw: &str) -> String {
-    if raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') {
-        raw.to_owned()
-    } else {
-        "/".to_owned()
-    }
+    if raw.starts_with('/') && !raw.starts_with("//") && !raw.contains('\\') { raw.to_owned() } else { "/".to_owned() }
 }
 
 fn render<T: Template>(page: &T) -> Response {
@@ -61,11 +57,7 @@ fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, path: &str) 
     let mut nav = Vec::new();
     if let Some(c) = caller {
         let items: [(&'static str, &str, Option<Permission>); 5] = [
-            (
-                "/employees",
-                "nav-employees",
-                Some(Permission::ViewEmployees),
-            ),
+            ("/employees", "nav-employees", Some(Permission::ViewEmployees)),
             ("/org", "nav-org", Some(Permission::ViewOrg)),
             ("/imports", "nav-imports", Some(Permission::ImportData)),
             ("/users", "nav-users", Some(Permission::ManageUsers)),
@@ -73,11 +65,7 @@ fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, path: &str) 
         ];
         for (href, key, perm) in items {
             if perm.is_none_or(|p| c.principal.can(p)) {
-                nav.push(NavItem {
-                    href,
-                    label: tr.t(key),
-                    active: path.starts_with(href),
-                });
+                nav.push(NavItem { href, label: tr.t(key), active: path.starts_with(href) });
             }
         }
     }
@@ -93,18 +81,10 @@ fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, path: &str) 
 }
 
 /// A translated error page.
-pub fn error_page(
-    locale: Locale,
-    caller: Option<&Caller>,
-    status: StatusCode,
-    code: &str,
-) -> Response {
+pub fn error_page(locale: Locale, caller: Option<&Caller>, status: StatusCode, code: &str) -> Response {
     let mut c = chrome(locale, caller, "error-title", "/");
     c.title = i18n::t(locale, "error-title");
-    let page = ErrorPage {
-        chrome: c,
-        message: i18n::error_message(locale, code, None, None),
-    };
+    let page = ErrorPage { chrome: c, message: i18n::error_message(locale, code, None, None) };
     (status, render(&page)).into_response()
 }
 
@@ -137,23 +117,14 @@ fn cookie_header(
 
 /// The stylesheet.
 pub async fn css() -> Response {
-    (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        CSS,
-    )
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=3600")], CSS)
         .into_response()
 }
 
 /// The script.
 pub async fn js() -> Response {
     (
-        [
-            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=3600")],
         JS,
     )
         .into_response()
@@ -164,12 +135,7 @@ pub async fn not_found(Lang(l): Lang, caller: Option<Extension<Caller>>, uri: Ur
     if uri.path().starts_with("/api/") {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", l).into_response();
     }
-    error_page(
-        l,
-        caller.as_ref().map(|c| &c.0),
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
+    error_page(l, caller.as_ref().map(|c| &c.0), StatusCode::NOT_FOUND, "not_found")
 }
 
 /// Query of the sign-in page.
@@ -195,17 +161,8 @@ fn login_page(
         username: username.to_owned(),
     };
     let mut res = (status, render(&page)).into_response();
-    res.headers_mut().append(
-        SET_COOKIE,
-        cookie_header(
-            &state.config,
-            LOGIN_CSRF_COOKIE,
-            &token,
-            "/login",
-            Some(3600),
-            "Strict",
-        ),
-    );
+    res.headers_mut()
+        .append(SET_COOKIE, cookie_header(&state.config, LOGIN_CSRF_COOKIE, &token, "/login", Some(3600), "Strict"));
     res
 }
 
@@ -219,14 +176,7 @@ pub async fn login_form(
     if caller.is_some() {
         return Redirect::to("/").into_response();
     }
-    login_page(
-        &state,
-        l,
-        q.next.as_deref().unwrap_or("/"),
-        "",
-        None,
-        StatusCode::OK,
-    )
+    login_page(&state, l, q.next.as_deref().unwrap_or("/"), "", None, StatusCode::OK)
 }
 
 /// Checks the credentials and opens a session.
@@ -238,19 +188,8 @@ pub async fn login_submit(
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let (username, password, next, token) = (
-        field("username"),
-        field("password"),
-        field("next"),
-        field("csrf"),
-    );
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (username, password, next, token) = (field("username"), field("password"), field("next"), field("csrf"));
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if token.is_empty() || !token_eq(&token, cookie_token) {
         return login_page(
@@ -262,35 +201,17 @@ pub async fn login_submit(
             StatusCode::FORBIDDEN,
         );
     }
-    let client = connect
-        .map(|c| c.0.0.ip().to_string())
-        .unwrap_or_else(|| "local".into());
+    let client = connect.map(|c| c.0.0.ip().to_string()).unwrap_or_else(|| "local".into());
     match auth::sign_in(&state.app, &username, &password, &client).await {
         Ok(session) => {
             let mut res = Redirect::to(&safe_path(&next)).into_response();
             let max_age = auth::SESSION_TTL_HOURS * 3600;
             res.headers_mut().append(
                 SET_COOKIE,
-                cookie_header(
-                    &state.config,
-                    SESSION_COOKIE,
-                    &session.session_id,
-                    "/",
-                    Some(max_age),
-                    "Lax",
-                ),
+                cookie_header(&state.config, SESSION_COOKIE, &session.session_id, "/", Some(max_age), "Lax"),
             );
-            res.headers_mut().append(
-                SET_COOKIE,
-                cookie_header(
-                    &state.config,
-                    LOGIN_CSRF_COOKIE,
-                    "",
-                    "/login",
-                    Some(0),
-                    "Strict",
-                ),
-            );
+            res.headers_mut()
+                .append(SET_COOKIE, cookie_header(&state.config, LOGIN_CSRF_COOKIE, "", "/login", Some(0), "Strict"));
             res
         }
         Err(e) => {
@@ -302,21 +223,14 @@ pub async fn login_submit(
 }
 
 /// Ends the session.
-pub async fn logout(
-    State(state): State<AppState>,
-    caller: Caller,
-    Extension(rid): Extension<RequestId>,
-) -> Response {
+pub async fn logout(State(state): State<AppState>, caller: Caller, Extension(rid): Extension<RequestId>) -> Response {
     if let Via::Session { session_id, .. } = &caller.via
         && let Err(e) = auth::sign_out(&state.app, &ctx(&caller, &rid), session_id).await
     {
         tracing::warn!(error = %e, "sign-out failed");
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().append(
-        SET_COOKIE,
-        cookie_header(&state.config, SESSION_COOKIE, "", "/", Some(0), "Lax"),
-    );
+    res.headers_mut().append(SET_COOKIE, cookie_header(&state.config, SESSION_COOKIE, "", "/", Some(0), "Lax"));
     res
 }
 
@@ -328,13 +242,7 @@ pub async fn set_locale(
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let locale = Locale::parse(&field("lang")).unwrap_or(Locale::En);
     if let Some(Extension(c)) = &caller
         && let Err(e) = auth::set_locale(&state.app, &ctx(c, &rid), locale.tag()).await
@@ -344,14 +252,7 @@ pub async fn set_locale(
     let mut res = Redirect::to(&safe_path(&field("back"))).into_response();
     res.headers_mut().append(
         SET_COOKIE,
-        cookie_header(
-            &state.config,
-            LOCALE_COOKIE,
-            locale.tag(),
-            "/",
-            Some(365 * 24 * 3600),
-            "Lax",
-        ),
+        cookie_header(&state.config, LOCALE_COOKIE, locale.tag(), "/", Some(365 * 24 * 3600), "Lax"),
     );
     res
 }
@@ -363,13 +264,7 @@ pub async fn home(Lang(l): Lang, caller: Caller) -> Response {
     let tiles: Vec<(&'static str, String, String)> = c
         .nav
         .iter()
-        .map(|n| {
-            (
-                n.href,
-                n.label.clone(),
-                tr.t(&format!("home-{}", n.href.trim_start_matches('/'))),
-            )
-        })
+        .map(|n| (n.href, n.label.clone(), tr.t(&format!("home-{}", n.href.trim_start_matches('/')))))
         .collect();
     render(&HomePage { chrome: c, tiles })
 }
@@ -407,12 +302,8 @@ pub async fn employees(
     };
     let base = {
         let mut parts = Vec::new();
-        for (k, v) in [
-            ("q", &p.q),
-            ("org_unit", &p.org_unit),
-            ("legal_entity", &p.legal_entity),
-            ("status", &p.status),
-        ] {
+        for (k, v) in [("q", &p.q), ("org_unit", &p.org_unit), ("legal_entity", &p.legal_entity), ("status", &p.status)]
+        {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 parts.push(format!("{k}={}", url_encode(v)));
             }
@@ -428,46 +319,22 @@ pub async fn employees(
     let rows = employee_rows(l, &page.items);
     let c = chrome(l, Some(&caller), "employees-title", "/employees");
     if p_partial(&rid, &p) {
-        return render(&EmployeesTable {
-            chrome: c,
-            rows,
-            prev_href,
-            next_href,
-        });
+        return render(&EmployeesTable { chrome: c, rows, prev_href, next_href });
     }
-    let total = people::count_employees(&s.app, &ctx, &query)
-        .await
-        .unwrap_or(0);
-    let entities = people::list_entities(&s.app, &ctx)
-        .await
-        .unwrap_or_default();
-    let units = people::list_org_units(&s.app, &ctx)
-        .await
-        .unwrap_or_default();
+    let total = people::count_employees(&s.app, &ctx, &query).await.unwrap_or(0);
+    let entities = people::list_entities(&s.app, &ctx).await.unwrap_or_default();
+    let units = people::list_org_units(&s.app, &ctx).await.unwrap_or_default();
     let sel = |v: &Option<String>, code: &str| v.as_deref() == Some(code);
     render(&EmployeesPage {
         chrome: c,
         total,
         q: p.q.clone().unwrap_or_default(),
         status: p.status.clone().unwrap_or_default(),
-        entities: entities
-            .iter()
-            .map(|e| {
-                (
-                    e.code.clone(),
-                    e.name.clone(),
-                    sel(&p.legal_entity, &e.code),
-                )
-            })
-            .collect(),
+        entities: entities.iter().map(|e| (e.code.clone(), e.name.clone(), sel(&p.legal_entity, &e.code))).collect(),
         units: units
             .iter()
             .map(|u| {
-                (
-                    u.code.clone(),
-                    format!("{}{}", "· ".repeat(u.depth as usize), u.name),
-                    sel(&p.org_unit, &u.code),
-                )
+                (u.code.clone(), format!("{}{}", "· ".repeat(u.depth as usize), u.name), sel(&p.org_unit, &u.code))
             })
             .collect(),
         rows,
@@ -498,10 +365,7 @@ pub async fn employee_detail(
     let mut facts = vec![
         (tr.t("field-employee_no"), e.employee_no.clone()),
         (tr.t("field-legal_entity"), e.legal_entity_code.clone()),
-        (
-            tr.t("field-org_unit"),
-            format!("{} ({})", e.org_unit_name, e.org_unit_code),
-        ),
+        (tr.t("field-org_unit"), format!("{} ({})", e.org_unit_name, e.org_unit_code)),
         (
             tr.t("field-manager"),
             match (&e.manager_name, &e.manager_no) {
@@ -510,14 +374,8 @@ pub async fn employee_detail(
             },
         ),
         (tr.t("field-position"), opt(&e.position)),
-        (
-            tr.t("field-hire_date"),
-            e.hire_date.format("%Y-%m-%d").to_string(),
-        ),
-        (
-            tr.t("field-status"),
-            tr.t(&format!("status-{}", e.status.name())),
-        ),
+        (tr.t("field-hire_date"), e.hire_date.format("%Y-%m-%d").to_string()),
+        (tr.t("field-status"), tr.t(&format!("status-{}", e.status.name()))),
         (tr.t("field-email"), opt(&e.email)),
         (tr.t("field-mobile"), opt(&e.mobile)),
         (tr.t("field-work_calendar"), opt(&e.work_calendar)),
@@ -528,12 +386,7 @@ pub async fn employee_detail(
     let mut c = chrome(l, Some(&caller), "employees-title", "/employees");
     c.title = e.name.clone();
     let can_edit = caller.principal.can(Permission::EditPeople);
-    render(&EmployeePage {
-        chrome: c,
-        e,
-        facts,
-        can_edit,
-    })
+    render(&EmployeePage { chrome: c, e, facts, can_edit })
 }
 
 /// The org tree per legal entity.
@@ -544,13 +397,11 @@ pub async fn org_tree(
     Extension(rid): Extension<RequestId>,
 ) -> Response {
     let ctx = ctx(&caller, &rid);
-    let (entities, units) = match (
-        people::list_entities(&s.app, &ctx).await,
-        people::list_org_units(&s.app, &ctx).await,
-    ) {
-        (Ok(e), Ok(u)) => (e, u),
-        (Err(e), _) | (_, Err(e)) => return app_error_page(e, l, &caller),
-    };
+    let (entities, units) =
+        match (people::list_entities(&s.app, &ctx).await, people::list_org_units(&s.app, &ctx).await) {
+            (Ok(e), Ok(u)) => (e, u),
+            (Err(e), _) | (_, Err(e)) => return app_error_page(e, l, &caller),
+        };
     let counts = people::headcounts(&s.app, &ctx).await.unwrap_or_default();
     let units = units
         .into_iter()
@@ -566,28 +417,17 @@ pub async fn org_tree(
             }
         })
         .collect();
-    render(&OrgPage {
-        chrome: chrome(l, Some(&caller), "org-title", "/org"),
-        entities,
-        units,
-    })
+    render(&OrgPage { chrome: chrome(l, Some(&caller), "org-title", "/org"), entities, units })
 }
 
 fn kinds(l: Locale) -> Vec<(&'static str, String)> {
-    ImportKind::ALL
-        .iter()
-        .map(|k| (k.name(), i18n::t(l, &format!("kind-{}", k.name()))))
-        .collect()
+    ImportKind::ALL.iter().map(|k| (k.name(), i18n::t(l, &format!("kind-{}", k.name())))).collect()
 }
 
 /// Upload form and export links.
 pub async fn imports(Lang(l): Lang, caller: Caller) -> Response {
     let can_export = caller.principal.can(Permission::ExportData);
-    render(&ImportsPage {
-        chrome: chrome(l, Some(&caller), "imports-title", "/imports"),
-        kinds: kinds(l),
-        can_export,
-    })
+    render(&ImportsPage { chrome: chrome(l, Some(&caller), "imports-title", "/imports"), kinds: kinds(l), can_export })
 }
 
 /// Receives an upload, checks it, and shows the preview.
@@ -609,12 +449,7 @@ pub async fn import_upload(
                     match field.bytes().await {
                         Ok(b) => file = Some((name, b.to_vec())),
                         Err(_) => {
-                            return error_page(
-                                l,
-                                Some(&caller),
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "file_too_large",
-                            );
+                            return error_page(l, Some(&caller), StatusCode::PAYLOAD_TOO_LARGE, "file_too_large");
                         }
                     }
                 }
@@ -625,12 +460,7 @@ pub async fn import_upload(
         }
     }
     let (Some(kind), Some((name, bytes))) = (kind, file) else {
-        return error_page(
-            l,
-            Some(&caller),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "required",
-        );
+        return error_page(l, Some(&caller), StatusCode::UNPROCESSABLE_ENTITY, "required");
     };
     match import::stage(&s.app, &ctx(&caller, &rid), kind, &name, &bytes).await {
         Ok(staged) => Redirect::to(&format!("/imports/{}", staged.id)).into_response(),
@@ -723,9 +553,7 @@ async fn users_page(
         Ok(u) => u,
         Err(e) => return app_error_page(e, l, caller),
     };
-    let units = people::list_org_units(&s.app, &ctx)
-        .await
-        .unwrap_or_default();
+    let units = people::list_org_units(&s.app, &ctx).await.unwrap_or_default();
     let tr = Tr(l);
     let rows = users
         .into_iter()
@@ -734,13 +562,7 @@ async fn users_page(
             roles: roles_label(l, &u.grants),
             role_flags: Role::ALL
                 .iter()
-                .map(|r| {
-                    (
-                        r.name(),
-                        tr.t(&format!("role-{}", r.name())),
-                        u.grants.iter().any(|g| g.role == *r),
-                    )
-                })
+                .map(|r| (r.name(), tr.t(&format!("role-{}", r.name())), u.grants.iter().any(|g| g.role == *r)))
                 .collect(),
             org_unit_id: u.grants.iter().find_map(|g| g.org_unit_id),
             username: u.username,
@@ -751,14 +573,8 @@ async fn users_page(
     render(&UsersPage {
         chrome: chrome(l, Some(caller), "users-title", "/users"),
         users: rows,
-        roles: Role::ALL
-            .iter()
-            .map(|r| (r.name(), tr.t(&format!("role-{}", r.name()))))
-            .collect(),
-        units: units
-            .into_iter()
-            .map(|u| (u.id, format!("{}{}", "· ".repeat(u.depth as usize), u.name)))
-            .collect(),
+        roles: Role::ALL.iter().map(|r| (r.name(), tr.t(&format!("role-{}", r.name())))).collect(),
+        units: units.into_iter().map(|u| (u.id, format!("{}{}", "· ".repeat(u.depth as usize), u.name))).collect(),
         secret,
         error,
     })
@@ -776,13 +592,7 @@ pub async fn users(
 
 fn form(body: &Bytes) -> impl Fn(&str) -> String + '_ {
     let pairs = form_pairs(body);
-    move |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
+    move |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 /// Creates a user from the form and shows the one-time password.
@@ -795,20 +605,9 @@ pub async fn user_create(
 ) -> Response {
     let f = form(&body);
     let Some(role) = Role::parse(&f("role")) else {
-        return users_page(
-            &s,
-            l,
-            &caller,
-            &rid,
-            None,
-            Some(i18n::error_message(l, "unknown_role", None, None)),
-        )
-        .await;
+        return users_page(&s, l, &caller, &rid, None, Some(i18n::error_message(l, "unknown_role", None, None))).await;
     };
-    let org_unit_id = f("org_unit")
-        .parse::<i64>()
-        .ok()
-        .filter(|_| role.is_scoped());
+    let org_unit_id = f("org_unit").parse::<i64>().ok().filter(|_| role.is_scoped());
     let new = auth::NewUser {
         username: f("username"),
         display_name: f("display_name"),
@@ -817,20 +616,8 @@ pub async fn user_create(
     };
     match auth::create_user(&s.app, &ctx(&caller, &rid), new).await {
         Ok(created) => {
-            let label = i18n::t_args(
-                l,
-                "users-one-time-password",
-                &[("user", &created.user.username)],
-            );
-            users_page(
-                &s,
-                l,
-                &caller,
-                &rid,
-                created.generated_password.map(|p| (label, p)),
-                None,
-            )
-            .await
+            let label = i18n::t_args(l, "users-one-time-password", &[("user", &created.user.username)]);
+            users_page(&s, l, &caller, &rid, created.generated_password.map(|p| (label, p)), None).await
         }
         Err(e) => {
             let api = ApiError::from_app(e, l);
@@ -849,18 +636,12 @@ pub async fn user_roles(
     body: Bytes,
 ) -> Response {
     let pairs = form_pairs(&body);
-    let org_unit_id = pairs
-        .iter()
-        .find(|(k, _)| k == "org_unit")
-        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let org_unit_id = pairs.iter().find(|(k, _)| k == "org_unit").and_then(|(_, v)| v.parse::<i64>().ok());
     let grants: Vec<Grant> = pairs
         .iter()
         .filter(|(k, _)| k == "role")
         .filter_map(|(_, v)| Role::parse(v))
-        .map(|role| Grant {
-            role,
-            org_unit_id: if role.is_scoped() { org_unit_id } else { None },
-        })
+        .map(|role| Grant { role, org_unit_id: if role.is_scoped() { org_unit_id } else { None } })
         .collect();
     let error = auth::set_roles(&s.app, &ctx(&caller, &rid), id, grants)
         .await
@@ -896,9 +677,7 @@ pub async fn user_password(
 ) -> Response {
     let c = ctx(&caller, &rid);
     let outcome = match auth::get_user(&s.app, &c, id).await {
-        Ok(user) => auth::reset_password(&s.app, &c, &user.username, None)
-            .await
-            .map(|p| (user.username, p)),
+        Ok(user) => auth::reset_password(&s.app, &c, &user.username, None).await.map(|p| (user.username, p)),
         Err(e) => Err(e),
     };
     match outcome {
@@ -907,17 +686,7 @@ pub async fn user_password(
             users_page(&s, l, &caller, &rid, Some((label, p)), None).await
         }
         Ok((_, None)) => users_page(&s, l, &caller, &rid, None, None).await,
-        Err(e) => {
-            users_page(
-                &s,
-                l,
-                &caller,
-                &rid,
-                None,
-                Some(ApiError::from_app(e, l).message()),
-            )
-            .await
-        }
+        Err(e) => users_page(&s, l, &caller, &rid, None, Some(ApiError::from_app(e, l).message())).await,
     }
 }
 
@@ -931,34 +700,10 @@ pub async fn user_token(
     body: Bytes,
 ) -> Response {
     let name = form(&body)("name");
-    let name = if name.is_empty() {
-        "api".to_owned()
-    } else {
-        name
-    };
+    let name = if name.is_empty() { "api".to_owned() } else { name };
     match auth::create_token(&s.app, &ctx(&caller, &rid), id, &name).await {
-        Ok((_, secret)) => {
-            users_page(
-                &s,
-                l,
-                &caller,
-                &rid,
-                Some((i18n::t(l, "users-token-once"), secret)),
-                None,
-            )
-            .await
-        }
-        Err(e) => {
-            users_page(
-                &s,
-                l,
-                &caller,
-                &rid,
-                None,
-                Some(ApiError::from_app(e, l).message()),
-            )
-            .await
-        }
+        Ok((_, secret)) => users_page(&s, l, &caller, &rid, Some((i18n::t(l, "users-token-once"), secret)), None).await,
+        Err(e) => users_page(&s, l, &caller, &rid, None, Some(ApiError::from_app(e, l).message())).await,
     }
 }
 
@@ -977,14 +722,12 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> Response {
     const PAGE: i64 = 100;
-    let events =
-        match lizhi_app::audit::recent(&s.app, &ctx(&caller, &rid), None, q.before, PAGE).await {
-            Ok(e) => e,
-            Err(e) => return app_error_page(e, l, &caller),
-        };
-    let older_href = (events.len() as i64 == PAGE)
-        .then(|| events.last().map(|e| format!("/audit?before={}", e.id)))
-        .flatten();
+    let events = match lizhi_app::audit::recent(&s.app, &ctx(&caller, &rid), None, q.before, PAGE).await {
+        Ok(e) => e,
+        Err(e) => return app_error_page(e, l, &caller),
+    };
+    let older_href =
+        (events.len() as i64 == PAGE).then(|| events.last().map(|e| format!("/audit?before={}", e.id))).flatten();
     let events = events
         .into_iter()
         .map(|e| AuditRow {
@@ -993,18 +736,10 @@ pub async fn audit(
             actor: e.actor,
             action: e.action,
             entity: format!("{} {}", e.entity_type, e.entity_key),
-            digest: e
-                .after_digest
-                .or(e.before_digest)
-                .map(|d| d[..16.min(d.len())].to_owned())
-                .unwrap_or_default(),
+            digest: e.after_digest.or(e.before_digest).map(|d| d[..16.min(d.len())].to_owned()).unwrap_or_default(),
         })
         .collect();
-    render(&AuditPage {
-        chrome: chrome(l, Some(&caller), "audit-title", "/audit"),
-        events,
-        older_href,
-    })
+    render(&AuditPage { chrome: chrome(l, Some(&caller), "audit-title", "/audit"), events, older_href })
 }
 
 /// Text inputs of the employee form, in order: (column, input type, required).
@@ -1042,19 +777,10 @@ async fn employee_form(
     let fields = EMPLOYEE_FIELDS
         .iter()
         .filter(|(name, _, _)| *name != "employee_no")
-        .filter(|(name, _, _)| {
-            *name != "contract_address" || caller.principal.can(Permission::ViewPersonalDetails)
-        })
+        .filter(|(name, _, _)| *name != "contract_address" || caller.principal.can(Permission::ViewPersonalDetails))
         .map(|&(name, input_type, required)| FieldView {
             name,
-            label: tr.t(&format!(
-                "field-{}",
-                if name == "manager_no" {
-                    "manager"
-                } else {
-                    name
-                }
-            )),
+            label: tr.t(&format!("field-{}", if name == "manager_no" { "manager" } else { name })),
             value: value(name),
             input_type,
             required,
@@ -1063,41 +789,20 @@ async fn employee_form(
     let page = EmployeeFormPage {
         chrome,
         is_new: no.is_none(),
-        action: no.map_or("/new-employee".to_owned(), |no| {
-            format!("/employees/{}/edit", url_encode(no))
-        }),
-        back: no.map_or("/employees".to_owned(), |no| {
-            format!("/employees/{}", url_encode(no))
-        }),
+        action: no.map_or("/new-employee".to_owned(), |no| format!("/employees/{}/edit", url_encode(no))),
+        back: no.map_or("/employees".to_owned(), |no| format!("/employees/{}", url_encode(no))),
         employee_no: value("employee_no"),
-        entities: entities
-            .iter()
-            .map(|e| {
-                (
-                    e.code.clone(),
-                    e.name.clone(),
-                    value("legal_entity") == e.code,
-                )
-            })
-            .collect(),
+        entities: entities.iter().map(|e| (e.code.clone(), e.name.clone(), value("legal_entity") == e.code)).collect(),
         units: units
             .iter()
             .map(|u| {
-                (
-                    u.code.clone(),
-                    format!("{}{}", "· ".repeat(u.depth as usize), u.name),
-                    value("org_unit") == u.code,
-                )
+                (u.code.clone(), format!("{}{}", "· ".repeat(u.depth as usize), u.name), value("org_unit") == u.code)
             })
             .collect(),
         fields,
         errors: errors.clone(),
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, render(&page)).into_response()
 }
 
@@ -1123,12 +828,7 @@ pub async fn employee_edit_form(
         return app_error_page(e, l, &caller);
     }
     let values = match lizhi_app::export::current_row(&s.app, ImportKind::Employees, &no).await {
-        Ok(Some(row)) => ImportKind::Employees
-            .all_columns()
-            .into_iter()
-            .map(str::to_owned)
-            .zip(row)
-            .collect(),
+        Ok(Some(row)) => ImportKind::Employees.all_columns().into_iter().map(str::to_owned).zip(row).collect(),
         Ok(None) => return error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
         Err(e) => return app_error_page(e, l, &caller),
     };
@@ -1143,32 +843,16 @@ async fn employee_save(
     no: Option<String>,
     body: &Bytes,
 ) -> Response {
-    let values: std::collections::BTreeMap<String, String> = form_pairs(body)
-        .into_iter()
-        .filter(|(k, _)| k != "csrf")
-        .collect();
-    let key = no
-        .clone()
-        .unwrap_or_else(|| values.get("employee_no").cloned().unwrap_or_default());
+    let values: std::collections::BTreeMap<String, String> =
+        form_pairs(body).into_iter().filter(|(k, _)| k != "csrf").collect();
+    let key = no.clone().unwrap_or_else(|| values.get("employee_no").cloned().unwrap_or_default());
     if no.is_none()
-        && lizhi_app::export::current_row(&s.app, ImportKind::Employees, &key)
-            .await
-            .ok()
-            .flatten()
-            .is_some()
+        && lizhi_app::export::current_row(&s.app, ImportKind::Employees, &key).await.ok().flatten().is_some()
     {
         let msg = i18n::error_message(l, "conflict", Some("employee_no"), Some(&key));
         return employee_form(s, l, caller, rid, None, &values, vec![msg]).await;
     }
-    match import::save_one(
-        &s.app,
-        &ctx(caller, rid),
-        ImportKind::Employees,
-        &key,
-        &values,
-    )
-    .await
-    {
+    match import::save_one(&s.app, &ctx(caller, rid), ImportKind::Employees, &key, &values).await {
         Ok(_) => Redirect::to(&format!("/employees/{}", url_encode(&key))).into_response(),
         Err(AppError::Rejected(errors)) => {
             let messages = errors
@@ -1208,11 +892,7 @@ pub async fn employee_edit_submit(
 }
 
 fn roles_label(l: Locale, grants: &[Grant]) -> String {
-    grants
-        .iter()
-        .map(|g| i18n::t(l, &format!("role-{}", g.role.name())))
-        .collect::<Vec<_>>()
-        .join(", ")
+    grants.iter().map(|g| i18n::t(l, &format!("role-{}", g.role.name()))).collect::<Vec<_>>().join(", ")
 }
 
 fn account_page(
@@ -1230,11 +910,7 @@ fn account_page(
         notice,
         error: error.clone(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (status, render(&page)).into_response()
 }
 
@@ -1264,19 +940,7 @@ pub async fn account_password(
         Via::Token => None,
     };
     match auth::change_own_password(&s.app, &ctx(&caller, &rid), session_id, &current, &new).await {
-        Ok(()) => account_page(
-            l,
-            &caller,
-            Some(i18n::t(l, "account-password-changed")),
-            None,
-            false,
-        ),
-        Err(e) => account_page(
-            l,
-            &caller,
-            None,
-            Some(ApiError::from_app(e, l).message()),
-            must_change,
-        ),
+        Ok(()) => account_page(l, &caller, Some(i18n::t(l, "account-password-changed")), None, false),
+        Err(e) => account_page(l, &caller, None, Some(ApiError::from_app(e, l).message()), must_change),
     }
 }

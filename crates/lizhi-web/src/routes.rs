@@ -51,59 +51,30 @@ pub struct Routes {
 
 impl Routes {
     fn new() -> Routes {
-        Routes {
-            router: Router::new(),
-            specs: Vec::new(),
-        }
+        Routes { router: Router::new(), specs: Vec::new() }
     }
 
     /// Adds one route with its access check.
-    fn add(
-        mut self,
-        method: Method,
-        path: &'static str,
-        access: Access,
-        handler: MethodRouter<AppState>,
-    ) -> Routes {
+    fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Routes {
         let api = path.starts_with("/api/");
         let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let guarded = handler.route_layer(from_fn(move |req: Request, next: Next| {
-            check(access, api, unsafe_method, req, next)
-        }));
+        let guarded =
+            handler.route_layer(from_fn(move |req: Request, next: Next| check(access, api, unsafe_method, req, next)));
         self.router = self.router.route(path, guarded);
-        self.specs.push(RouteSpec {
-            method,
-            path,
-            access,
-        });
+        self.specs.push(RouteSpec { method, path, access });
         self
     }
 }
 
-async fn check(
-    access: Access,
-    api: bool,
-    unsafe_method: bool,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Lang(locale) = req
-        .extensions()
-        .get::<Lang>()
-        .copied()
-        .unwrap_or(Lang(lizhi_app::i18n::Locale::En));
+async fn check(access: Access, api: bool, unsafe_method: bool, req: Request, next: Next) -> Response {
+    let Lang(locale) = req.extensions().get::<Lang>().copied().unwrap_or(Lang(lizhi_app::i18n::Locale::En));
     let caller = req.extensions().get::<Caller>().cloned();
     if access != Access::Public {
         let Some(caller) = &caller else {
             if api {
-                return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", locale)
-                    .into_response();
+                return ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", locale).into_response();
             }
-            let next_url = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let target = format!("/login?next={}", pages::url_encode(next_url));
             return Redirect::to(&target).into_response();
         };
@@ -127,12 +98,7 @@ async fn check(
         }
     }
     // A browser session changing state must prove the request came from our own pages.
-    if unsafe_method
-        && let Some(Caller {
-            via: Via::Session { csrf, .. },
-            ..
-        }) = &caller
-    {
+    if unsafe_method && let Some(Caller { via: Via::Session { csrf, .. }, .. }) = &caller {
         return match middleware::verify_csrf(req, csrf).await {
             Ok(req) => next.run(req).await,
             Err(()) if api => ApiError::new(StatusCode::FORBIDDEN, "csrf", locale).into_response(),
@@ -184,12 +150,12 @@ fn declare(r: Routes) -> Routes {
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
         .add(Method::GET, "/api/v1/legal-entities", Needs(ViewOrg), get(api::legal_entities))
-        .add(Method::PUT, "/api/v1/legal-entities/{code}", Needs(EditPeople), put(api::put_legal_entity))
+        .add(Method::PUT, "/api/v1/legal-entities/{code}", Needs(EditPeople), put(api::put_record))
         .add(Method::GET, "/api/v1/org-units", Needs(ViewOrg), get(api::org_units))
-        .add(Method::PUT, "/api/v1/org-units/{code}", Needs(EditPeople), put(api::put_org_unit))
+        .add(Method::PUT, "/api/v1/org-units/{code}", Needs(EditPeople), put(api::put_record))
         .add(Method::GET, "/api/v1/employees", Needs(ViewEmployees), get(api::employees))
         .add(Method::GET, "/api/v1/employees/{no}", Needs(ViewEmployees), get(api::employee))
-        .add(Method::PUT, "/api/v1/employees/{no}", Needs(EditPeople), put(api::put_employee))
+        .add(Method::PUT, "/api/v1/employees/{no}", Needs(EditPeople), put(api::put_record))
         .add(Method::POST, "/api/v1/imports/{kind}", Needs(ImportData), post(api::import))
         .add(Method::GET, "/api/v1/exports/{kind}", Needs(ExportData), get(api::export))
         .add(Method::GET, "/api/v1/users", Needs(ManageUsers), get(api::users))
@@ -212,19 +178,13 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         .layer(from_fn_with_state(state.clone(), caller::resolve))
         .layer(from_fn_with_state(state.clone(), middleware::observe))
         .layer(from_fn(middleware::security_headers))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            lizhi_app::import::MAX_UPLOAD_BYTES + 64 * 1024,
-        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(lizhi_app::import::MAX_UPLOAD_BYTES + 64 * 1024))
         .with_state(state);
     (router, specs)
 }
 
 /// The route table (for documentation and the route × role tests).
 pub fn table(app: lizhi_app::App) -> Vec<RouteSpec> {
-    let state = AppState {
-        app,
-        config: Default::default(),
-        metrics: Default::default(),
-    };
+    let state = AppState { app, config: Default::default(), metrics: Default::default() };
     build(state).1
 }

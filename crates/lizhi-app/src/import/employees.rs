@@ -42,21 +42,13 @@ fn optional_cell<T>(
 ) -> Result<Option<Option<T>>, ()> {
     match cols.optional(record, column) {
         None => Ok(None),
-        Some(raw) => parse(raw)
-            .map(Some)
-            .map_err(|e| errors.cell(record, column, &e, raw)),
+        Some(raw) => parse(raw).map(Some).map_err(|e| errors.cell(record, column, &e, raw)),
     }
 }
 
-fn optional_parsed<T>(
-    parse: impl Fn(&str) -> Result<T, FieldError>,
-) -> impl Fn(&str) -> Result<Option<T>, FieldError> {
+fn optional_parsed<T>(parse: impl Fn(&str) -> Result<T, FieldError>) -> impl Fn(&str) -> Result<Option<T>, FieldError> {
     move |raw: &str| {
-        if raw.trim().is_empty() {
-            Ok(None)
-        } else {
-            parse(raw).map(Some)
-        }
+        if raw.trim().is_empty() { Ok(None) } else { parse(raw).map(Some) }
     }
 }
 
@@ -82,43 +74,20 @@ fn parse_row(cols: &Columns<'_>, record: &Record, errors: &mut Errors) -> Option
     let unit = cols.get(record, "org_unit");
     let manager = cols.get(record, "manager_no");
     let hire = cols.get(record, "hire_date");
-    let no = EmployeeNo::parse(no)
-        .map_err(|e| errors.cell(record, "employee_no", &e, no))
-        .ok();
-    let name = required_text(name, 100)
-        .map_err(|e| errors.cell(record, "name", &e, name))
-        .ok();
-    let entity = EntityCode::parse(entity)
-        .map_err(|e| errors.cell(record, "legal_entity", &e, entity))
-        .ok();
-    let unit = OrgUnitCode::parse(unit)
-        .map_err(|e| errors.cell(record, "org_unit", &e, unit))
-        .ok();
-    let manager = optional_parsed(EmployeeNo::parse)(manager)
-        .map_err(|e| errors.cell(record, "manager_no", &e, manager))
-        .ok();
-    let hire = WorkDate::parse(hire)
-        .map_err(|e| errors.cell(record, "hire_date", &e, hire))
-        .ok();
-    let email = optional_cell(
-        cols,
-        record,
-        "email",
-        errors,
-        optional_parsed(|v| Email::parse(v).map(|e| e.to_string())),
-    )
-    .ok();
-    let mobile = optional_cell(
-        cols,
-        record,
-        "mobile",
-        errors,
-        optional_parsed(|v| Mobile::parse(v).map(|m| m.to_string())),
-    )
-    .ok();
+    let no = EmployeeNo::parse(no).map_err(|e| errors.cell(record, "employee_no", &e, no)).ok();
+    let name = required_text(name, 100).map_err(|e| errors.cell(record, "name", &e, name)).ok();
+    let entity = EntityCode::parse(entity).map_err(|e| errors.cell(record, "legal_entity", &e, entity)).ok();
+    let unit = OrgUnitCode::parse(unit).map_err(|e| errors.cell(record, "org_unit", &e, unit)).ok();
+    let manager =
+        optional_parsed(EmployeeNo::parse)(manager).map_err(|e| errors.cell(record, "manager_no", &e, manager)).ok();
+    let hire = WorkDate::parse(hire).map_err(|e| errors.cell(record, "hire_date", &e, hire)).ok();
+    let email =
+        optional_cell(cols, record, "email", errors, optional_parsed(|v| Email::parse(v).map(|e| e.to_string()))).ok();
+    let mobile =
+        optional_cell(cols, record, "mobile", errors, optional_parsed(|v| Mobile::parse(v).map(|m| m.to_string())))
+            .ok();
     let position = optional_cell(cols, record, "position", errors, |v| text(v, 100)).ok();
-    let contract_address =
-        optional_cell(cols, record, "contract_address", errors, |v| text(v, 300)).ok();
+    let contract_address = optional_cell(cols, record, "contract_address", errors, |v| text(v, 300)).ok();
     let work_calendar = optional_cell(cols, record, "work_calendar", errors, |v| text(v, 64)).ok();
     Some(Parsed {
         row: record.row,
@@ -147,16 +116,9 @@ pub(super) async fn import(
     write: bool,
     progress: &dyn Progress,
 ) -> Result<Counts, AppError> {
-    let entities: HashMap<String, i64> = org::list_entities(c)
-        .await?
-        .into_iter()
-        .map(|e| (e.code, e.id))
-        .collect();
-    let units: HashMap<String, (i64, i64)> = org::list_org_units(c)
-        .await?
-        .into_iter()
-        .map(|u| (u.code, (u.id, u.legal_entity_id)))
-        .collect();
+    let entities: HashMap<String, i64> = org::list_entities(c).await?.into_iter().map(|e| (e.code, e.id)).collect();
+    let units: HashMap<String, (i64, i64)> =
+        org::list_org_units(c).await?.into_iter().map(|u| (u.code, (u.id, u.legal_entity_id))).collect();
     let existing = store::all_by_no(c).await?;
 
     let mut rows: Vec<Parsed> = Vec::with_capacity(table.rows.len());
@@ -166,61 +128,34 @@ pub(super) async fn import(
             continue;
         };
         if row_of.contains_key(&p.no) {
-            errors.push(
-                Some(p.row),
-                Some("employee_no"),
-                "duplicate_in_file",
-                Some(&p.no),
-            );
+            errors.push(Some(p.row), Some("employee_no"), "duplicate_in_file", Some(&p.no));
             continue;
         }
         let Some(&entity_id) = entities.get(&p.entity) else {
-            errors.push(
-                Some(p.row),
-                Some("legal_entity"),
-                "unknown_legal_entity",
-                Some(&p.entity),
-            );
+            errors.push(Some(p.row), Some("legal_entity"), "unknown_legal_entity", Some(&p.entity));
             continue;
         };
         match units.get(&p.unit) {
             None => {
-                errors.push(
-                    Some(p.row),
-                    Some("org_unit"),
-                    "unknown_org_unit",
-                    Some(&p.unit),
-                );
+                errors.push(Some(p.row), Some("org_unit"), "unknown_org_unit", Some(&p.unit));
                 continue;
             }
             Some(&(_, unit_entity)) if unit_entity != entity_id => {
-                errors.push(
-                    Some(p.row),
-                    Some("org_unit"),
-                    "org_unit_entity_mismatch",
-                    Some(&p.unit),
-                );
+                errors.push(Some(p.row), Some("org_unit"), "org_unit_entity_mismatch", Some(&p.unit));
                 continue;
             }
             Some(_) => {}
         }
         if p.manager.as_deref() == Some(p.no.as_str()) {
-            errors.push(
-                Some(p.row),
-                Some("manager_no"),
-                "self_manager",
-                p.manager.as_deref(),
-            );
+            errors.push(Some(p.row), Some("manager_no"), "self_manager", p.manager.as_deref());
             continue;
         }
         row_of.insert(p.no.clone(), p.row);
         rows.push(p);
     }
     // Managers must exist (in the file or stored) and the chain must not loop.
-    let mut links: HashMap<&str, Option<&str>> = existing
-        .values()
-        .map(|e| (e.employee_no.as_str(), e.manager_no.as_deref()))
-        .collect();
+    let mut links: HashMap<&str, Option<&str>> =
+        existing.values().map(|e| (e.employee_no.as_str(), e.manager_no.as_deref())).collect();
     for p in &rows {
         links.insert(p.no.as_str(), p.manager.as_deref());
     }
@@ -233,12 +168,7 @@ pub(super) async fn import(
     }
     for no in nodes_on_cycles(&links) {
         if let Some(&row) = row_of.get(no) {
-            errors.push(
-                Some(row),
-                Some("manager_no"),
-                "manager_cycle",
-                links.get(no).copied().flatten(),
-            );
+            errors.push(Some(row), Some("manager_no"), "manager_cycle", links.get(no).copied().flatten());
         }
     }
 
@@ -271,16 +201,11 @@ pub(super) async fn import(
             org_unit: p.unit,
             manager_no: p.manager,
             hire_date: p.hire,
-            status: before
-                .as_ref()
-                .map_or("active".to_owned(), |b| b.status.clone()),
+            status: before.as_ref().map_or("active".to_owned(), |b| b.status.clone()),
             email: keep(p.email, before.as_ref().map(|b| &b.email)),
             mobile: keep(p.mobile, before.as_ref().map(|b| &b.mobile)),
             position: keep(p.position, before.as_ref().map(|b| &b.position)),
-            contract_address: keep(
-                p.contract_address,
-                before.as_ref().map(|b| &b.contract_address),
-            ),
+            contract_address: keep(p.contract_address, before.as_ref().map(|b| &b.contract_address)),
             work_calendar: keep(p.work_calendar, before.as_ref().map(|b| &b.work_calendar)),
         };
         match &before {
@@ -291,19 +216,8 @@ pub(super) async fn import(
             Some(_) => counts.updated += 1,
             None => counts.created += 1,
         }
-        let action = if before.is_some() {
-            "employee.update"
-        } else {
-            "employee.create"
-        };
-        audits.push(change(
-            ctx,
-            action,
-            "employee",
-            &after.employee_no,
-            before.as_ref(),
-            Some(&after),
-        ));
+        let action = if before.is_some() { "employee.update" } else { "employee.create" };
+        audits.push(change(ctx, action, "employee", &after.employee_no, before.as_ref(), Some(&after)));
         changed.push(after);
     }
     if !write || !errors.is_empty() || changed.is_empty() {
@@ -312,10 +226,7 @@ pub(super) async fn import(
 
     let now = app.clock.now();
     let total = changed.len() as u64 * 2;
-    let mut ids: HashMap<String, i64> = existing
-        .values()
-        .map(|e| (e.employee_no.clone(), e.id))
-        .collect();
+    let mut ids: HashMap<String, i64> = existing.values().map(|e| (e.employee_no.clone(), e.id)).collect();
     for (i, batch) in changed.chunks(BATCH).enumerate() {
         let writes: Vec<EmployeeWrite> = batch
             .iter()
@@ -336,11 +247,7 @@ pub(super) async fn import(
             })
             .collect();
         ids.extend(store::upsert(c, &writes, now).await?);
-        progress.update(
-            "employees",
-            ((i * BATCH + batch.len()) as u64).min(total),
-            total,
-        );
+        progress.update("employees", ((i * BATCH + batch.len()) as u64).min(total), total);
     }
     let half = changed.len() as u64;
     for (i, batch) in changed.chunks(BATCH).enumerate() {

@@ -35,13 +35,7 @@ pub(super) async fn import(
         .map(|e| {
             (
                 e.code.clone(),
-                Snapshot {
-                    code: e.code,
-                    name: e.name,
-                    country: e.country,
-                    time_zone: e.time_zone,
-                    policy: e.policy,
-                },
+                Snapshot { code: e.code, name: e.name, country: e.country, time_zone: e.time_zone, policy: e.policy },
             )
         })
         .collect();
@@ -54,32 +48,17 @@ pub(super) async fn import(
         let zone = cols.get(record, "time_zone");
         let policy = cols.get(record, "policy");
         let parsed = (
-            EntityCode::parse(code)
-                .map_err(|e| errors.cell(record, "code", &e, code))
-                .ok(),
-            required_text(name, 200)
-                .map_err(|e| errors.cell(record, "name", &e, name))
-                .ok(),
-            CountryCode::parse(country)
-                .map_err(|e| errors.cell(record, "country", &e, country))
-                .ok(),
-            TimeZoneName::parse(zone)
-                .map_err(|e| errors.cell(record, "time_zone", &e, zone))
-                .ok(),
-            PolicyProfile::parse(policy)
-                .map_err(|e| errors.cell(record, "policy", &e, policy))
-                .ok(),
+            EntityCode::parse(code).map_err(|e| errors.cell(record, "code", &e, code)).ok(),
+            required_text(name, 200).map_err(|e| errors.cell(record, "name", &e, name)).ok(),
+            CountryCode::parse(country).map_err(|e| errors.cell(record, "country", &e, country)).ok(),
+            TimeZoneName::parse(zone).map_err(|e| errors.cell(record, "time_zone", &e, zone)).ok(),
+            PolicyProfile::parse(policy).map_err(|e| errors.cell(record, "policy", &e, policy)).ok(),
         );
         let (Some(code), Some(name), Some(country), Some(zone), Some(policy)) = parsed else {
             continue;
         };
         if seen.insert(code.to_string(), record.row).is_some() {
-            errors.push(
-                Some(record.row),
-                Some("code"),
-                "duplicate_in_file",
-                Some(code.as_str()),
-            );
+            errors.push(Some(record.row), Some("code"), "duplicate_in_file", Some(code.as_str()));
             continue;
         }
         planned.push(Snapshot {
@@ -101,19 +80,8 @@ pub(super) async fn import(
             None => counts.created += 1,
         }
         if before != Some(after) {
-            let action = if before.is_some() {
-                "legal_entity.update"
-            } else {
-                "legal_entity.create"
-            };
-            audits.push(change(
-                ctx,
-                action,
-                "legal_entity",
-                &after.code,
-                before,
-                Some(after),
-            ));
+            let action = if before.is_some() { "legal_entity.update" } else { "legal_entity.create" };
+            audits.push(change(ctx, action, "legal_entity", &after.code, before, Some(after)));
             writes.push(EntityWrite {
                 code: after.code.clone(),
                 name: after.name.clone(),

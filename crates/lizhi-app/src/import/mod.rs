@@ -34,11 +34,7 @@ pub enum ImportKind {
 
 impl ImportKind {
     /// Every kind, in the order they should be imported.
-    pub const ALL: [ImportKind; 3] = [
-        ImportKind::LegalEntities,
-        ImportKind::OrgUnits,
-        ImportKind::Employees,
-    ];
+    pub const ALL: [ImportKind; 3] = [ImportKind::LegalEntities, ImportKind::OrgUnits, ImportKind::Employees];
 
     /// The name in URLs and on the command line.
     pub fn name(self) -> &'static str {
@@ -59,38 +55,21 @@ impl ImportKind {
         match self {
             ImportKind::LegalEntities => &["code", "name", "country", "time_zone", "policy"],
             ImportKind::OrgUnits => &["code", "name", "parent_code", "legal_entity"],
-            ImportKind::Employees => &[
-                "employee_no",
-                "name",
-                "legal_entity",
-                "org_unit",
-                "manager_no",
-                "hire_date",
-            ],
+            ImportKind::Employees => &["employee_no", "name", "legal_entity", "org_unit", "manager_no", "hire_date"],
         }
     }
 
     /// Columns that may be present.
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
-            ImportKind::Employees => &[
-                "email",
-                "mobile",
-                "position",
-                "contract_address",
-                "work_calendar",
-            ],
+            ImportKind::Employees => &["email", "mobile", "position", "contract_address", "work_calendar"],
             _ => &[],
         }
     }
 
     /// Required then optional columns: the layout exports use.
     pub fn all_columns(self) -> Vec<&'static str> {
-        self.required_columns()
-            .iter()
-            .chain(self.optional_columns())
-            .copied()
-            .collect()
+        self.required_columns().iter().chain(self.optional_columns()).copied().collect()
     }
 }
 
@@ -156,22 +135,14 @@ pub(crate) struct Errors {
 }
 
 impl Errors {
-    pub(crate) fn push(
-        &mut self,
-        row: Option<usize>,
-        column: Option<&str>,
-        code: &str,
-        value: Option<&str>,
-    ) {
+    pub(crate) fn push(&mut self, row: Option<usize>, column: Option<&str>, code: &str, value: Option<&str>) {
         self.total += 1;
         if self.list.len() < MAX_REPORTED_ERRORS {
             self.list.push(RowError {
                 row,
                 column: column.map(str::to_owned),
                 code: code.to_owned(),
-                value: value
-                    .filter(|v| !v.is_empty())
-                    .map(|v| v.chars().take(200).collect()),
+                value: value.filter(|v| !v.is_empty()).map(|v| v.chars().take(200).collect()),
             });
         }
     }
@@ -238,9 +209,7 @@ pub async fn run(
 ) -> Result<ImportReport, AppError> {
     ctx.require(Permission::ImportData)?;
     if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(AppError::TooLarge {
-            max_bytes: MAX_UPLOAD_BYTES,
-        });
+        return Err(AppError::TooLarge { max_bytes: MAX_UPLOAD_BYTES });
     }
     let format = FileFormat::from_file_name(file_name).unwrap_or_else(|| FileFormat::sniff(bytes));
     match read_table(bytes, format) {
@@ -284,18 +253,8 @@ async fn run_table(
     let cols = Columns { table };
     let outcome = if apply {
         let mut tx = app.db.begin().await?;
-        let counts = plan_and_maybe_write(
-            app,
-            ctx,
-            kind,
-            &mut tx.conn(),
-            table,
-            &cols,
-            &mut errors,
-            true,
-            progress,
-        )
-        .await?;
+        let counts =
+            plan_and_maybe_write(app, ctx, kind, &mut tx.conn(), table, &cols, &mut errors, true, progress).await?;
         if errors.is_empty() {
             tx.commit().await?;
             report.applied = true;
@@ -303,18 +262,7 @@ async fn run_table(
         counts
     } else {
         let mut conn = app.db.acquire().await?;
-        plan_and_maybe_write(
-            app,
-            ctx,
-            kind,
-            &mut conn.conn(),
-            table,
-            &cols,
-            &mut errors,
-            false,
-            progress,
-        )
-        .await?
+        plan_and_maybe_write(app, ctx, kind, &mut conn.conn(), table, &cols, &mut errors, false, progress).await?
     };
     report.created = outcome.created;
     report.updated = outcome.updated;
@@ -345,17 +293,10 @@ pub async fn save_one(
 ) -> Result<bool, AppError> {
     ctx.require(Permission::EditPeople)?;
     let key_col = key_column(kind);
-    let mut values: std::collections::BTreeMap<String, String> =
-        crate::export::current_row(app, kind, key)
-            .await?
-            .map(|row| {
-                kind.all_columns()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .zip(row)
-                    .collect()
-            })
-            .unwrap_or_default();
+    let mut values: std::collections::BTreeMap<String, String> = crate::export::current_row(app, kind, key)
+        .await?
+        .map(|row| kind.all_columns().into_iter().map(str::to_owned).zip(row).collect())
+        .unwrap_or_default();
     for (k, v) in fields {
         if kind.all_columns().contains(&k.as_str()) && k != key_col {
             values.insert(k.clone(), v.clone());
@@ -367,16 +308,9 @@ pub async fn save_one(
     }
     let headers: Vec<String> = values.keys().cloned().collect();
     let cells: Vec<String> = values.into_values().collect();
-    let table = Table {
-        headers,
-        rows: vec![Record { row: 2, cells }],
-    };
+    let table = Table { headers, rows: vec![Record { row: 2, cells }] };
     let report = run_table(app, ctx, kind, &table, true, &NoProgress).await?;
-    if report.is_clean() {
-        Ok(report.created == 1)
-    } else {
-        Err(AppError::Rejected(report.errors))
-    }
+    if report.is_clean() { Ok(report.created == 1) } else { Err(AppError::Rejected(report.errors)) }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -392,13 +326,9 @@ async fn plan_and_maybe_write(
     progress: &dyn Progress,
 ) -> Result<Counts, AppError> {
     match kind {
-        ImportKind::LegalEntities => {
-            entities::import(app, ctx, c, table, cols, errors, write).await
-        }
+        ImportKind::LegalEntities => entities::import(app, ctx, c, table, cols, errors, write).await,
         ImportKind::OrgUnits => org_units::import(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Employees => {
-            employees::import(app, ctx, c, table, cols, errors, write, progress).await
-        }
+        ImportKind::Employees => employees::import(app, ctx, c, table, cols, errors, write, progress).await,
     }
 }
 
@@ -431,31 +361,16 @@ pub struct Staged {
 }
 
 fn staged_from(batch: lizhi_store::imports::ImportBatch) -> Result<Staged, AppError> {
-    let report: ImportReport = serde_json::from_str(&batch.report)
-        .map_err(|_| AppError::invalid("report", "invalid_input"))?;
-    Ok(Staged {
-        id: batch.id,
-        file_name: batch.file_name,
-        report,
-    })
+    let report: ImportReport =
+        serde_json::from_str(&batch.report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    Ok(Staged { id: batch.id, file_name: batch.file_name, report })
 }
 
 /// Checks an upload and keeps it (in the database, so any instance can commit it) for review.
-pub async fn stage(
-    app: &App,
-    ctx: &Ctx,
-    kind: ImportKind,
-    file_name: &str,
-    bytes: &[u8],
-) -> Result<Staged, AppError> {
+pub async fn stage(app: &App, ctx: &Ctx, kind: ImportKind, file_name: &str, bytes: &[u8]) -> Result<Staged, AppError> {
     let report = run(app, ctx, kind, file_name, bytes, false, &NoProgress).await?;
-    let json =
-        serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
-    let status = if report.is_clean() {
-        "previewed"
-    } else {
-        "rejected"
-    };
+    let json = serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    let status = if report.is_clean() { "previewed" } else { "rejected" };
     let user = ctx.principal.as_ref().map(|p| p.user_id);
     let sha = crate::auth::secret_hash_bytes(bytes);
     let mut tx = app.db.begin().await?;
@@ -464,14 +379,7 @@ pub async fn stage(
         app,
         &mut tx.conn(),
         ctx,
-        &[crate::audit::change(
-            ctx,
-            "import.stage",
-            "import",
-            kind.name(),
-            None,
-            Some(&info),
-        )],
+        &[crate::audit::change(ctx, "import.stage", "import", kind.name(), None, Some(&info))],
     )
     .await?;
     let id = lizhi_store::imports::create(
@@ -487,20 +395,14 @@ pub async fn stage(
     )
     .await?;
     tx.commit().await?;
-    Ok(Staged {
-        id,
-        file_name: file_name.to_owned(),
-        report,
-    })
+    Ok(Staged { id, file_name: file_name.to_owned(), report })
 }
 
 /// A staged upload and its latest report.
 pub async fn staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppError> {
     ctx.require(Permission::ImportData)?;
     let mut conn = app.db.acquire().await?;
-    let batch = lizhi_store::imports::get(&mut conn.conn(), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let batch = lizhi_store::imports::get(&mut conn.conn(), id).await?.ok_or(AppError::NotFound)?;
     staged_from(batch)
 }
 
@@ -509,37 +411,17 @@ pub async fn commit_staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppE
     ctx.require(Permission::ImportData)?;
     let batch = {
         let mut conn = app.db.acquire().await?;
-        lizhi_store::imports::get(&mut conn.conn(), id)
-            .await?
-            .ok_or(AppError::NotFound)?
+        lizhi_store::imports::get(&mut conn.conn(), id).await?.ok_or(AppError::NotFound)?
     };
     if batch.status == "applied" {
         return staged_from(batch);
     }
     let kind = ImportKind::parse(&batch.kind).ok_or(AppError::NotFound)?;
-    let report = run(
-        app,
-        ctx,
-        kind,
-        &batch.file_name,
-        &batch.content,
-        true,
-        &NoProgress,
-    )
-    .await?;
-    let json =
-        serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
-    let status = if report.applied {
-        "applied"
-    } else {
-        "rejected"
-    };
+    let report = run(app, ctx, kind, &batch.file_name, &batch.content, true, &NoProgress).await?;
+    let json = serde_json::to_string(&report).map_err(|_| AppError::invalid("report", "invalid_input"))?;
+    let status = if report.applied { "applied" } else { "rejected" };
     let mut tx = app.db.begin().await?;
     lizhi_store::imports::finish(&mut tx.conn(), id, status, &json, app.clock.now()).await?;
     tx.commit().await?;
-    Ok(Staged {
-        id,
-        file_name: batch.file_name,
-        report,
-    })
+    Ok(Staged { id, file_name: batch.file_name, report })
 }

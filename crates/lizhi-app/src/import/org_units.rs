@@ -29,11 +29,7 @@ pub(super) async fn import(
     errors: &mut Errors,
     write: bool,
 ) -> Result<Counts, AppError> {
-    let entities: HashMap<String, i64> = org::list_entities(c)
-        .await?
-        .into_iter()
-        .map(|e| (e.code, e.id))
-        .collect();
+    let entities: HashMap<String, i64> = org::list_entities(c).await?.into_iter().map(|e| (e.code, e.id)).collect();
     let existing: HashMap<String, Snapshot> = org::list_org_units(c)
         .await?
         .into_iter()
@@ -56,42 +52,23 @@ pub(super) async fn import(
         let parent = cols.get(record, "parent_code");
         let entity = cols.get(record, "legal_entity");
         let parsed = (
-            OrgUnitCode::parse(code)
-                .map_err(|e| errors.cell(record, "code", &e, code))
-                .ok(),
-            required_text(name, 200)
-                .map_err(|e| errors.cell(record, "name", &e, name))
-                .ok(),
+            OrgUnitCode::parse(code).map_err(|e| errors.cell(record, "code", &e, code)).ok(),
+            required_text(name, 200).map_err(|e| errors.cell(record, "name", &e, name)).ok(),
             match parent.trim() {
                 "" => Some(None),
-                p => OrgUnitCode::parse(p)
-                    .map(Some)
-                    .map_err(|e| errors.cell(record, "parent_code", &e, parent))
-                    .ok(),
+                p => OrgUnitCode::parse(p).map(Some).map_err(|e| errors.cell(record, "parent_code", &e, parent)).ok(),
             },
-            EntityCode::parse(entity)
-                .map_err(|e| errors.cell(record, "legal_entity", &e, entity))
-                .ok(),
+            EntityCode::parse(entity).map_err(|e| errors.cell(record, "legal_entity", &e, entity)).ok(),
         );
         let (Some(code), Some(name), Some(parent), Some(entity)) = parsed else {
             continue;
         };
         if !entities.contains_key(entity.as_str()) {
-            errors.push(
-                Some(record.row),
-                Some("legal_entity"),
-                "unknown_legal_entity",
-                Some(entity.as_str()),
-            );
+            errors.push(Some(record.row), Some("legal_entity"), "unknown_legal_entity", Some(entity.as_str()));
             continue;
         }
         if row_of.insert(code.to_string(), record.row).is_some() {
-            errors.push(
-                Some(record.row),
-                Some("code"),
-                "duplicate_in_file",
-                Some(code.as_str()),
-            );
+            errors.push(Some(record.row), Some("code"), "duplicate_in_file", Some(code.as_str()));
             continue;
         }
         let snap = Snapshot {
@@ -104,34 +81,22 @@ pub(super) async fn import(
     }
 
     // The tree as it would be: stored units overlaid by the file.
-    let mut merged: HashMap<&str, &Snapshot> =
-        existing.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut merged: HashMap<&str, &Snapshot> = existing.iter().map(|(k, v)| (k.as_str(), v)).collect();
     for (_, snap) in &planned {
         merged.insert(snap.code.as_str(), snap);
     }
     for (row, snap) in &planned {
         if let Some(parent) = &snap.parent_code {
             match merged.get(parent.as_str()) {
-                None => errors.push(
-                    Some(*row),
-                    Some("parent_code"),
-                    "unknown_parent",
-                    Some(parent),
-                ),
-                Some(p) if p.legal_entity != snap.legal_entity => errors.push(
-                    Some(*row),
-                    Some("parent_code"),
-                    "parent_entity_mismatch",
-                    Some(parent),
-                ),
+                None => errors.push(Some(*row), Some("parent_code"), "unknown_parent", Some(parent)),
+                Some(p) if p.legal_entity != snap.legal_entity => {
+                    errors.push(Some(*row), Some("parent_code"), "parent_entity_mismatch", Some(parent))
+                }
                 Some(_) => {}
             }
         }
     }
-    let links: HashMap<&str, Option<&str>> = merged
-        .iter()
-        .map(|(code, s)| (*code, s.parent_code.as_deref()))
-        .collect();
+    let links: HashMap<&str, Option<&str>> = merged.iter().map(|(code, s)| (*code, s.parent_code.as_deref())).collect();
     for code in nodes_on_cycles(&links) {
         if let Some(row) = row_of.get(code) {
             let parent = merged.get(code).and_then(|s| s.parent_code.as_deref());
@@ -152,19 +117,8 @@ pub(super) async fn import(
             Some(_) => counts.updated += 1,
             None => counts.created += 1,
         }
-        let action = if before.is_some() {
-            "org_unit.update"
-        } else {
-            "org_unit.create"
-        };
-        audits.push(change(
-            ctx,
-            action,
-            "org_unit",
-            &after.code,
-            before,
-            Some(after),
-        ));
+        let action = if before.is_some() { "org_unit.update" } else { "org_unit.create" };
+        audits.push(change(ctx, action, "org_unit", &after.code, before, Some(after)));
         changed.push(after);
     }
     if write && errors.is_empty() && !changed.is_empty() {
@@ -177,20 +131,9 @@ pub(super) async fn import(
             })
             .collect();
         org::upsert_org_units(c, &writes, app.clock.now()).await?;
-        let ids: HashMap<String, i64> = org::list_org_units(c)
-            .await?
-            .into_iter()
-            .map(|u| (u.code, u.id))
-            .collect();
-        let parents: Vec<(i64, Option<i64>)> = changed
-            .iter()
-            .map(|s| {
-                (
-                    ids[&s.code],
-                    s.parent_code.as_ref().and_then(|p| ids.get(p).copied()),
-                )
-            })
-            .collect();
+        let ids: HashMap<String, i64> = org::list_org_units(c).await?.into_iter().map(|u| (u.code, u.id)).collect();
+        let parents: Vec<(i64, Option<i64>)> =
+            changed.iter().map(|s| (ids[&s.code], s.parent_code.as_ref().and_then(|p| ids.get(p).copied()))).collect();
         org::set_parents_and_reindex(c, &parents).await?;
         record(app, c, ctx, &audits).await?;
     }
