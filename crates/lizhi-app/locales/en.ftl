@@ -174,3 +174,4 @@ error-password_mismatch = The two new passwords differ.
 error-password_unchanged = The new password must differ from the current one.
 users-edit-roles = Roles…
 org-headcount = Active employees: in the unit itself / including all units below
+error-org_unit_has_employees = The org unit has employees, so it cannot move to another legal entity.

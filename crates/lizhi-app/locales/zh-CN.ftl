@@ -174,3 +174,4 @@ error-password_mismatch = 两次输入的新密码不一致。
 error-password_unchanged = 新密码不能与当前密码相同。
 users-edit-roles = 角色…
 org-headcount = 在职人数：本单元 / 含全部下级单元
+error-org_unit_has_employees = 该组织单元下有员工，不能改到其他法律实体。

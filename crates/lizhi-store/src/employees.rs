@@ -269,6 +269,14 @@ pub async fn set_managers(c: &mut Conn<'_>, pairs: &[(i64, Option<i64>)]) -> Res
     Ok(())
 }
 
+/// Employees of any status per org unit (direct members only).
+pub async fn count_by_unit(c: &mut Conn<'_>) -> Result<HashMap<i64, i64>, StoreError> {
+    let rows: Vec<(i64, i64)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT org_unit_id, CAST(COUNT(*) AS BIGINT) FROM employees GROUP BY org_unit_id")
+        .fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().collect())
+}
+
 /// Active employees per org unit (direct members only).
 pub async fn active_count_by_unit(c: &mut Conn<'_>) -> Result<HashMap<i64, i64>, StoreError> {
     let rows: Vec<(i64, i64)> = on_conn!(c, c => sqlx::query_as(

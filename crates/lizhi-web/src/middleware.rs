@@ -13,10 +13,14 @@ use std::time::Instant;
 /// Header carrying the request id in responses (and accepted from a trusted proxy).
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Strict headers on every response: our pages load only our own CSS and JS.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Strict headers on every response: our pages load only our own CSS and JS; behind https the
+/// browser is told to never use plain http again.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if state.config.secure_cookies() {
+        h.insert(HeaderName::from_static("strict-transport-security"), HeaderValue::from_static("max-age=31536000"));
+    }
     let set = |h: &mut axum::http::HeaderMap, k: &'static str, v: &'static str| {
         h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
     };

@@ -177,7 +177,7 @@ pub fn build(state: AppState) -> (Router, Vec<RouteSpec>) {
         .fallback(pages::not_found)
         .layer(from_fn_with_state(state.clone(), caller::resolve))
         .layer(from_fn_with_state(state.clone(), middleware::observe))
-        .layer(from_fn(middleware::security_headers))
+        .layer(from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(lizhi_app::import::MAX_UPLOAD_BYTES + 64 * 1024))
         .with_state(state);
     (router, specs)

@@ -703,6 +703,14 @@ async fn single_records_follow_the_import_rules() {
     assert_eq!(qa["depth"], 2);
     assert!(qa["path"].as_str().expect("path").starts_with(ops["path"].as_str().expect("path")), "{qa} under {ops}");
 
+    let wrong_entity =
+        put("/api/v1/org-units/CN-RD-QA".into(), serde_json::json!({"legal_entity": "UK01", "parent_code": "UK"}))
+            .await
+            .expect("move entity");
+    assert_eq!(wrong_entity.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: serde_json::Value = wrong_entity.json().await.expect("json");
+    assert_eq!(err["error"]["code"], "org_unit_has_employees", "{err}");
+
     let entity = put(
         "/api/v1/legal-entities/US01".into(),
         serde_json::json!({"name": "Lizhi Inc.", "country": "US",

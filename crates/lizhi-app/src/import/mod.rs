@@ -20,6 +20,34 @@ pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// Errors listed in a report; the total is still counted.
 pub const MAX_REPORTED_ERRORS: usize = 500;
 
+/// Every row-level error code an import (or a single-record save) can report, besides the
+/// table codes of [`lizhi_docs::TableError::CODES`]. Each has a translation and a line in
+/// `docs/import-formats.md` (tests check both).
+pub const ROW_ERROR_CODES: &[&str] = &[
+    "missing_column",
+    "required",
+    "too_long",
+    "invalid_code",
+    "invalid_date",
+    "invalid_email",
+    "invalid_mobile",
+    "invalid_country",
+    "invalid_time_zone",
+    "unknown_policy",
+    "duplicate_in_file",
+    "unknown_legal_entity",
+    "unknown_org_unit",
+    "unknown_parent",
+    "unknown_manager",
+    "org_unit_entity_mismatch",
+    "parent_entity_mismatch",
+    "org_unit_has_employees",
+    "org_cycle",
+    "manager_cycle",
+    "self_manager",
+    "file_too_large",
+];
+
 /// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -424,4 +452,50 @@ pub async fn commit_staged(app: &App, ctx: &Ctx, id: i64) -> Result<Staged, AppE
     lizhi_store::imports::finish(&mut tx.conn(), id, status, &json, app.clock.now()).await?;
     tx.commit().await?;
     Ok(Staged { id, file_name: batch.file_name, report })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROW_ERROR_CODES;
+    use crate::i18n::{Locale, has};
+
+    fn all_codes() -> impl Iterator<Item = &'static str> {
+        lizhi_docs::TableError::CODES.iter().chain(ROW_ERROR_CODES).copied()
+    }
+
+    #[test]
+    fn every_import_error_is_translated() {
+        for locale in Locale::ALL {
+            for code in all_codes() {
+                assert!(has(locale, &format!("error-{code}")), "{locale:?} lacks error-{code}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_import_error_is_documented() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/import-formats.md");
+        let doc = std::fs::read_to_string(path).expect("docs/import-formats.md");
+        for code in all_codes() {
+            assert!(doc.contains(&format!("`{code}`")), "docs/import-formats.md does not document `{code}`");
+        }
+    }
+
+    #[test]
+    fn every_field_error_code_is_listed() {
+        use lizhi_core::FieldError::*;
+        for e in [
+            Required,
+            TooLong { max: 1 },
+            InvalidCode,
+            InvalidDate,
+            InvalidEmail,
+            InvalidMobile,
+            InvalidCountry,
+            InvalidTimeZone,
+            UnknownPolicy,
+        ] {
+            assert!(ROW_ERROR_CODES.contains(&e.code()), "{}", e.code());
+        }
+    }
 }

@@ -30,8 +30,9 @@ pub(super) async fn import(
     write: bool,
 ) -> Result<Counts, AppError> {
     let entities: HashMap<String, i64> = org::list_entities(c).await?.into_iter().map(|e| (e.code, e.id)).collect();
-    let existing: HashMap<String, Snapshot> = org::list_org_units(c)
-        .await?
+    let stored = org::list_org_units(c).await?;
+    let unit_ids: HashMap<String, i64> = stored.iter().map(|u| (u.code.clone(), u.id)).collect();
+    let existing: HashMap<String, Snapshot> = stored
         .into_iter()
         .map(|u| {
             let snap = Snapshot {
@@ -94,6 +95,16 @@ pub(super) async fn import(
                 }
                 Some(_) => {}
             }
+        }
+    }
+    // Moving a unit to another legal entity would leave its people employed by the wrong one.
+    let members = lizhi_store::employees::count_by_unit(c).await?;
+    for (row, snap) in &planned {
+        if let (Some(before), Some(id)) = (existing.get(&snap.code), unit_ids.get(&snap.code))
+            && before.legal_entity != snap.legal_entity
+            && members.get(id).copied().unwrap_or(0) > 0
+        {
+            errors.push(Some(*row), Some("legal_entity"), "org_unit_has_employees", Some(&snap.legal_entity));
         }
     }
     let links: HashMap<&str, Option<&str>> = merged.iter().map(|(code, s)| (*code, s.parent_code.as_deref())).collect();
