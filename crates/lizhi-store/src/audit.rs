@@ -30,23 +30,46 @@ pub async fn append(
     at: DateTime<Utc>,
     request_id: &str,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(500) {
-        on_conn!(c, c => {
-            let mut qb = QueryBuilder::new(
-                "INSERT INTO audit_events (at, actor, action, entity_type, entity_key, before_digest, after_digest, request_id) ",
-            );
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(at)
-                    .push_bind(&r.actor)
-                    .push_bind(&r.action)
-                    .push_bind(&r.entity_type)
-                    .push_bind(&r.entity_key)
-                    .push_bind(&r.before_digest)
-                    .push_bind(&r.after_digest)
-                    .push_bind(request_id);
-            });
-            qb.build().execute(&mut **c).await?;
-        });
+    match c {
+        // Array parameters keep a 10,000-row import to one statement on PostgreSQL.
+        Conn::Postgres(pg) => {
+            let col = |f: fn(&AuditWrite) -> String| rows.iter().map(f).collect::<Vec<_>>();
+            let opt = |f: fn(&AuditWrite) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(
+                "INSERT INTO audit_events (at, actor, action, entity_type, entity_key, before_digest, after_digest, request_id) \
+                 SELECT $1, t.actor, t.action, t.kind, t.key, t.before, t.after, $2 \
+                 FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) \
+                 WITH ORDINALITY AS t(actor, action, kind, key, before, after, n) ORDER BY t.n",
+            )
+            .bind(at)
+            .bind(request_id)
+            .bind(col(|r| r.actor.clone()))
+            .bind(col(|r| r.action.clone()))
+            .bind(col(|r| r.entity_type.clone()))
+            .bind(col(|r| r.entity_key.clone()))
+            .bind(opt(|r| r.before_digest.clone()))
+            .bind(opt(|r| r.after_digest.clone()))
+            .execute(&mut **pg)
+            .await?;
+        }
+        Conn::Sqlite(lite) => {
+            for chunk in rows.chunks(500) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO audit_events (at, actor, action, entity_type, entity_key, before_digest, after_digest, request_id) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(at)
+                        .push_bind(&r.actor)
+                        .push_bind(&r.action)
+                        .push_bind(&r.entity_type)
+                        .push_bind(&r.entity_key)
+                        .push_bind(&r.before_digest)
+                        .push_bind(&r.after_digest)
+                        .push_bind(request_id);
+                });
+                qb.build().execute(&mut **lite).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -209,62 +209,100 @@ pub async fn upsert(
     rows: &[EmployeeWrite],
     now: DateTime<Utc>,
 ) -> Result<HashMap<String, i64>, StoreError> {
+    const UPDATE: &str = " ON CONFLICT (employee_no) DO UPDATE SET name = excluded.name, \
+         legal_entity_id = excluded.legal_entity_id, org_unit_id = excluded.org_unit_id, \
+         hire_date = excluded.hire_date, email = excluded.email, mobile = excluded.mobile, \
+         position = excluded.position, contract_address = excluded.contract_address, \
+         work_calendar = excluded.work_calendar, updated_at = excluded.updated_at \
+         RETURNING id, employee_no";
     let mut ids = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(400) {
-        let returned: Vec<(i64, String)> = on_conn!(c, c => {
-            let mut qb = QueryBuilder::new(
+    match c {
+        // One statement with array parameters: PostgreSQL plans a 5,000-parameter VALUES list
+        // slowly, UNNEST of a few arrays quickly.
+        Conn::Postgres(pg) => {
+            let col = |f: fn(&EmployeeWrite) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+            let returned: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO employees (employee_no, name, legal_entity_id, org_unit_id, hire_date, status, \
-                 email, mobile, position, contract_address, work_calendar, created_at, updated_at) ",
-            );
-            qb.push_values(chunk, |mut b, r| {
-                b.push_bind(&r.employee_no)
-                    .push_bind(&r.name)
-                    .push_bind(r.legal_entity_id)
-                    .push_bind(r.org_unit_id)
-                    .push_bind(r.hire_date)
-                    .push_bind("active")
-                    .push_bind(&r.email)
-                    .push_bind(&r.mobile)
-                    .push_bind(&r.position)
-                    .push_bind(&r.contract_address)
-                    .push_bind(&r.work_calendar)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            qb.push(
-                " ON CONFLICT (employee_no) DO UPDATE SET name = excluded.name, \
-                 legal_entity_id = excluded.legal_entity_id, org_unit_id = excluded.org_unit_id, \
-                 hire_date = excluded.hire_date, email = excluded.email, mobile = excluded.mobile, \
-                 position = excluded.position, contract_address = excluded.contract_address, \
-                 work_calendar = excluded.work_calendar, updated_at = excluded.updated_at \
-                 RETURNING id, employee_no",
-            );
-            qb.build_query_as().fetch_all(&mut **c).await.map_err(StoreError::from_write)?
-        });
-        ids.extend(returned.into_iter().map(|(id, no)| (no, id)));
+                 email, mobile, position, contract_address, work_calendar, created_at, updated_at) \
+                 SELECT t.no, t.name, t.le, t.ou, t.hd, 'active', t.em, t.mo, t.po, t.ca, t.wc, $11, $11 \
+                 FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::date[], $6::text[], $7::text[], \
+                 $8::text[], $9::text[], $10::text[]) AS t(no, name, le, ou, hd, em, mo, po, ca, wc){UPDATE}"
+            )))
+            .bind(rows.iter().map(|r| r.employee_no.clone()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.legal_entity_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.org_unit_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.hire_date).collect::<Vec<_>>())
+            .bind(col(|r| r.email.clone()))
+            .bind(col(|r| r.mobile.clone()))
+            .bind(col(|r| r.position.clone()))
+            .bind(col(|r| r.contract_address.clone()))
+            .bind(col(|r| r.work_calendar.clone()))
+            .bind(now)
+            .fetch_all(&mut **pg)
+            .await
+            .map_err(StoreError::from_write)?;
+            ids.extend(returned.into_iter().map(|(id, no)| (no, id)));
+        }
+        Conn::Sqlite(lite) => {
+            for chunk in rows.chunks(400) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO employees (employee_no, name, legal_entity_id, org_unit_id, hire_date, status, \
+                     email, mobile, position, contract_address, work_calendar, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(&r.employee_no)
+                        .push_bind(&r.name)
+                        .push_bind(r.legal_entity_id)
+                        .push_bind(r.org_unit_id)
+                        .push_bind(r.hire_date)
+                        .push_bind("active")
+                        .push_bind(&r.email)
+                        .push_bind(&r.mobile)
+                        .push_bind(&r.position)
+                        .push_bind(&r.contract_address)
+                        .push_bind(&r.work_calendar)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                qb.push(UPDATE);
+                let returned: Vec<(i64, String)> =
+                    qb.build_query_as().fetch_all(&mut **lite).await.map_err(StoreError::from_write)?;
+                ids.extend(returned.into_iter().map(|(id, no)| (no, id)));
+            }
+        }
     }
     Ok(ids)
 }
 
 /// Sets `manager_id` for many employees at once: pairs of (employee id, manager id).
 pub async fn set_managers(c: &mut Conn<'_>, pairs: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
-    for chunk in pairs.chunks(400) {
-        on_conn!(c, c => {
-            let mut qb = QueryBuilder::new("WITH v(id, mid) AS (VALUES ");
-            let mut first = true;
-            for (id, mid) in chunk {
-                if !first {
-                    qb.push(", ");
+    match c {
+        Conn::Postgres(pg) => {
+            sqlx::query(
+                "UPDATE employees SET manager_id = v.mid FROM UNNEST($1::int8[], $2::int8[]) AS v(id, mid) \
+                 WHERE employees.id = v.id",
+            )
+            .bind(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
+            .bind(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
+            .execute(&mut **pg)
+            .await?;
+        }
+        Conn::Sqlite(lite) => {
+            for chunk in pairs.chunks(400) {
+                let mut qb = QueryBuilder::new("WITH v(id, mid) AS (VALUES ");
+                let mut values = qb.separated(", ");
+                for (id, mid) in chunk {
+                    values.push("(CAST(").push_bind_unseparated(*id).push_unseparated(" AS BIGINT), CAST(");
+                    values.push_bind_unseparated(*mid).push_unseparated(" AS BIGINT))");
                 }
-                first = false;
-                qb.push("(CAST(").push_bind(*id).push(" AS BIGINT), CAST(").push_bind(*mid).push(" AS BIGINT))");
+                qb.push(
+                    ") UPDATE employees SET manager_id = (SELECT v.mid FROM v WHERE v.id = employees.id) \
+                     WHERE id IN (SELECT v.id FROM v)",
+                );
+                qb.build().execute(&mut **lite).await?;
             }
-            qb.push(
-                ") UPDATE employees SET manager_id = (SELECT v.mid FROM v WHERE v.id = employees.id) \
-                 WHERE id IN (SELECT v.id FROM v)",
-            );
-            qb.build().execute(&mut **c).await?;
-        });
+        }
     }
     Ok(())
 }
