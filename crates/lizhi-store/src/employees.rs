@@ -178,9 +178,13 @@ pub async fn all_by_no(c: &mut Conn<'_>) -> Result<HashMap<String, Employee>, St
     }))
 }
 
-/// Values of an employee to insert or update by number (the manager is set separately).
+/// Values of an employee to insert or update by number.
 #[derive(Debug, Clone)]
 pub struct EmployeeWrite {
+    /// The stored id, or one from [`reserve_ids`] for a new employee (ignored when the number exists).
+    pub id: i64,
+    /// Line manager; must be stored already or come earlier in the same statement.
+    pub manager_id: Option<i64>,
     /// Key.
     pub employee_no: String,
     /// Full name.
@@ -203,30 +207,25 @@ pub struct EmployeeWrite {
     pub work_calendar: Option<String>,
 }
 
-/// Inserts new employees (active) and updates existing ones by number; returns number → id.
-pub async fn upsert(
-    c: &mut Conn<'_>,
-    rows: &[EmployeeWrite],
-    now: DateTime<Utc>,
-) -> Result<HashMap<String, i64>, StoreError> {
+/// Inserts new employees (active) and updates existing ones by number.
+pub async fn upsert(c: &mut Conn<'_>, rows: &[EmployeeWrite], now: DateTime<Utc>) -> Result<(), StoreError> {
     const UPDATE: &str = " ON CONFLICT (employee_no) DO UPDATE SET name = excluded.name, \
          legal_entity_id = excluded.legal_entity_id, org_unit_id = excluded.org_unit_id, \
-         hire_date = excluded.hire_date, email = excluded.email, mobile = excluded.mobile, \
-         position = excluded.position, contract_address = excluded.contract_address, \
-         work_calendar = excluded.work_calendar, updated_at = excluded.updated_at \
-         RETURNING id, employee_no";
-    let mut ids = HashMap::with_capacity(rows.len());
+         manager_id = excluded.manager_id, hire_date = excluded.hire_date, email = excluded.email, \
+         mobile = excluded.mobile, position = excluded.position, contract_address = excluded.contract_address, \
+         work_calendar = excluded.work_calendar, updated_at = excluded.updated_at";
     match c {
         // One statement with array parameters: PostgreSQL plans a 5,000-parameter VALUES list
         // slowly, UNNEST of a few arrays quickly.
         Conn::Postgres(pg) => {
             let col = |f: fn(&EmployeeWrite) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
-            let returned: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO employees (employee_no, name, legal_entity_id, org_unit_id, hire_date, status, \
-                 email, mobile, position, contract_address, work_calendar, created_at, updated_at) \
-                 SELECT t.no, t.name, t.le, t.ou, t.hd, 'active', t.em, t.mo, t.po, t.ca, t.wc, $11, $11 \
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO employees (id, employee_no, name, legal_entity_id, org_unit_id, manager_id, hire_date, \
+                 status, email, mobile, position, contract_address, work_calendar, created_at, updated_at) \
+                 SELECT t.id, t.no, t.name, t.le, t.ou, t.mid, t.hd, 'active', t.em, t.mo, t.po, t.ca, t.wc, $13, $13 \
                  FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::date[], $6::text[], $7::text[], \
-                 $8::text[], $9::text[], $10::text[]) AS t(no, name, le, ou, hd, em, mo, po, ca, wc){UPDATE}"
+                 $8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[]) \
+                 AS t(no, name, le, ou, hd, em, mo, po, ca, wc, id, mid){UPDATE}"
             )))
             .bind(rows.iter().map(|r| r.employee_no.clone()).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
@@ -238,23 +237,26 @@ pub async fn upsert(
             .bind(col(|r| r.position.clone()))
             .bind(col(|r| r.contract_address.clone()))
             .bind(col(|r| r.work_calendar.clone()))
+            .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.manager_id).collect::<Vec<_>>())
             .bind(now)
-            .fetch_all(&mut **pg)
+            .execute(&mut **pg)
             .await
             .map_err(StoreError::from_write)?;
-            ids.extend(returned.into_iter().map(|(id, no)| (no, id)));
         }
         Conn::Sqlite(lite) => {
             for chunk in rows.chunks(400) {
                 let mut qb = QueryBuilder::new(
-                    "INSERT INTO employees (employee_no, name, legal_entity_id, org_unit_id, hire_date, status, \
-                     email, mobile, position, contract_address, work_calendar, created_at, updated_at) ",
+                    "INSERT INTO employees (id, employee_no, name, legal_entity_id, org_unit_id, manager_id, hire_date, \
+                     status, email, mobile, position, contract_address, work_calendar, created_at, updated_at) ",
                 );
                 qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(&r.employee_no)
+                    b.push_bind(r.id)
+                        .push_bind(&r.employee_no)
                         .push_bind(&r.name)
                         .push_bind(r.legal_entity_id)
                         .push_bind(r.org_unit_id)
+                        .push_bind(r.manager_id)
                         .push_bind(r.hire_date)
                         .push_bind("active")
                         .push_bind(&r.email)
@@ -266,45 +268,33 @@ pub async fn upsert(
                         .push_bind(now);
                 });
                 qb.push(UPDATE);
-                let returned: Vec<(i64, String)> =
-                    qb.build_query_as().fetch_all(&mut **lite).await.map_err(StoreError::from_write)?;
-                ids.extend(returned.into_iter().map(|(id, no)| (no, id)));
-            }
-        }
-    }
-    Ok(ids)
-}
-
-/// Sets `manager_id` for many employees at once: pairs of (employee id, manager id).
-pub async fn set_managers(c: &mut Conn<'_>, pairs: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
-    match c {
-        Conn::Postgres(pg) => {
-            sqlx::query(
-                "UPDATE employees SET manager_id = v.mid FROM UNNEST($1::int8[], $2::int8[]) AS v(id, mid) \
-                 WHERE employees.id = v.id",
-            )
-            .bind(pairs.iter().map(|p| p.0).collect::<Vec<_>>())
-            .bind(pairs.iter().map(|p| p.1).collect::<Vec<_>>())
-            .execute(&mut **pg)
-            .await?;
-        }
-        Conn::Sqlite(lite) => {
-            for chunk in pairs.chunks(400) {
-                let mut qb = QueryBuilder::new("WITH v(id, mid) AS (VALUES ");
-                let mut values = qb.separated(", ");
-                for (id, mid) in chunk {
-                    values.push("(CAST(").push_bind_unseparated(*id).push_unseparated(" AS BIGINT), CAST(");
-                    values.push_bind_unseparated(*mid).push_unseparated(" AS BIGINT))");
-                }
-                qb.push(
-                    ") UPDATE employees SET manager_id = (SELECT v.mid FROM v WHERE v.id = employees.id) \
-                     WHERE id IN (SELECT v.id FROM v)",
-                );
-                qb.build().execute(&mut **lite).await?;
+                qb.build().execute(&mut **lite).await.map_err(StoreError::from_write)?;
             }
         }
     }
     Ok(())
+}
+
+/// Reserves ids for `n` new employees, so rows can reference each other (managers) before they
+/// are written. Call inside the write transaction that inserts them.
+pub async fn reserve_ids(c: &mut Conn<'_>, n: usize) -> Result<Vec<i64>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    match c {
+        Conn::Postgres(pg) => Ok(sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('employees', 'id')) FROM generate_series(1, $1)",
+        )
+        .bind(n as i64)
+        .fetch_all(&mut **pg)
+        .await?),
+        // The write transaction (BEGIN IMMEDIATE) keeps every other writer out until commit.
+        Conn::Sqlite(lite) => {
+            let max: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM employees").fetch_one(&mut **lite).await?;
+            Ok((1..=n as i64).map(|i| max + i).collect())
+        }
+    }
 }
 
 /// Employees of any status per org unit (direct members only).

@@ -310,6 +310,36 @@ async fn imports_apply_completely_or_not_at_all() {
     let after_good = t.employee_count(&token).await;
     assert_eq!(after_good, before + 2);
 
+    // Reports before their (new) managers, and a stored employee moved under a new one.
+    let later = format!(
+        "{HEADER}\nL3,甲,CN01,CN-RD,L2,2024-01-01\nC00003,郭军,CN01,CN-RD-PLT,L1,2020-01-01\nL2,乙,CN01,CN-RD,L1,2024-01-01\nL1,丙,CN01,CN-RD,,2024-01-01\n"
+    );
+    let (status, report) = t.import(&token, "employees", "later.csv", later.into_bytes(), false).await;
+    assert_eq!((status, report["created"].as_u64()), (StatusCode::OK, Some(3)), "{report}");
+    let l3: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/employees/L3", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("l3")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(l3["manager_no"], "L2");
+    let c3: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/employees/C00003", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("c3")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(c3["manager_no"], "L1");
+    let after_good = after_good + 3;
+
     let gbk = encoding_rs::GBK.encode(&format!("{HEADER}\nN3,张三丰,CN01,CN-RD-APP,,2023-01-09\n")).0.into_owned();
     let (status, report) = t.import(&token, "employees", "gbk.csv", gbk, false).await;
     assert_eq!(status, StatusCode::OK, "{report}");

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use lizhi_core::graph::nodes_on_cycles;
 use lizhi_core::{Email, EmployeeNo, EntityCode, FieldError, Mobile, OrgUnitCode, WorkDate};
 use lizhi_docs::{Record, Table};
+use lizhi_store::audit::AuditWrite;
 use lizhi_store::employees::{self as store, EmployeeWrite};
 use lizhi_store::{Conn, org};
 use serde::Serialize;
@@ -105,6 +106,30 @@ fn parse_row(cols: &Columns<'_>, record: &Record, errors: &mut Errors) -> Option
     })
 }
 
+/// How far each employee is from the top of the manager chain (0 = no manager). The links are
+/// known to be acyclic; a chain longer than the map would be a cycle and stops counting there.
+fn manager_depths<'a>(links: &HashMap<&'a str, Option<&'a str>>) -> HashMap<&'a str, usize> {
+    let mut depth: HashMap<&str, usize> = HashMap::with_capacity(links.len());
+    for &start in links.keys() {
+        let mut chain = Vec::new();
+        let mut node = start;
+        let base = loop {
+            if let Some(&d) = depth.get(node) {
+                break d + 1;
+            }
+            chain.push(node);
+            match links.get(node).copied().flatten() {
+                Some(manager) if chain.len() <= links.len() => node = manager,
+                _ => break 0,
+            }
+        };
+        for (i, n) in chain.iter().rev().enumerate() {
+            depth.insert(n, base + i);
+        }
+    }
+    depth
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn import(
     app: &App,
@@ -172,9 +197,9 @@ pub(super) async fn import(
         }
     }
 
+    let depth: HashMap<String, usize> = manager_depths(&links).into_iter().map(|(no, d)| (no.to_owned(), d)).collect();
     let mut counts = Counts::default();
-    let mut changed: Vec<Snapshot> = Vec::new();
-    let mut audits = Vec::new();
+    let mut changed: Vec<(Snapshot, AuditWrite)> = Vec::new();
     for p in rows {
         let before = existing.get(&p.no).map(|e| Snapshot {
             employee_no: e.employee_no.clone(),
@@ -217,52 +242,54 @@ pub(super) async fn import(
             None => counts.created += 1,
         }
         let action = if before.is_some() { "employee.update" } else { "employee.create" };
-        audits.push(change(ctx, action, "employee", &after.employee_no, before.as_ref(), Some(&after)));
-        changed.push(after);
+        let audit = change(ctx, action, "employee", &after.employee_no, before.as_ref(), Some(&after));
+        changed.push((after, audit));
     }
     if !write || !errors.is_empty() || changed.is_empty() {
         return Ok(counts);
     }
 
-    let now = app.clock.now();
-    let total = changed.len() as u64 * 2;
+    // Managers are written before the people who report to them, each row with its final id and
+    // manager id, so one pass suffices and every statement satisfies the foreign key by itself.
+    changed.sort_by_key(|(s, _)| depth.get(&s.employee_no).copied().unwrap_or(0));
     let mut ids: HashMap<String, i64> = existing.values().map(|e| (e.employee_no.clone(), e.id)).collect();
-    for (i, batch) in changed.chunks(BATCH).enumerate() {
-        let writes: Vec<EmployeeWrite> = batch
-            .iter()
-            .map(|s| {
-                let (unit_id, entity_id) = units.get(&s.org_unit).copied().unwrap_or_default();
-                EmployeeWrite {
-                    employee_no: s.employee_no.clone(),
-                    name: s.name.clone(),
-                    legal_entity_id: entity_id,
-                    org_unit_id: unit_id,
-                    hire_date: s.hire_date,
-                    email: s.email.clone(),
-                    mobile: s.mobile.clone(),
-                    position: s.position.clone(),
-                    contract_address: s.contract_address.clone(),
-                    work_calendar: s.work_calendar.clone(),
-                }
-            })
-            .collect();
-        ids.extend(store::upsert(c, &writes, now).await?);
-        progress.update("employees", ((i * BATCH + batch.len()) as u64).min(total), total);
+    let new_count = changed.iter().filter(|(s, _)| !ids.contains_key(&s.employee_no)).count();
+    let mut fresh = store::reserve_ids(c, new_count).await?.into_iter();
+    for (s, _) in &changed {
+        if !ids.contains_key(&s.employee_no) {
+            let id = fresh.next().ok_or(AppError::NotFound)?;
+            ids.insert(s.employee_no.clone(), id);
+        }
     }
-    let half = changed.len() as u64;
+    let now = app.clock.now();
+    let total = changed.len() as u64;
     for (i, batch) in changed.chunks(BATCH).enumerate() {
-        let mut pairs = Vec::with_capacity(batch.len());
-        for s in batch {
-            let id = ids.get(&s.employee_no).copied().ok_or(AppError::NotFound)?;
-            let manager = match &s.manager_no {
+        let mut writes = Vec::with_capacity(batch.len());
+        for (s, _) in batch {
+            let (org_unit_id, legal_entity_id) = units.get(&s.org_unit).copied().ok_or(AppError::NotFound)?;
+            let manager_id = match &s.manager_no {
                 Some(m) => Some(ids.get(m).copied().ok_or(AppError::NotFound)?),
                 None => None,
             };
-            pairs.push((id, manager));
+            writes.push(EmployeeWrite {
+                id: ids.get(&s.employee_no).copied().ok_or(AppError::NotFound)?,
+                employee_no: s.employee_no.clone(),
+                name: s.name.clone(),
+                legal_entity_id,
+                org_unit_id,
+                manager_id,
+                hire_date: s.hire_date,
+                email: s.email.clone(),
+                mobile: s.mobile.clone(),
+                position: s.position.clone(),
+                contract_address: s.contract_address.clone(),
+                work_calendar: s.work_calendar.clone(),
+            });
         }
-        store::set_managers(c, &pairs).await?;
-        record(app, c, ctx, &audits[i * BATCH..i * BATCH + batch.len()]).await?;
-        progress.update("employees", half + (i * BATCH + batch.len()) as u64, total);
+        store::upsert(c, &writes, now).await?;
+        let audits: Vec<AuditWrite> = batch.iter().map(|(_, a)| a.clone()).collect();
+        record(app, c, ctx, &audits).await?;
+        progress.update("employees", (i * BATCH + batch.len()) as u64, total);
     }
     Ok(counts)
 }
