@@ -38,6 +38,8 @@ pub struct EmployeePage {
     pub next_after: Option<String>,
     /// Cursor for the previous page, if any.
     pub prev_before: Option<String>,
+    /// How many employees match in all (first page only).
+    pub total: Option<i64>,
 }
 
 async fn scope_paths(c: &mut Conn<'_>, scope: &Scope) -> Result<Option<Vec<String>>, AppError> {
@@ -54,31 +56,38 @@ fn redact(ctx: &Ctx, mut e: Employee) -> Employee {
     e
 }
 
-/// Lists employees visible to the caller, filtered, in keyset pages ordered by number.
-pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Result<EmployeePage, AppError> {
+/// The store filter for a query within the caller's scope; unknown codes are errors, not "all".
+async fn filter_for(c: &mut Conn<'_>, ctx: &Ctx, query: &EmployeeQuery) -> Result<EmployeeFilter, AppError> {
     let scope = ctx.scope(Permission::ViewEmployees)?;
-    let mut conn = app.db.acquire().await?;
-    let mut c = conn.conn();
     let mut filter = EmployeeFilter {
         query: query.q.clone(),
         org_unit_path: None,
         legal_entity_id: None,
         status: query.status,
-        scope_paths: scope_paths(&mut c, &scope).await?,
+        scope_paths: scope_paths(c, &scope).await?,
     };
     if let Some(code) = query.org_unit.as_deref().filter(|s| !s.is_empty()) {
-        let units = org::list_org_units(&mut c).await?;
+        let units = org::list_org_units(c).await?;
         let unit = units.iter().find(|u| u.code == code).ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?;
         filter.org_unit_path = Some(unit.path.clone());
     }
     if let Some(code) = query.legal_entity.as_deref().filter(|s| !s.is_empty()) {
-        let entities = org::list_entities(&mut c).await?;
+        let entities = org::list_entities(c).await?;
         let entity = entities
             .iter()
             .find(|e| e.code == code)
             .ok_or(AppError::invalid("legal_entity", "unknown_legal_entity"))?;
         filter.legal_entity_id = Some(entity.id);
     }
+    Ok(filter)
+}
+
+/// Lists employees visible to the caller, filtered, in keyset pages ordered by number. The first
+/// page also carries how many match in all (later pages skip that scan).
+pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Result<EmployeePage, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let filter = filter_for(&mut c, ctx, query).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let cursor = match (&query.after, &query.before) {
         (Some(a), _) if !a.is_empty() => Cursor::After(a.clone()),
@@ -91,25 +100,15 @@ pub async fn list_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Resu
         Cursor::After(_) => (more, true),
         Cursor::Before(_) => (true, more),
     };
+    let total = match cursor {
+        Cursor::Start if !more => Some(items.len() as i64),
+        Cursor::Start => Some(store::count(&mut c, &filter).await?),
+        _ => None,
+    };
     let next_after = if has_next { items.last().map(|e| e.employee_no.clone()) } else { None };
     let prev_before = if has_prev { items.first().map(|e| e.employee_no.clone()) } else { None };
     let items = items.into_iter().map(|e| redact(ctx, e)).collect();
-    Ok(EmployeePage { items, next_after, prev_before })
-}
-
-/// How many employees the caller can see with these filters (cursor ignored).
-pub async fn count_employees(app: &App, ctx: &Ctx, query: &EmployeeQuery) -> Result<i64, AppError> {
-    let scope = ctx.scope(Permission::ViewEmployees)?;
-    let mut conn = app.db.acquire().await?;
-    let mut c = conn.conn();
-    let filter = EmployeeFilter {
-        query: query.q.clone(),
-        org_unit_path: None,
-        legal_entity_id: None,
-        status: query.status,
-        scope_paths: scope_paths(&mut c, &scope).await?,
-    };
-    Ok(store::count(&mut c, &filter).await?)
+    Ok(EmployeePage { items, next_after, prev_before, total })
 }
 
 /// One employee by number; outside the caller's scope it is "not found", not "forbidden", so a

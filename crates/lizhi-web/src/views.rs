@@ -79,7 +79,7 @@ pub struct EmployeeRow {
 #[template(path = "employees.html")]
 pub struct EmployeesPage {
     pub chrome: Chrome,
-    pub total: i64,
+    pub total: Option<i64>,
     pub q: String,
     pub status: String,
     pub entities: Vec<(String, String, bool)>,

@@ -283,7 +283,36 @@ async fn employee_list_pages_by_keyset_and_filters() {
         .json()
         .await
         .expect("json");
-    assert!(uk["items"].as_array().expect("items").iter().all(|e| e["legal_entity_code"] == "UK01"));
+    let uk_items = uk["items"].as_array().expect("items");
+    assert!(uk_items.iter().all(|e| e["legal_entity_code"] == "UK01"));
+    assert_eq!(uk["total"].as_u64(), Some(uk_items.len() as u64), "the first page counts what the filter matches");
+    let first: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/employees?limit=7&org_unit=CN-RD", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("rd")
+        .json()
+        .await
+        .expect("json");
+    let rd_total = first["total"].as_u64().expect("total on the first page");
+    assert!(rd_total > 7 && rd_total < 80, "{rd_total}");
+    let second: serde_json::Value = t
+        .http
+        .get(format!(
+            "{}/api/v1/employees?limit=7&org_unit=CN-RD&after={}",
+            t.base,
+            first["next_after"].as_str().expect("next")
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("rd2")
+        .json()
+        .await
+        .expect("json");
+    assert!(second["total"].is_null(), "later pages skip the count");
     let bad =
         t.http.get(format!("{}/api/v1/employees?status=gone", t.base)).bearer_auth(&token).send().await.expect("bad");
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -528,6 +557,7 @@ async fn pages_render_in_both_languages() {
             .await
             .expect("html");
         assert!(html.contains(expected) && html.contains("C00001"), "{lang}");
+        assert!(html.contains(r#"<small class="muted">9</small>"#), "C00001..C00009 match the prefix");
     }
     let partial = t.request(Method::GET, "/employees?q=C00001&partial=1", Some(&s)).send().await.expect("partial");
     let body = partial.text().await.expect("text");

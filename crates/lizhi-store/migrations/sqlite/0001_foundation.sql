@@ -41,7 +41,7 @@ CREATE TABLE employees (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX employees_org_unit ON employees(org_unit_id, employee_no);
+CREATE INDEX employees_org_unit ON employees(org_unit_id, status);
 CREATE INDEX employees_entity ON employees(legal_entity_id, employee_no);
 CREATE INDEX employees_status ON employees(status, employee_no);
 CREATE INDEX employees_manager ON employees(manager_id);
