@@ -134,7 +134,8 @@ pub fn load(explicit_file: Option<&Path>, overrides: &Overrides) -> Result<Loade
         .merge(Env::prefixed("LIZHI_").only(&KEYS).map(|k| k.as_str().to_ascii_lowercase().into()))
         .merge(Serialized::defaults(overrides));
     let config: Config = figment.extract().map_err(|e| {
-        let where_ = file.as_ref().map(|p| format!(" (file {}, or LIZHI_* variables)", p.display())).unwrap_or_default();
+        let where_ =
+            file.as_ref().map(|p| format!(" (file {}, or LIZHI_* variables)", p.display())).unwrap_or_default();
         anyhow::anyhow!("invalid configuration{where_}: {e}")
     })?;
     let flagged = |key: &str| match key {
@@ -207,12 +208,17 @@ impl Config {
             ));
         }
         if let Err(e) = self.bind.to_socket_addrs() {
-            problems.push(format!("bind `{}` is not an address to listen on (IP:PORT, e.g. 127.0.0.1:8080): {e}", self.bind));
+            problems.push(format!(
+                "bind `{}` is not an address to listen on (IP:PORT, e.g. 127.0.0.1:8080): {e}",
+                self.bind
+            ));
         }
         if let Some(url) = &self.public_url {
             let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
             if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
-                problems.push(format!("public_url `{url}` must be an http:// or https:// URL, e.g. https://hr.example.com"));
+                problems.push(format!(
+                    "public_url `{url}` must be an http:// or https:// URL, e.g. https://hr.example.com"
+                ));
             }
         }
         if self.max_connections.is_some_and(|n| n == 0 || n > 1000) {
@@ -227,11 +233,7 @@ impl Config {
     /// Fails with every problem listed when the values cannot work.
     pub fn validate(&self) -> Result<()> {
         let problems = self.problems();
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            bail!("invalid configuration:\n  - {}", problems.join("\n  - "))
-        }
+        if problems.is_empty() { Ok(()) } else { bail!("invalid configuration:\n  - {}", problems.join("\n  - ")) }
     }
 
     /// The public URL without a trailing slash.
@@ -244,11 +246,7 @@ impl Config {
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
-    if path.is_empty() || path.starts_with(":memory:") {
-        None
-    } else {
-        Some(PathBuf::from(path))
-    }
+    if path.is_empty() || path.starts_with(":memory:") { None } else { Some(PathBuf::from(path)) }
 }
 
 /// Hides the password of a URL's user info (`postgres://user:***@host/db`) before it reaches a
@@ -297,7 +295,10 @@ mod tests {
         assert_eq!(redact_url("postgres://lizhi:s3cr@t@db:5432/hr"), "postgres://lizhi:***@db:5432/hr");
         assert_eq!(redact_url("postgres://lizhi@db/hr"), "postgres://lizhi@db/hr");
         assert_eq!(redact_url("sqlite://data/lizhi.db"), "sqlite://data/lizhi.db");
-        assert_eq!(redact_url("postgres://db/hr?user=a&password=pw&sslmode=require"), "postgres://db/hr?user=a&password=***&sslmode=require");
+        assert_eq!(
+            redact_url("postgres://db/hr?user=a&password=pw&sslmode=require"),
+            "postgres://db/hr?user=a&password=***&sslmode=require"
+        );
         assert_eq!(redact_url("sqlite://data/a@b.db"), "sqlite://data/a@b.db");
     }
 

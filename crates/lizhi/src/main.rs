@@ -53,7 +53,11 @@ async fn run(cli: Cli, locale: lizhi_app::i18n::Locale) -> anyhow::Result<ExitCo
     let loaded = config::load(cli.config.as_deref(), &overrides)?;
     let long_running = matches!(command, Command::Serve(_) | Command::Demo(_));
     // One-shot commands stay quiet unless asked: their result is printed, not logged.
-    let filter = if long_running || loaded.source("log") != config::Source::Default { loaded.config.log.as_str() } else { "warn" };
+    let filter = if long_running || loaded.source("log") != config::Source::Default {
+        loaded.config.log.as_str()
+    } else {
+        "warn"
+    };
     logging::init(filter);
     let env = commands::Env { loaded, locale };
     match command {

@@ -56,9 +56,17 @@ pub fn report_error_lines(locale: Locale, report: &ImportReport) -> Vec<String> 
 /// A use-case error as one sentence in the operator's language, keeping driver details.
 pub fn describe(locale: Locale, err: &AppError) -> String {
     match err {
-        AppError::Invalid { field, code } => error_message(locale, code, Some(field), None),
+        AppError::Invalid { field, code } => {
+            format!("{} ({field})", error_message(locale, code, None, None))
+        }
+        AppError::Rejected(problems) => {
+            let lines: Vec<String> = problems.iter().map(|p| row_error_line(locale, p)).collect();
+            lines.join("; ")
+        }
         AppError::Store(e) => format!("{} ({e})", error_message(locale, e.code(), None, None)),
-        AppError::Conflict(what) => format!("{} ({what})", error_message(locale, "conflict", None, None)),
+        AppError::Conflict(what) => {
+            format!("{} ({what})", error_message(locale, "conflict", None, None))
+        }
         AppError::Table(t) => format!("{} ({t})", error_message(locale, t.code(), None, None)),
         other => format!("{} ({other})", error_message(locale, other.code(), None, None)),
     }
@@ -137,7 +145,12 @@ mod tests {
 
     #[test]
     fn error_lines_name_row_and_column() {
-        let e = RowError { row: Some(7), column: Some("hire_date".into()), code: "invalid_date".into(), value: Some("2024/13/01".into()) };
+        let e = RowError {
+            row: Some(7),
+            column: Some("hire_date".into()),
+            code: "invalid_date".into(),
+            value: Some("2024/13/01".into()),
+        };
         let en = row_error_line(Locale::En, &e);
         assert!(en.starts_with("row 7, column hire_date: ") && en.contains("2024/13/01"), "{en}");
         let zh = row_error_line(Locale::ZhCn, &e);

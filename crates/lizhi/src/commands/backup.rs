@@ -52,7 +52,10 @@ pub async fn run(env: &Env, args: crate::cli::BackupArgs) -> Result<ExitCode> {
                 "Backup written to {} ({size} bytes). To restore: stop Lizhi, copy the file into place and point LIZHI_DATABASE_URL at it.",
                 args.file.display()
             ),
-            format!("备份已写入 {}（{size} 字节）。恢复方法：停止 Lizhi，把该文件放回原处并让 LIZHI_DATABASE_URL 指向它。", args.file.display())
+            format!(
+                "备份已写入 {}（{size} 字节）。恢复方法：停止 Lizhi，把该文件放回原处并让 LIZHI_DATABASE_URL 指向它。",
+                args.file.display()
+            )
         )
     );
     Ok(ExitCode::SUCCESS)

@@ -18,7 +18,11 @@ pub async fn run(env: &Env) -> Result<ExitCode> {
         Some(path) => println!("{} {}", tr(locale, "config file:", "配置文件："), path.display()),
         None => println!(
             "{}",
-            tr(locale, "config file: none (./lizhi.toml not found, --config not given)", "配置文件：无（未找到 ./lizhi.toml，也未指定 --config）")
+            tr(
+                locale,
+                "config file: none (./lizhi.toml not found, --config not given)",
+                "配置文件：无（未找到 ./lizhi.toml，也未指定 --config）"
+            )
         ),
     }
     let unset = tr(locale, "(not set)", "（未设置）");
@@ -28,7 +32,9 @@ pub async fn run(env: &Env) -> Result<ExitCode> {
             let (value, source) = match key {
                 "database_url" => (config.redacted_url(), loaded.source(key).to_string()),
                 "bind" => (config.bind.clone(), loaded.source(key).to_string()),
-                "public_url" => (config.public_url.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string()),
+                "public_url" => {
+                    (config.public_url.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string())
+                }
                 "max_connections" => {
                     let source = match loaded.source(key) {
                         Source::Default => tr(locale, "default for this backend", "该数据库类型的默认值"),

@@ -44,7 +44,10 @@ pub async fn import(env: &Env, args: ImportArgs) -> Result<ExitCode> {
             "{}",
             tr(
                 locale,
-                format!("{}: {} problem(s) found in {} rows; nothing was imported.", shown, report.error_count, report.rows),
+                format!(
+                    "{}: {} problem(s) found in {} rows; nothing was imported.",
+                    shown, report.error_count, report.rows
+                ),
                 format!("{}：在 {} 行中发现 {} 个问题；未导入任何数据。", shown, report.rows, report.error_count),
             )
         );

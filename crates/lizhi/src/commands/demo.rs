@@ -35,8 +35,14 @@ pub async fn run(env: &Env, args: DemoArgs) -> Result<ExitCode> {
             "{}",
             tr(
                 locale,
-                format!("Created a demo company with {} employees. Demo logins (passwords are random for this database and shown only now):", args.employees),
-                format!("已创建含 {} 名员工的演示公司。演示账号（密码为本数据库随机生成，只显示这一次）：", args.employees),
+                format!(
+                    "Created a demo company with {} employees. Demo logins (passwords are random for this database and shown only now):",
+                    args.employees
+                ),
+                format!(
+                    "已创建含 {} 名员工的演示公司。演示账号（密码为本数据库随机生成，只显示这一次）：",
+                    args.employees
+                ),
             )
         );
         let rows: Vec<Vec<String>> =

@@ -41,11 +41,10 @@ impl Env {
 
 /// Connects to `url` (which may differ from the configured one, e.g. for the demo) and migrates.
 pub async fn open_url(config: &Config, url: &str, locale: Locale) -> Result<App> {
-    config.validate()?;
+    let effective = Config { database_url: url.to_owned(), ..config.clone() };
+    effective.validate()?;
     let redacted = crate::config::redact_url(url);
-    let max = Config { database_url: url.to_owned(), ..config.clone() }.max_connections();
+    let max = effective.max_connections();
     tracing::info!(database = %redacted, max_connections = max, "opening database");
-    App::open(url, max)
-        .await
-        .map_err(|e| anyhow!("cannot open the database {redacted}: {}", ui::describe(locale, &e)))
+    App::open(url, max).await.map_err(|e| anyhow!("cannot open the database {redacted}: {}", ui::describe(locale, &e)))
 }

@@ -8,10 +8,6 @@ use anyhow::{Context, Result};
 use lizhi_app::App;
 use lizhi_app::i18n::Locale;
 use std::process::ExitCode;
-use std::time::Duration;
-
-/// How often expired sessions and old sign-in attempts are purged.
-const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs the server with the configured database.
 pub async fn run(env: &Env, args: ServeArgs) -> Result<ExitCode> {
@@ -28,12 +24,23 @@ pub async fn run(env: &Env, args: ServeArgs) -> Result<ExitCode> {
                     "已创建第一个管理员账号。一次性密码只显示这一次："
                 )
             ),
-            None => eprintln!("{}", tr(locale, "Users exist already; --bootstrap-admin did nothing.", "已有用户，--bootstrap-admin 未做任何事。")),
+            None => eprintln!(
+                "{}",
+                tr(
+                    locale,
+                    "Users exist already; --bootstrap-admin did nothing.",
+                    "已有用户，--bootstrap-admin 未做任何事。"
+                )
+            ),
         }
     } else if no_users {
         eprintln!(
             "{}\n\n    lizhi user create admin --role admin\n\n{}",
-            tr(locale, "No users yet. Create the first administrator with:", "尚无用户。请用以下命令创建第一个管理员："),
+            tr(
+                locale,
+                "No users yet. Create the first administrator with:",
+                "尚无用户。请用以下命令创建第一个管理员："
+            ),
             tr(
                 locale,
                 "It prints a one-time password. (Or restart with --bootstrap-admin.)",
@@ -41,7 +48,14 @@ pub async fn run(env: &Env, args: ServeArgs) -> Result<ExitCode> {
             )
         );
     } else if args.bootstrap_admin {
-        eprintln!("{}", tr(locale, "Users exist already; --bootstrap-admin did nothing.", "已有用户，--bootstrap-admin 未做任何事。"));
+        eprintln!(
+            "{}",
+            tr(
+                locale,
+                "Users exist already; --bootstrap-admin did nothing.",
+                "已有用户，--bootstrap-admin 未做任何事。"
+            )
+        );
     }
     let bind = env.config().bind.clone();
     serve_app(app, env.config(), &bind, locale).await
@@ -49,6 +63,7 @@ pub async fn run(env: &Env, args: ServeArgs) -> Result<ExitCode> {
 
 /// Binds, prints the URL and serves `app` until a shutdown signal, then closes the pool.
 pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale) -> Result<ExitCode> {
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind} (is another server using that port?)"))?;
@@ -60,48 +75,38 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale) ->
         println!("{} {url}", tr(locale, "Public URL:", "公开地址："));
     }
     tracing::info!(%addr, public_url = public_url.as_deref().unwrap_or(""), "listening");
-    let housekeeping = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
-            loop {
-                every.tick().await;
-                if let Err(e) = lizhi_app::auth::housekeeping(&app).await {
-                    tracing::warn!(error = %e, "housekeeping failed");
-                }
-            }
-        })
-    };
     let web = lizhi_web::WebConfig { public_url };
-    let served = lizhi_web::serve(app.clone(), web, listener, shutdown_signal()).await;
-    housekeeping.abort();
+    let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
     app.db.close().await;
     served.context("the web server stopped with an error")?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so in-flight requests finish before the process exits.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Installs the Ctrl-C and SIGTERM handlers now and returns a future that resolves on either,
+/// so in-flight requests finish before the process exits. Installing them before the listening
+/// address is printed means a supervisor that signals right after start-up still gets a clean stop.
+pub fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot install the Ctrl-C handler")?;
+        let mut terminate = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+            tracing::info!("shutdown requested, finishing open requests");
+        })
     }
-    tracing::info!("shutdown requested, finishing open requests");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tracing::info!("shutdown requested, finishing open requests");
+        })
+    }
 }

@@ -41,10 +41,9 @@ async fn create(env: &Env, app: &App, ctx: &Ctx, args: UserCreateArgs, password:
     let org_unit_id = match (&args.org_unit, scoped) {
         (Some(code), true) => {
             let units = lizhi_app::people::list_org_units(app, ctx).await.map_err(ui::app_error(locale))?;
-            let unit = units
-                .iter()
-                .find(|u| u.code == *code)
-                .ok_or_else(|| anyhow!("no org unit has the code {code} (import org units first, or check `lizhi export org-units`)"))?;
+            let unit = units.iter().find(|u| u.code == *code).ok_or_else(|| {
+                anyhow!("no org unit has the code {code} (import org units first, or check `lizhi export org-units`)")
+            })?;
             Some(unit.id)
         }
         (None, true) => bail!("the manager role is limited to an org subtree: add --org-unit CODE"),
@@ -81,7 +80,11 @@ async fn create(env: &Env, app: &App, ctx: &Ctx, args: UserCreateArgs, password:
 fn print_one_time(locale: lizhi_app::i18n::Locale, username: &str, password: &str) {
     println!(
         "{}\n\n    {password}\n\n{}",
-        tr(locale, "One-time password (shown only now; it is not stored in clear anywhere):", "一次性密码（只显示这一次，任何地方都不保存明文）："),
+        tr(
+            locale,
+            "One-time password (shown only now; it is not stored in clear anywhere):",
+            "一次性密码（只显示这一次，任何地方都不保存明文）："
+        ),
         tr(
             locale,
             format!("Hand it over on a safe channel. Lost it? Run `lizhi user reset-password {username}`."),
@@ -126,7 +129,9 @@ async fn list(env: &Env, app: &App, ctx: &Ctx) -> Result<()> {
                 .grants
                 .iter()
                 .map(|g| match g.org_unit_id {
-                    Some(id) => format!("{}@{}", g.role.name(), units.get(&id).cloned().unwrap_or_else(|| id.to_string())),
+                    Some(id) => {
+                        format!("{}@{}", g.role.name(), units.get(&id).cloned().unwrap_or_else(|| id.to_string()))
+                    }
                     None => g.role.name().to_owned(),
                 })
                 .collect();
@@ -134,11 +139,22 @@ async fn list(env: &Env, app: &App, ctx: &Ctx) -> Result<()> {
             vec![u.username.clone(), u.display_name.clone(), roles.join(","), disabled]
         })
         .collect();
-    let header =
-        [tr(locale, "username", "用户名"), tr(locale, "name", "姓名"), tr(locale, "roles", "角色"), tr(locale, "disabled", "已停用")];
+    let header = [
+        tr(locale, "username", "用户名"),
+        tr(locale, "name", "姓名"),
+        tr(locale, "roles", "角色"),
+        tr(locale, "disabled", "已停用"),
+    ];
     println!("{}", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
     if users.is_empty() {
-        println!("\n{}", tr(locale, "No users yet: lizhi user create admin --role admin", "尚无用户：lizhi user create admin --role admin"));
+        println!(
+            "\n{}",
+            tr(
+                locale,
+                "No users yet: lizhi user create admin --role admin",
+                "尚无用户：lizhi user create admin --role admin"
+            )
+        );
     }
     Ok(())
 }
@@ -163,7 +179,10 @@ async fn token(env: &Env, app: &App, ctx: &Ctx, args: UserTokenArgs) -> Result<(
         "{}\n\n    {secret}\n\n{}",
         tr(
             locale,
-            format!("API token #{id} \"{}\" for {} (shown only now; only its hash is stored):", args.name, user.username),
+            format!(
+                "API token #{id} \"{}\" for {} (shown only now; only its hash is stored):",
+                args.name, user.username
+            ),
             format!("已为 {} 创建 API 令牌 #{id}“{}”（只显示这一次，只保存其哈希）：", user.username, args.name)
         ),
         tr(locale, "Send it as: Authorization: Bearer <token>", "使用方式：Authorization: Bearer <令牌>")
