@@ -3,10 +3,14 @@
 //! Nothing here does IO or async work, so every rule can be tested quickly and reused by the store,
 //! the use cases, the web layer and the CLI without dragging their dependencies along.
 
+pub mod absence;
 pub mod auth;
+pub mod backtest;
+pub mod calendar;
 pub mod field;
 pub mod graph;
 pub mod model;
+pub mod policy;
 pub mod values;
 
 pub use field::FieldError;
