@@ -21,6 +21,7 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
             all.sort_by(|a, b| a.employee_no.cmp(&b.employee_no));
             all.into_iter().map(|e| employee_row(e, personal)).collect()
         }
+        _ => return Err(AppError::NotFound),
     })
 }
 
@@ -50,6 +51,7 @@ pub async fn current_row(app: &App, kind: ImportKind, key: &str) -> Result<Optio
         }
         ImportKind::OrgUnits => org::list_org_units(&mut c).await?.into_iter().find(|u| u.code == key).map(unit_row),
         ImportKind::Employees => employees::get_by_no(&mut c, key).await?.map(|e| employee_row(e, true)),
+        _ => None,
     })
 }
 

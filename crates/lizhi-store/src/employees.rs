@@ -317,3 +317,10 @@ pub async fn active_count_by_unit(c: &mut Conn<'_>) -> Result<HashMap<i64, i64>,
         .fetch_all(&mut **c).await?);
     Ok(rows.into_iter().collect())
 }
+
+/// Every employee's number, id and legal entity: the lookup attendance imports need, without the
+/// joins of a full listing.
+pub async fn index(c: &mut Conn<'_>) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_as("SELECT employee_no, id, legal_entity_id FROM employees")
+        .fetch_all(&mut **c).await?))
+}

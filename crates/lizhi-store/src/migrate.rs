@@ -18,12 +18,20 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "attendance",
+        sqlite: include_str!("../migrations/sqlite/0002_attendance.sql"),
+        postgres: include_str!("../migrations/postgres/0002_attendance.sql"),
+    },
+];
 
 /// Arbitrary constant shared by all instances to serialise migrations on PostgreSQL.
 const PG_LOCK_KEY: i64 = 0x4c_697a_6869; // "Lizhi"

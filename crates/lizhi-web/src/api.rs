@@ -182,6 +182,11 @@ pub async fn import(
     let report = import::run(&s.app, &ctx(&caller, &rid), kind, &name, &body, !p.dry_run, &NoProgress)
         .await
         .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(report_response(l, &report))
+}
+
+/// An import report as JSON, each error with its translated message; 422 when rejected.
+fn report_response(l: lizhi_app::i18n::Locale, report: &import::ImportReport) -> Response {
     let errors: Vec<_> = report
         .errors
         .iter()
@@ -191,10 +196,10 @@ pub async fn import(
             v
         })
         .collect();
-    let mut json = serde_json::to_value(&report).unwrap_or_default();
+    let mut json = serde_json::to_value(report).unwrap_or_default();
     json["errors"] = errors.into();
     let status = if report.is_clean() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, Json(json)).into_response())
+    (status, Json(json)).into_response()
 }
 
 /// Query string of an export.
@@ -424,4 +429,31 @@ pub async fn put_record(
         .find(|k| route.as_str().starts_with(&format!("/api/v1/{}/", k.name())))
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
     save(&s, &ctx(&caller, &rid), l, kind, &key, body).await
+}
+
+/// Body of a punch push: a batch of clock events.
+#[derive(Debug, Deserialize)]
+pub struct PunchBatch {
+    /// The events, each `{employee_no, punched_at, source}`.
+    pub punches: Vec<std::collections::BTreeMap<String, String>>,
+}
+
+/// `POST /api/v1/punches`: attendance devices push clock events; all or nothing, idempotent.
+/// In the report, `row` is the 1-based position in the `punches` array.
+pub async fn push_punches(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<ImportParams>,
+    Json(batch): Json<PunchBatch>,
+) -> ApiResult {
+    const MAX_BATCH: usize = 100_000;
+    if batch.punches.len() > MAX_BATCH {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", l));
+    }
+    let report = import::run_records(&s.app, &ctx(&caller, &rid), ImportKind::Punches, &batch.punches, !p.dry_run)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(report_response(l, &report))
 }

@@ -133,6 +133,20 @@ fn ops() -> Vec<Op> {
             ok: "200",
         },
         Op {
+            method: "post",
+            path: "/api/v1/punches",
+            summary: "Push clock events from attendance devices (all or nothing, idempotent)",
+            permission: Some(ImportData),
+            query: &[("dry_run", "true = only check")],
+            body: Some(json!({"content": {"application/json": {"schema": {"type": "object", "required": ["punches"],
+                "properties": {"punches": {"type": "array", "maxItems": 100000, "items": {"type": "object",
+                    "required": ["employee_no", "punched_at", "source"], "properties": {
+                        "employee_no": {"type": "string"},
+                        "punched_at": {"type": "string", "format": "date-time", "description": "RFC 3339 with offset"},
+                        "source": {"type": "string"}}}}}}}}})),
+            ok: "200",
+        },
+        Op {
             method: "get",
             path: "/api/v1/exports/{kind}",
             summary: "Export in the import layout",

@@ -157,6 +157,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/employees/{no}", Needs(ViewEmployees), get(api::employee))
         .add(Method::PUT, "/api/v1/employees/{no}", Needs(EditPeople), put(api::put_record))
         .add(Method::POST, "/api/v1/imports/{kind}", Needs(ImportData), post(api::import))
+        .add(Method::POST, "/api/v1/punches", Needs(ImportData), post(api::push_punches))
         .add(Method::GET, "/api/v1/exports/{kind}", Needs(ExportData), get(api::export))
         .add(Method::GET, "/api/v1/users", Needs(ManageUsers), get(api::users))
         .add(Method::POST, "/api/v1/users", Needs(ManageUsers), post(api::user_create))

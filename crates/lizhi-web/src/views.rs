@@ -136,6 +136,7 @@ pub struct OrgPage {
 pub struct ImportsPage {
     pub chrome: Chrome,
     pub kinds: Vec<(&'static str, String)>,
+    pub export_kinds: Vec<(&'static str, String)>,
     pub can_export: bool,
 }
 

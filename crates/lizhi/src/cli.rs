@@ -107,6 +107,16 @@ pub enum Kind {
     OrgUnits,
     /// employee_no, name, legal_entity, org_unit, manager_no, hire_date, …
     Employees,
+    /// calendar, date, kind (holiday | workday), name
+    Calendar,
+    /// employee_no, date, shift (a shift code or REST)
+    Rosters,
+    /// employee_no, punched_at (RFC 3339 with offset), source
+    Punches,
+    /// employee_no, start_date, end_date, type, status (approved | pending | rejected)
+    Leaves,
+    /// employee_no, date, system, events
+    Activity,
 }
 
 impl From<Kind> for ImportKind {
@@ -115,6 +125,32 @@ impl From<Kind> for ImportKind {
             Kind::LegalEntities => ImportKind::LegalEntities,
             Kind::OrgUnits => ImportKind::OrgUnits,
             Kind::Employees => ImportKind::Employees,
+            Kind::Calendar => ImportKind::Calendar,
+            Kind::Rosters => ImportKind::Rosters,
+            Kind::Punches => ImportKind::Punches,
+            Kind::Leaves => ImportKind::Leaves,
+            Kind::Activity => ImportKind::Activity,
+        }
+    }
+}
+
+/// What can be exported: the people and organisation kinds, in their import layout.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportKind {
+    /// code, name, country, time_zone, policy
+    LegalEntities,
+    /// code, name, parent_code, legal_entity
+    OrgUnits,
+    /// employee_no, name, legal_entity, org_unit, manager_no, hire_date, …
+    Employees,
+}
+
+impl From<ExportKind> for ImportKind {
+    fn from(kind: ExportKind) -> ImportKind {
+        match kind {
+            ExportKind::LegalEntities => ImportKind::LegalEntities,
+            ExportKind::OrgUnits => ImportKind::OrgUnits,
+            ExportKind::Employees => ImportKind::Employees,
         }
     }
 }
@@ -155,7 +191,7 @@ impl From<Format> for FileFormat {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// What to export.
-    pub kind: Kind,
+    pub kind: ExportKind,
 
     /// File format [default: from the -o file's extension, else csv]
     #[arg(long, value_name = "FORMAT")]
@@ -279,9 +315,15 @@ mod tests {
 
     #[test]
     fn kinds_match_the_application_names() {
-        for kind in [Kind::LegalEntities, Kind::OrgUnits, Kind::Employees] {
+        for kind in Kind::value_variants() {
             let name = kind.to_possible_value().map(|v| v.get_name().to_owned());
-            assert_eq!(name.as_deref(), Some(ImportKind::from(kind).name()));
+            assert_eq!(name.as_deref(), Some(ImportKind::from(*kind).name()));
+        }
+        assert_eq!(Kind::value_variants().len(), ImportKind::ALL.len(), "every kind can be imported");
+        for kind in ExportKind::value_variants() {
+            let name = kind.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(name.as_deref(), Some(ImportKind::from(*kind).name()));
+            assert!(ImportKind::from(*kind).is_people());
         }
     }
 

@@ -4,6 +4,7 @@
 //! them against each other and against what is stored. Any error rejects the whole file; the
 //! report names the row, the column and a stable error code the UI and CLI translate.
 
+mod attendance;
 mod employees;
 mod entities;
 mod org_units;
@@ -46,6 +47,12 @@ pub const ROW_ERROR_CODES: &[&str] = &[
     "manager_cycle",
     "self_manager",
     "file_too_large",
+    "unknown_employee",
+    "invalid_day_kind",
+    "invalid_timestamp",
+    "invalid_number",
+    "invalid_leave_status",
+    "end_before_start",
 ];
 
 /// What a file holds.
@@ -58,11 +65,38 @@ pub enum ImportKind {
     OrgUnits,
     /// `employee_no,name,legal_entity,org_unit,manager_no,hire_date` + optional contact columns.
     Employees,
+    /// `calendar,date,kind,name`: holidays and make-up workdays of a work calendar.
+    Calendar,
+    /// `employee_no,date,shift`: shift rosters (`REST` for a rostered day off).
+    Rosters,
+    /// `employee_no,punched_at,source`: clock events (RFC 3339 with an offset).
+    Punches,
+    /// `employee_no,start_date,end_date,type,status`: leave, inclusive.
+    Leaves,
+    /// `employee_no,date,system,events`: daily activity per system.
+    Activity,
 }
 
 impl ImportKind {
     /// Every kind, in the order they should be imported.
-    pub const ALL: [ImportKind; 3] = [ImportKind::LegalEntities, ImportKind::OrgUnits, ImportKind::Employees];
+    pub const ALL: [ImportKind; 8] = [
+        ImportKind::LegalEntities,
+        ImportKind::OrgUnits,
+        ImportKind::Employees,
+        ImportKind::Calendar,
+        ImportKind::Rosters,
+        ImportKind::Punches,
+        ImportKind::Leaves,
+        ImportKind::Activity,
+    ];
+
+    /// The kinds that describe people and the organisation: exported, and editable one record at a time.
+    pub const PEOPLE: [ImportKind; 3] = [ImportKind::LegalEntities, ImportKind::OrgUnits, ImportKind::Employees];
+
+    /// Whether this kind is one of [`ImportKind::PEOPLE`].
+    pub fn is_people(self) -> bool {
+        ImportKind::PEOPLE.contains(&self)
+    }
 
     /// The name in URLs and on the command line.
     pub fn name(self) -> &'static str {
@@ -70,6 +104,11 @@ impl ImportKind {
             ImportKind::LegalEntities => "legal-entities",
             ImportKind::OrgUnits => "org-units",
             ImportKind::Employees => "employees",
+            ImportKind::Calendar => "calendar",
+            ImportKind::Rosters => "rosters",
+            ImportKind::Punches => "punches",
+            ImportKind::Leaves => "leaves",
+            ImportKind::Activity => "activity",
         }
     }
 
@@ -84,6 +123,11 @@ impl ImportKind {
             ImportKind::LegalEntities => &["code", "name", "country", "time_zone", "policy"],
             ImportKind::OrgUnits => &["code", "name", "parent_code", "legal_entity"],
             ImportKind::Employees => &["employee_no", "name", "legal_entity", "org_unit", "manager_no", "hire_date"],
+            ImportKind::Calendar => &["calendar", "date", "kind", "name"],
+            ImportKind::Rosters => &["employee_no", "date", "shift"],
+            ImportKind::Punches => &["employee_no", "punched_at", "source"],
+            ImportKind::Leaves => &["employee_no", "start_date", "end_date", "type", "status"],
+            ImportKind::Activity => &["employee_no", "date", "system", "events"],
         }
     }
 
@@ -256,6 +300,28 @@ pub async fn run(
     }
 }
 
+/// Checks and applies records that arrive as JSON rather than a file (attendance devices pushing
+/// punches): the same checks, the same all-or-nothing rule, the same report.
+pub async fn run_records(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    records: &[std::collections::BTreeMap<String, String>],
+    apply: bool,
+) -> Result<ImportReport, AppError> {
+    ctx.require(Permission::ImportData)?;
+    let headers: Vec<String> = kind.all_columns().into_iter().map(str::to_owned).collect();
+    let rows = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Record {
+            row: i + 1,
+            cells: headers.iter().map(|h| r.get(h).cloned().unwrap_or_default()).collect(),
+        })
+        .collect();
+    run_table(app, ctx, kind, &Table { headers, rows }, apply, &NoProgress).await
+}
+
 /// Validates a parsed table and applies it when asked and clean. Callers check permissions.
 async fn run_table(
     app: &App,
@@ -320,6 +386,9 @@ pub async fn save_one(
     fields: &std::collections::BTreeMap<String, String>,
 ) -> Result<bool, AppError> {
     ctx.require(Permission::EditPeople)?;
+    if !kind.is_people() {
+        return Err(AppError::NotFound);
+    }
     let key_col = key_column(kind);
     let mut values: std::collections::BTreeMap<String, String> = crate::export::current_row(app, kind, key)
         .await?
@@ -357,6 +426,11 @@ async fn plan_and_maybe_write(
         ImportKind::LegalEntities => entities::import(app, ctx, c, table, cols, errors, write).await,
         ImportKind::OrgUnits => org_units::import(app, ctx, c, table, cols, errors, write).await,
         ImportKind::Employees => employees::import(app, ctx, c, table, cols, errors, write, progress).await,
+        ImportKind::Calendar => attendance::calendar(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::Rosters => attendance::rosters(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::Punches => attendance::punches(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::Leaves => attendance::leaves(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::Activity => attendance::activity(app, ctx, c, table, cols, errors, write).await,
     }
 }
 

@@ -3,14 +3,19 @@
 
 use super::*;
 
-pub(super) fn kinds(l: Locale) -> Vec<(&'static str, String)> {
-    ImportKind::ALL.iter().map(|k| (k.name(), i18n::t(l, &format!("kind-{}", k.name())))).collect()
+pub(super) fn kinds(l: Locale, of: &[ImportKind]) -> Vec<(&'static str, String)> {
+    of.iter().map(|k| (k.name(), i18n::t(l, &format!("kind-{}", k.name())))).collect()
 }
 
 /// Upload form and export links.
 pub async fn imports(Lang(l): Lang, caller: Caller) -> Response {
     let can_export = caller.principal.can(Permission::ExportData);
-    render(&ImportsPage { chrome: chrome(l, Some(&caller), "imports-title", "/imports"), kinds: kinds(l), can_export })
+    render(&ImportsPage {
+        chrome: chrome(l, Some(&caller), "imports-title", "/imports"),
+        kinds: kinds(l, &ImportKind::ALL),
+        export_kinds: kinds(l, &ImportKind::PEOPLE),
+        can_export,
+    })
 }
 
 /// Receives an upload, checks it, and shows the preview.

@@ -1,0 +1,277 @@
+//! Early-warning inputs: calendar overrides, rosters, punches, leave and activity.
+//!
+//! Writes are idempotent by natural key (re-importing the same punches adds nothing); reads are by
+//! date range so an import can tell new, changed and unchanged rows apart.
+
+use crate::{Conn, StoreError, on_conn};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+
+/// A calendar override: a holiday on a weekday or a make-up workday on a weekend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarDay {
+    /// Calendar name (a legal entity's code names its default calendar).
+    pub calendar: String,
+    /// The date.
+    pub day: NaiveDate,
+    /// `holiday` or `workday`.
+    pub kind: String,
+    /// Name shown in explanations (e.g. 国庆节, 调休).
+    pub name: String,
+}
+
+/// One rostered day of one employee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterDay {
+    /// Employee.
+    pub employee_id: i64,
+    /// The date.
+    pub day: NaiveDate,
+    /// Shift code, or `REST`.
+    pub shift: String,
+}
+
+/// One clock event, with the attendance day it counts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Punch {
+    /// Employee.
+    pub employee_id: i64,
+    /// The instant, stored in UTC.
+    pub punched_at: DateTime<Utc>,
+    /// Device or system that recorded it.
+    pub source: String,
+    /// Local date in the employer's time zone.
+    pub attendance_day: NaiveDate,
+}
+
+/// A leave request and its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveRow {
+    /// Employee.
+    pub employee_id: i64,
+    /// First day, inclusive.
+    pub start_day: NaiveDate,
+    /// Last day, inclusive.
+    pub end_day: NaiveDate,
+    /// Leave type (annual, sick, …).
+    pub kind: String,
+    /// `approved`, `pending` or `rejected`.
+    pub status: String,
+}
+
+/// Activity events of one employee in one system on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityRow {
+    /// Employee.
+    pub employee_id: i64,
+    /// The date.
+    pub day: NaiveDate,
+    /// System (OA, VPN, WeCom…).
+    pub system: String,
+    /// Logins and actions that day.
+    pub events: i64,
+}
+
+/// Overrides of the given calendars.
+pub async fn calendar_days(c: &mut Conn<'_>, calendars: &[String]) -> Result<Vec<CalendarDay>, StoreError> {
+    if calendars.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, NaiveDate, String, String)> = on_conn!(c, c => {
+        let mut qb = QueryBuilder::new("SELECT calendar, day, kind, name FROM calendar_days WHERE calendar IN (");
+        let mut sep = qb.separated(", ");
+        for name in calendars {
+            sep.push_bind(name.clone());
+        }
+        qb.push(") ORDER BY calendar, day");
+        qb.build_query_as().fetch_all(&mut **c).await?
+    });
+    Ok(rows.into_iter().map(|(calendar, day, kind, name)| CalendarDay { calendar, day, kind, name }).collect())
+}
+
+/// Inserts or replaces calendar overrides.
+pub async fn upsert_calendar_days(
+    c: &mut Conn<'_>,
+    rows: &[CalendarDay],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        on_conn!(c, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO calendar_days (calendar, day, kind, name, updated_at) ");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(&r.calendar).push_bind(r.day).push_bind(&r.kind).push_bind(&r.name).push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (calendar, day) DO UPDATE SET kind = excluded.kind, name = excluded.name, \
+                 updated_at = excluded.updated_at",
+            );
+            qb.build().execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Roster days between two dates (inclusive), all employees.
+pub async fn roster_days(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<RosterDay>, StoreError> {
+    let rows: Vec<(i64, NaiveDate, String)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT employee_id, day, shift FROM roster_days WHERE day >= $1 AND day <= $2 ORDER BY employee_id, day")
+        .bind(from).bind(to).fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().map(|(employee_id, day, shift)| RosterDay { employee_id, day, shift }).collect())
+}
+
+/// Inserts or replaces roster days.
+pub async fn upsert_roster_days(c: &mut Conn<'_>, rows: &[RosterDay], now: DateTime<Utc>) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        on_conn!(c, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO roster_days (employee_id, day, shift, updated_at) ");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.employee_id).push_bind(r.day).push_bind(&r.shift).push_bind(now);
+            });
+            qb.push(" ON CONFLICT (employee_id, day) DO UPDATE SET shift = excluded.shift, updated_at = excluded.updated_at");
+            qb.build().execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Adds punches, ignoring ones already stored (same employee, instant and source); returns how
+/// many were new.
+pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut inserted = 0;
+    match c {
+        // Array parameters: one statement per batch instead of thousands of bound values.
+        Conn::Postgres(pg) => {
+            for chunk in rows.chunks(50_000) {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "INSERT INTO punches (employee_id, punched_at, source, attendance_day, created_at) \
+                     SELECT t.e, t.at, t.src, t.day, $5 FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[], $4::date[]) \
+                     AS t(e, at, src, day) ON CONFLICT (employee_id, punched_at, source) DO NOTHING RETURNING id",
+                )
+                .bind(chunk.iter().map(|p| p.employee_id).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|p| p.punched_at).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|p| p.source.clone()).collect::<Vec<_>>())
+                .bind(chunk.iter().map(|p| p.attendance_day).collect::<Vec<_>>())
+                .bind(now)
+                .fetch_all(&mut **pg)
+                .await?;
+                inserted += ids.len();
+            }
+        }
+        Conn::Sqlite(lite) => {
+            for chunk in rows.chunks(1_000) {
+                let mut qb = QueryBuilder::new(
+                    "INSERT INTO punches (employee_id, punched_at, source, attendance_day, created_at) ",
+                );
+                qb.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.employee_id)
+                        .push_bind(p.punched_at)
+                        .push_bind(&p.source)
+                        .push_bind(p.attendance_day)
+                        .push_bind(now);
+                });
+                qb.push(" ON CONFLICT (employee_id, punched_at, source) DO NOTHING");
+                inserted += qb.build().execute(&mut **lite).await?.rows_affected() as usize;
+            }
+        }
+    }
+    Ok(inserted)
+}
+
+/// Days with at least one punch, per employee, between two dates (inclusive).
+pub async fn attendance_days(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(i64, NaiveDate)>, StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_as(
+        "SELECT DISTINCT employee_id, attendance_day FROM punches WHERE attendance_day >= $1 AND attendance_day <= $2 \
+         ORDER BY employee_id, attendance_day")
+        .bind(from).bind(to).fetch_all(&mut **c).await?))
+}
+
+/// Leave overlapping two dates (inclusive), all employees.
+pub async fn leaves(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<LeaveRow>, StoreError> {
+    let rows: Vec<(i64, NaiveDate, NaiveDate, String, String)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT employee_id, start_day, end_day, kind, status FROM leaves WHERE end_day >= $1 AND start_day <= $2 \
+         ORDER BY employee_id, start_day")
+        .bind(from).bind(to).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(employee_id, start_day, end_day, kind, status)| LeaveRow {
+            employee_id,
+            start_day,
+            end_day,
+            kind,
+            status,
+        })
+        .collect())
+}
+
+/// Inserts leave or updates its status.
+pub async fn upsert_leaves(c: &mut Conn<'_>, rows: &[LeaveRow], now: DateTime<Utc>) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        on_conn!(c, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO leaves (employee_id, start_day, end_day, kind, status, updated_at) ");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.employee_id)
+                    .push_bind(r.start_day)
+                    .push_bind(r.end_day)
+                    .push_bind(&r.kind)
+                    .push_bind(&r.status)
+                    .push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (employee_id, start_day, end_day, kind) DO UPDATE SET status = excluded.status, \
+                 updated_at = excluded.updated_at",
+            );
+            qb.build().execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Activity between two dates (inclusive), all employees.
+pub async fn activity(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<ActivityRow>, StoreError> {
+    let rows: Vec<(i64, NaiveDate, String, i64)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT employee_id, day, system, events FROM activity WHERE day >= $1 AND day <= $2 ORDER BY employee_id, day")
+        .bind(from).bind(to).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(employee_id, day, system, events)| ActivityRow { employee_id, day, system, events })
+        .collect())
+}
+
+/// Inserts or replaces activity counts.
+pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTime<Utc>) -> Result<(), StoreError> {
+    for chunk in rows.chunks(500) {
+        on_conn!(c, c => {
+            let mut qb = QueryBuilder::new("INSERT INTO activity (employee_id, day, system, events, updated_at) ");
+            qb.push_values(chunk, |mut b, r| {
+                b.push_bind(r.employee_id).push_bind(r.day).push_bind(&r.system).push_bind(r.events).push_bind(now);
+            });
+            qb.push(
+                " ON CONFLICT (employee_id, day, system) DO UPDATE SET events = excluded.events, \
+                 updated_at = excluded.updated_at",
+            );
+            qb.build().execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Punches whose attendance day lies between two dates (inclusive), all employees.
+pub async fn punches_between(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<Punch>, StoreError> {
+    let rows: Vec<(i64, DateTime<Utc>, String, NaiveDate)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT employee_id, punched_at, source, attendance_day FROM punches \
+         WHERE attendance_day >= $1 AND attendance_day <= $2 ORDER BY employee_id, punched_at")
+        .bind(from).bind(to).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(employee_id, punched_at, source, attendance_day)| Punch {
+            employee_id,
+            punched_at,
+            source,
+            attendance_day,
+        })
+        .collect())
+}

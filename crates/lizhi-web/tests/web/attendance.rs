@@ -1,0 +1,183 @@
+//! Early-warning inputs: calendars, rosters, punches (file and push API), leave and activity.
+
+use crate::support::*;
+use chrono::NaiveDate;
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+async fn attendance_days(t: &TestApp, employee_no: &str) -> Vec<NaiveDate> {
+    let employee = lizhi_app::people::get_employee(&t.app, &Ctx::system("test"), employee_no).await.expect("employee");
+    let mut conn = t.app.db.acquire().await.expect("conn");
+    lizhi_store::attendance::attendance_days(&mut conn.conn(), day("2000-01-01"), day("2100-01-01"))
+        .await
+        .expect("days")
+        .into_iter()
+        .filter(|(id, _)| *id == employee.id)
+        .map(|(_, d)| d)
+        .collect()
+}
+
+fn counts(report: &serde_json::Value) -> (u64, u64, u64) {
+    let n = |k: &str| report[k].as_u64().unwrap_or(u64::MAX);
+    (n("created"), n("updated"), n("unchanged"))
+}
+
+#[tokio::test]
+async fn attendance_files_import_idempotently_with_local_attendance_days() {
+    let t = spawn_app().await;
+    let token = t.token("hr").await;
+
+    let calendar = "calendar,date,kind,name\nCN01,2026-10-01,holiday,国庆节\nCN01,2026-10-02,holiday,国庆节\nCN01,2026-09-27,workday,国庆调休\n";
+    let (status, report) = t.import(&token, "calendar", "cal.csv", calendar.into(), false).await;
+    assert_eq!((status, counts(&report)), (StatusCode::OK, (3, 0, 0)), "{report}");
+    let (_, report) = t.import(&token, "calendar", "cal.csv", calendar.into(), false).await;
+    assert_eq!(counts(&report), (0, 0, 3), "re-import changes nothing");
+    let renamed = calendar.replace("国庆调休", "调休上班");
+    let (_, report) = t.import(&token, "calendar", "cal.csv", renamed.into_bytes(), false).await;
+    assert_eq!(counts(&report), (0, 1, 2));
+
+    let rosters = "employee_no,date,shift\nC00010,2026-03-02,D\nC00010,2026-03-03,N\nC00010,2026-03-04,rest\n";
+    let (status, report) = t.import(&token, "rosters", "r.csv", rosters.into(), false).await;
+    assert_eq!((status, counts(&report)), (StatusCode::OK, (3, 0, 0)), "{report}");
+
+    // 23:30 UTC on 1 March is 2 March in Shanghai; 08:59+08:00 and 00:59Z are the same instant.
+    let punches = "employee_no,punched_at,source\nC00002,2026-03-01T23:30:00Z,gate\nC00002,2026-03-02T08:59:00+08:00,gate\n\
+                   C00002,2026-03-02T00:59:00Z,gate\nU00016,2026-03-02T00:30:00Z,door\n";
+    let (status, report) = t.import(&token, "punches", "p.csv", punches.into(), false).await;
+    assert_eq!((status, counts(&report)), (StatusCode::OK, (3, 0, 1)), "{report}");
+    assert_eq!(attendance_days(&t, "C00002").await, vec![day("2026-03-02")]);
+    assert_eq!(attendance_days(&t, "U00016").await, vec![day("2026-03-02")], "London is on UTC in March");
+    let (_, report) = t.import(&token, "punches", "p.csv", punches.into(), false).await;
+    assert_eq!(counts(&report), (0, 0, 4), "the same punches again add nothing");
+
+    let pending = "employee_no,start_date,end_date,type,status\nC00003,2026-03-02,2026-03-04,annual,pending\n";
+    let (_, report) = t.import(&token, "leaves", "l.csv", pending.into(), false).await;
+    assert_eq!(counts(&report), (1, 0, 0), "{report}");
+    let approved = pending.replace("pending", "approved");
+    let (_, report) = t.import(&token, "leaves", "l.csv", approved.into_bytes(), false).await;
+    assert_eq!(counts(&report), (0, 1, 0), "a decision updates the stored leave");
+
+    let activity = "employee_no,date,system,events\nC00004,2026-03-02,OA,12\nC00004,2026-03-02,VPN,3\n";
+    let (_, report) = t.import(&token, "activity", "a.csv", activity.into(), false).await;
+    assert_eq!(counts(&report), (2, 0, 0), "{report}");
+    let (_, report) = t.import(&token, "activity", "a.csv", activity.into(), true).await;
+    assert_eq!((counts(&report), report["applied"].as_bool()), ((0, 0, 2), Some(false)), "dry run");
+
+    let audit: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/audit?entity_type=import&entity_key=punches", t.base))
+        .bearer_auth(t.token("auditor").await)
+        .send()
+        .await
+        .expect("audit")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(audit["items"].as_array().expect("items").len(), 1, "one audit row for the one file that added punches");
+}
+
+#[tokio::test]
+async fn broken_attendance_files_land_nothing_and_name_the_row() {
+    let t = spawn_app().await;
+    let token = t.token("hr").await;
+    let cases: Vec<(&str, &str, &str, &str, u64)> = vec![
+        (
+            "punches",
+            "employee_no,punched_at,source\nC00002,2026-03-02T08:59:00+08:00,gate\nNOPE,2026-03-02T08:59:00Z,gate\n",
+            "unknown_employee",
+            "employee_no",
+            3,
+        ),
+        (
+            "punches",
+            "employee_no,punched_at,source\nC00002,2026-03-02 08:59,gate\n",
+            "invalid_timestamp",
+            "punched_at",
+            2,
+        ),
+        (
+            "punches",
+            "employee_no,punched_at,source\nC00002,2026-03-02T08:59:00,gate\n",
+            "invalid_timestamp",
+            "punched_at",
+            2,
+        ),
+        (
+            "leaves",
+            "employee_no,start_date,end_date,type,status\nC00002,2026-03-05,2026-03-04,sick,approved\n",
+            "end_before_start",
+            "end_date",
+            2,
+        ),
+        (
+            "leaves",
+            "employee_no,start_date,end_date,type,status\nC00002,2026-03-04,2026-03-05,sick,maybe\n",
+            "invalid_leave_status",
+            "status",
+            2,
+        ),
+        ("calendar", "calendar,date,kind,name\nCN01,2026-10-01,vacation,国庆节\n", "invalid_day_kind", "kind", 2),
+        (
+            "rosters",
+            "employee_no,date,shift\nC00010,2026-03-02,D\nC00010,2026-03-02,N\n",
+            "duplicate_in_file",
+            "date",
+            3,
+        ),
+        ("activity", "employee_no,date,system,events\nC00004,2026-03-02,OA,-1\n", "invalid_number", "events", 2),
+        ("activity", "employee_no,date,system\nC00004,2026-03-02,OA\n", "missing_column", "events", 1),
+    ];
+    for (kind, body, code, column, row) in cases {
+        let (status, report) = t.import(&token, kind, "broken.csv", body.into(), false).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{kind} {code}: {report}");
+        let errors = report["errors"].as_array().expect("errors");
+        assert!(
+            errors.iter().any(|e| e["code"] == code && e["column"] == column && e["row"].as_u64() == Some(row)),
+            "{kind}: expected {code} in {column} at row {row}: {report}"
+        );
+    }
+    assert!(attendance_days(&t, "C00002").await.is_empty(), "the good row of a rejected file was not stored either");
+}
+
+#[tokio::test]
+async fn devices_push_punches_as_json() {
+    let t = spawn_app().await;
+    let token = t.token("hr").await;
+    let push = |body: serde_json::Value| {
+        t.http.post(format!("{}/api/v1/punches", t.base)).bearer_auth(&token).json(&body).send()
+    };
+    let batch = serde_json::json!({"punches": [
+        {"employee_no": "C00005", "punched_at": "2026-03-03T09:01:00+08:00", "source": "gate-2"},
+        {"employee_no": "C00005", "punched_at": "2026-03-03T18:05:00+08:00", "source": "gate-2"},
+    ]});
+    let res = push(batch.clone()).await.expect("push");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(counts(&res.json().await.expect("json")), (2, 0, 0));
+    let again: serde_json::Value = push(batch).await.expect("again").json().await.expect("json");
+    assert_eq!(counts(&again), (0, 0, 2), "a retried batch adds nothing");
+    let bad = push(serde_json::json!({"punches": [
+        {"employee_no": "C00006", "punched_at": "2026-03-03T09:01:00+08:00", "source": "gate-2"},
+        {"employee_no": "C00006", "punched_at": "yesterday", "source": "gate-2"},
+    ]}))
+    .await
+    .expect("bad");
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let report: serde_json::Value = bad.json().await.expect("json");
+    assert_eq!(
+        (report["errors"][0]["code"].as_str(), report["errors"][0]["row"].as_u64()),
+        (Some("invalid_timestamp"), Some(2))
+    );
+    assert!(attendance_days(&t, "C00006").await.is_empty(), "all or nothing");
+    let manager = t.token("manager").await;
+    let refused = t
+        .http
+        .post(format!("{}/api/v1/punches", t.base))
+        .bearer_auth(&manager)
+        .json(&serde_json::json!({"punches": []}))
+        .send()
+        .await
+        .expect("x");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
