@@ -12,6 +12,7 @@ pub mod export;
 pub mod i18n;
 pub mod import;
 pub mod people;
+pub mod risk;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;

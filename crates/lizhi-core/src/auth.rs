@@ -75,12 +75,12 @@ impl Role {
                 ViewAudit => self == Role::HrSupervisor,
                 _ => true,
             },
-            Role::Manager => matches!(permission, ViewOrg | ViewEmployees),
+            Role::Manager => matches!(permission, ViewOrg | ViewEmployees | ViewRisk),
             Role::It | Role::Finance | Role::Facilities => {
                 matches!(permission, ViewOrg | ViewEmployees)
             }
             Role::Auditor => {
-                matches!(permission, ViewOrg | ViewEmployees | ViewPersonalDetails | ExportData | ViewAudit)
+                matches!(permission, ViewOrg | ViewEmployees | ViewPersonalDetails | ExportData | ViewAudit | ViewRisk)
             }
         }
     }
@@ -112,6 +112,8 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit trail.
     ViewAudit,
+    /// Read absence alerts and run scans and backtests (HR, supervisors, managers for their subtree).
+    ViewRisk,
 }
 
 impl Permission {
@@ -126,6 +128,7 @@ impl Permission {
             Permission::ExportData => "export_data",
             Permission::ManageUsers => "manage_users",
             Permission::ViewAudit => "view_audit",
+            Permission::ViewRisk => "view_risk",
         }
     }
 }

@@ -111,11 +111,17 @@ pub async fn upsert_calendar_days(
     Ok(())
 }
 
-/// Roster days between two dates (inclusive), all employees.
-pub async fn roster_days(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<RosterDay>, StoreError> {
+/// Roster days between two dates (inclusive), of one employee or of all.
+pub async fn roster_days(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    employee: Option<i64>,
+) -> Result<Vec<RosterDay>, StoreError> {
     let rows: Vec<(i64, NaiveDate, String)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, day, shift FROM roster_days WHERE day >= $1 AND day <= $2 ORDER BY employee_id, day")
-        .bind(from).bind(to).fetch_all(&mut **c).await?);
+        "SELECT employee_id, day, shift FROM roster_days WHERE day >= $1 AND day <= $2 \
+         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, day")
+        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
     Ok(rows.into_iter().map(|(employee_id, day, shift)| RosterDay { employee_id, day, shift }).collect())
 }
 
@@ -177,24 +183,30 @@ pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>
     Ok(inserted)
 }
 
-/// Days with at least one punch, per employee, between two dates (inclusive).
+/// Days with at least one punch between two dates (inclusive), of one employee or of all.
 pub async fn attendance_days(
     c: &mut Conn<'_>,
     from: NaiveDate,
     to: NaiveDate,
+    employee: Option<i64>,
 ) -> Result<Vec<(i64, NaiveDate)>, StoreError> {
     Ok(on_conn!(c, c => sqlx::query_as(
         "SELECT DISTINCT employee_id, attendance_day FROM punches WHERE attendance_day >= $1 AND attendance_day <= $2 \
-         ORDER BY employee_id, attendance_day")
-        .bind(from).bind(to).fetch_all(&mut **c).await?))
+         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, attendance_day")
+        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?))
 }
 
-/// Leave overlapping two dates (inclusive), all employees.
-pub async fn leaves(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<LeaveRow>, StoreError> {
+/// Leave overlapping two dates (inclusive), of one employee or of all.
+pub async fn leaves(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    employee: Option<i64>,
+) -> Result<Vec<LeaveRow>, StoreError> {
     let rows: Vec<(i64, NaiveDate, NaiveDate, String, String)> = on_conn!(c, c => sqlx::query_as(
         "SELECT employee_id, start_day, end_day, kind, status FROM leaves WHERE end_day >= $1 AND start_day <= $2 \
-         ORDER BY employee_id, start_day")
-        .bind(from).bind(to).fetch_all(&mut **c).await?);
+         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, start_day")
+        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
         .map(|(employee_id, start_day, end_day, kind, status)| LeaveRow {
@@ -230,11 +242,17 @@ pub async fn upsert_leaves(c: &mut Conn<'_>, rows: &[LeaveRow], now: DateTime<Ut
     Ok(())
 }
 
-/// Activity between two dates (inclusive), all employees.
-pub async fn activity(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<ActivityRow>, StoreError> {
+/// Activity between two dates (inclusive), of one employee or of all.
+pub async fn activity(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    employee: Option<i64>,
+) -> Result<Vec<ActivityRow>, StoreError> {
     let rows: Vec<(i64, NaiveDate, String, i64)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, day, system, events FROM activity WHERE day >= $1 AND day <= $2 ORDER BY employee_id, day")
-        .bind(from).bind(to).fetch_all(&mut **c).await?);
+        "SELECT employee_id, day, system, events FROM activity WHERE day >= $1 AND day <= $2 \
+         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, day")
+        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
         .map(|(employee_id, day, system, events)| ActivityRow { employee_id, day, system, events })

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 /// Names of the permissions a principal holds (for `/api/v1/me`).
 pub fn permissions_of(p: &Principal) -> Vec<&'static str> {
     use Permission::*;
-    [ViewOrg, ViewEmployees, ViewPersonalDetails, EditPeople, ImportData, ExportData, ManageUsers, ViewAudit]
+    [ViewOrg, ViewEmployees, ViewPersonalDetails, EditPeople, ImportData, ExportData, ManageUsers, ViewAudit, ViewRisk]
         .into_iter()
         .filter(|perm| p.can(*perm))
         .map(Permission::name)
@@ -144,6 +144,15 @@ fn ops() -> Vec<Op> {
                         "employee_no": {"type": "string"},
                         "punched_at": {"type": "string", "format": "date-time", "description": "RFC 3339 with offset"},
                         "source": {"type": "string"}}}}}}}}})),
+            ok: "200",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/risk",
+            summary: "Yellow and red employees at the end of a day, with the rules that fired and the facts behind them",
+            permission: Some(ViewRisk),
+            query: &[("as_of", "YYYY-MM-DD (required)"), ("legal_entity", "legal entity code")],
+            body: None,
             ok: "200",
         },
         Op {

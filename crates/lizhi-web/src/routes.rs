@@ -167,6 +167,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
         .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
         .add(Method::GET, "/api/v1/audit", Needs(ViewAudit), get(api::audit))
+        .add(Method::GET, "/api/v1/risk", Needs(ViewRisk), get(api::risk))
 }
 
 /// Builds the router and returns it with the table of routes it holds.

@@ -59,11 +59,82 @@ pub enum Command {
     Backup(BackupArgs),
     /// Print the effective configuration (secrets hidden) and test the database connection.
     CheckConfig,
+    /// Absence scans and backtests (early warning).
+    #[command(subcommand)]
+    Risk(RiskCommand),
     /// Measure import speed, page latency, server CPU, memory and start-up time.
     ///
     /// Prints numbers, never pass/fail. Build with --release first: debug builds are many times
     /// slower. With --database-url postgres://… the import is measured on PostgreSQL too.
     Bench(BenchArgs),
+}
+
+/// `lizhi risk …`
+#[derive(Debug, Subcommand)]
+pub enum RiskCommand {
+    /// Who is yellow or red at the end of a day, with the rules that fired and why.
+    Scan(RiskScanArgs),
+    /// Replay the rules over a date range: every non-green employee on every date (trial runs of a policy).
+    ///
+    /// CSV columns: date,employee_no,level,rules,consecutive_absent_workdays,first_absent_date
+    /// (`rules` separated by `;`).
+    Backtest(RiskBacktestArgs),
+}
+
+/// Output of `lizhi risk`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum RiskFormat {
+    /// One line per finding, the columns documented on `backtest`.
+    Csv,
+    /// An array of findings with the full explanation.
+    Json,
+}
+
+/// Flags shared by `risk scan` and `risk backtest`.
+#[derive(Debug, Args)]
+pub struct RiskCommon {
+    /// Only this legal entity (code).
+    #[arg(long, value_name = "CODE")]
+    pub legal_entity: Option<String>,
+
+    /// A candidate policy (TOML, starting from the defaults of the `profile` it names) instead of each
+    /// entity's profile.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// Flags of `lizhi risk scan`.
+#[derive(Debug, Args)]
+pub struct RiskScanArgs {
+    /// The day to evaluate, through its end (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: chrono::NaiveDate,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RiskFormat::Json)]
+    pub format: RiskFormat,
+
+    #[command(flatten)]
+    pub common: RiskCommon,
+}
+
+/// Flags of `lizhi risk backtest`.
+#[derive(Debug, Args)]
+pub struct RiskBacktestArgs {
+    /// First day to evaluate (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: chrono::NaiveDate,
+
+    /// Last day to evaluate, inclusive (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: chrono::NaiveDate,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RiskFormat::Csv)]
+    pub format: RiskFormat,
+
+    #[command(flatten)]
+    pub common: RiskCommon,
 }
 
 /// Flags of `lizhi serve`.

@@ -69,6 +69,7 @@ async fn run(cli: Cli, locale: lizhi_app::i18n::Locale) -> anyhow::Result<ExitCo
         Command::User(cmd) => commands::user::run(&env, cmd).await,
         Command::Backup(args) => commands::backup::run(&env, args).await,
         Command::CheckConfig => commands::check::run(&env).await,
+        Command::Risk(cmd) => commands::risk::run(&env, cmd).await,
         Command::Bench(args) => bench::run(&env, args).await,
     }
 }

@@ -730,3 +730,190 @@ fn import_kinds_cover_the_application() {
         assert!(help.contains(kind.name()), "{} missing from import --help", kind.name());
     }
 }
+
+/// The early-warning contract: generated workforces around the 2026 National Day holidays, with
+/// make-up workdays, a night-shift roster, punches written in local time and in UTC, leave in every
+/// state, and a handful of absconders. Every absconder must turn red on exactly the rule's day and
+/// nobody else may ever be red.
+#[test]
+fn absconders_turn_red_on_exactly_the_rule_day() {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+    let holidays: Vec<NaiveDate> = (1..=7).map(|day| d(&format!("2026-10-{day:02}"))).collect();
+    let makeup = [d("2026-09-27"), d("2026-10-10")];
+    let calendar_workday = |day: NaiveDate| {
+        makeup.contains(&day) || (!holidays.contains(&day) && !matches!(day.weekday(), Weekday::Sat | Weekday::Sun))
+    };
+    let shifts = ["D", "D", "N", "N", "REST", "REST"];
+    let roster_shift = |day: NaiveDate| shifts[(day - d("2026-08-01")).num_days().rem_euclid(6) as usize];
+    struct Person {
+        no: &'static str,
+        hire: &'static str,
+        absent: Vec<&'static str>,
+        utc: bool,
+        rostered: bool,
+    }
+    let p =
+        |no, hire, absent: &[&'static str]| Person { no, hire, absent: absent.to_vec(), utc: false, rostered: false };
+    let mut people = vec![
+        p("W1", "2020-01-01", &[]),
+        p("W2", "2020-01-01", &[]),
+        // 3rd absent day is the make-up Saturday 10-10.
+        p("A1", "2020-01-01", &["2026-10-08", "2026-10-09", "2026-10-10"]),
+        // Absent right after an approved leave (14–18 Sep): red on the 3rd day after it.
+        p(
+            "A2",
+            "2020-01-01",
+            &[
+                "2026-09-14",
+                "2026-09-15",
+                "2026-09-16",
+                "2026-09-17",
+                "2026-09-18",
+                "2026-09-21",
+                "2026-09-22",
+                "2026-09-23",
+            ],
+        ),
+        // Absent two days and back: yellow twice, never red.
+        p("B1", "2020-01-01", &["2026-09-21", "2026-09-22"]),
+        // Straddling a weekend: Thu, Fri, Mon.
+        p("A3", "2020-01-01", &["2026-09-10", "2026-09-11", "2026-09-14"]),
+        // Hired mid-window and never came: red on the 3rd scheduled day after the hire date.
+        p("A4", "2026-09-16", &["2026-09-16", "2026-09-17", "2026-09-18"]),
+        // Pending leave does not excuse.
+        p("A5", "2020-01-01", &["2026-09-28", "2026-09-29", "2026-09-30"]),
+        // A holiday between absences neither counts nor breaks: 30 Sep, (1–7 Oct), 8, 9 Oct.
+        p("A6", "2020-01-01", &["2026-09-30", "2026-10-08", "2026-10-09"]),
+    ];
+    people.push(Person { no: "U1", hire: "2020-01-01", absent: vec![], utc: true, rostered: false });
+    // Night-shift roster (D, D, N, N, REST, REST from 1 Aug): holidays do not apply, so 1 and 2 Oct
+    // (rostered D and N) are workdays for R2.
+    people.push(Person { no: "R1", hire: "2020-01-01", absent: vec![], utc: false, rostered: true });
+    people.push(Person {
+        no: "R2",
+        hire: "2020-01-01",
+        absent: vec!["2026-09-30", "2026-10-01", "2026-10-02", "2026-10-03"],
+        utc: false,
+        rostered: true,
+    });
+    let expected_red: Vec<(&str, &str)> = vec![
+        ("A1", "2026-10-10"),
+        ("A2", "2026-09-23"),
+        ("A3", "2026-09-14"),
+        ("A4", "2026-09-18"),
+        ("A5", "2026-09-30"),
+        ("A6", "2026-10-09"),
+        ("R2", "2026-10-02"),
+    ];
+
+    let mut employees = vec![EMPLOYEE_HEADER.join(",")];
+    let mut punches = vec!["employee_no,punched_at,source".to_owned()];
+    let mut rosters = vec!["employee_no,date,shift".to_owned()];
+    for person in &people {
+        employees.push(employee(person.no, person.no, "", person.hire).join(","));
+        let mut day = d("2026-08-01").max(d(person.hire));
+        while day <= d("2026-10-16") {
+            let shift = roster_shift(day);
+            if person.rostered {
+                rosters.push(format!("{},{day},{shift}", person.no));
+            }
+            let scheduled = if person.rostered { shift != "REST" } else { calendar_workday(day) };
+            if scheduled && !person.absent.contains(&day.to_string().as_str()) {
+                let at = match (person.utc, shift) {
+                    // 07:30 in Shanghai is 23:30 UTC the day before: the UTC date differs.
+                    (true, _) => format!("{}T23:30:00Z", day.pred_opt().expect("day")),
+                    (false, "N") if person.rostered => format!("{day}T21:55:00+08:00"),
+                    _ => format!("{day}T08:58:00+08:00"),
+                };
+                punches.push(format!("{},{at},gate", person.no));
+            }
+            day = day.succ_opt().expect("day");
+        }
+    }
+    let calendar = "calendar,date,kind,name\n".to_owned()
+        + &holidays.iter().map(|h| format!("CN01,{h},holiday,国庆节\n")).collect::<String>()
+        + &makeup.iter().map(|m| format!("CN01,{m},workday,国庆调休\n")).collect::<String>();
+    let leaves = "employee_no,start_date,end_date,type,status\n\
+                  A2,2026-09-14,2026-09-18,annual,approved\n\
+                  A5,2026-09-28,2026-09-30,personal,pending\n\
+                  W2,2026-09-21,2026-09-25,annual,approved\n";
+
+    for db in backends() {
+        db.import_org();
+        for (kind, body) in [
+            ("employees", employees.join("\n")),
+            ("calendar", calendar.clone()),
+            ("rosters", rosters.join("\n")),
+            ("punches", punches.join("\n")),
+            ("leaves", leaves.to_owned()),
+        ] {
+            let file = db.write(&format!("{kind}.csv"), body.as_bytes());
+            db.run(&["import", kind, &file]).ok();
+        }
+        // W2 is on approved leave 21–25 Sep without punches: must stay green.
+        let out = db.run(&["risk", "backtest", "--from", "2026-09-07", "--to", "2026-10-16", "--format", "csv"]).ok();
+        let table = read_table(out.stdout.as_bytes(), FileFormat::Csv).expect("csv");
+        assert_eq!(
+            table.headers,
+            ["date", "employee_no", "level", "rules", "consecutive_absent_workdays", "first_absent_date"],
+            "[{}]",
+            db.label
+        );
+        let col = |name: &str| table.column(name).expect("column");
+        let mut first_red: std::collections::BTreeMap<String, String> = Default::default();
+        for row in &table.rows {
+            if row.get(col("level")) == "red" {
+                first_red
+                    .entry(row.get(col("employee_no")).to_owned())
+                    .or_insert_with(|| row.get(col("date")).to_owned());
+                assert!(row.get(col("rules")).split(';').any(|r| r == "consecutive_absence"), "{:?}", row);
+            }
+        }
+        let expected: std::collections::BTreeMap<String, String> =
+            expected_red.iter().map(|(no, day)| ((*no).to_owned(), (*day).to_owned())).collect();
+        assert_eq!(first_red, expected, "[{}] first red day per employee", db.label);
+        let b1: Vec<(String, String)> = table
+            .rows
+            .iter()
+            .filter(|r| r.get(col("employee_no")) == "B1")
+            .map(|r| (r.get(col("date")).to_owned(), r.get(col("level")).to_owned()))
+            .collect();
+        assert_eq!(
+            b1,
+            [("2026-09-21".to_owned(), "yellow".to_owned()), ("2026-09-22".to_owned(), "yellow".to_owned())],
+            "[{}] two days away, then back",
+            db.label
+        );
+        let a1 = table.rows.iter().find(|r| r.get(col("employee_no")) == "A1" && r.get(col("date")) == "2026-10-10");
+        let a1 = a1.expect("A1 on the make-up Saturday");
+        assert_eq!((a1.get(col("consecutive_absent_workdays")), a1.get(col("first_absent_date"))), ("3", "2026-10-08"));
+
+        // A candidate policy (red on the 2nd day) moves A1's red day forward; a broken one is refused.
+        let stricter = db.write("stricter.toml", b"profile = \"CN-default\"\nconsecutive_red = 2\n");
+        let out =
+            db.run(&["risk", "backtest", "--from", "2026-10-08", "--to", "2026-10-12", "--policy", &stricter]).ok();
+        let t2 = read_table(out.stdout.as_bytes(), FileFormat::Csv).expect("csv");
+        let a1_red: Vec<&str> =
+            t2.rows.iter().filter(|r| r.get(1) == "A1" && r.get(2) == "red").map(|r| r.get(0)).collect();
+        assert_eq!(a1_red.first().copied(), Some("2026-10-09"), "[{}] {}", db.label, out.stdout);
+        let broken = db.write("broken.toml", b"profile = \"CN-default\"\nconsecutive_red = 2\nyellow_from = 3\n");
+        let out =
+            db.cmd(&["risk", "backtest", "--from", "2026-10-08", "--to", "2026-10-12", "--policy", &broken]).output();
+        let out = out.expect("run");
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("yellow"), "{out:?}");
+
+        // The daily scan agrees with the backtest and explains itself.
+        let scan = db.run(&["risk", "scan", "--as-of", "2026-10-10", "--format", "json"]).ok();
+        let findings: serde_json::Value = serde_json::from_str(&scan.stdout).expect("json");
+        let a1 = findings.as_array().expect("array").iter().find(|f| f["employee_no"] == "A1").expect("A1 in the scan");
+        assert_eq!(a1["assessment"]["level"], "red");
+        let facts: Vec<&str> = a1["assessment"]["explanation"]
+            .as_array()
+            .expect("facts")
+            .iter()
+            .filter_map(|f| f["fact"].as_str())
+            .collect();
+        assert!(facts.contains(&"missing_on") && facts.contains(&"make_up_workday"), "{facts:?}");
+    }
+}

@@ -183,7 +183,7 @@ pub(super) async fn rosters(
     }
     let Some((from, to)) = date_span(planned.iter().map(|((_, d), _)| d)) else { return Ok(Counts::default()) };
     let stored: HashMap<(i64, NaiveDate), RosterDay> =
-        store::roster_days(c, from, to).await?.into_iter().map(|r| ((r.employee_id, r.day), r)).collect();
+        store::roster_days(c, from, to, None).await?.into_iter().map(|r| ((r.employee_id, r.day), r)).collect();
     let (counts, changed) = diff(planned, &stored);
     if write && errors.is_empty() && !changed.is_empty() {
         store::upsert_roster_days(c, &changed, app.clock.now()).await?;
@@ -289,7 +289,7 @@ pub(super) async fn leaves(
         (Some((from, _)), Some((_, to))) => (from, to),
         _ => return Ok(Counts::default()),
     };
-    let stored: HashMap<(i64, NaiveDate, NaiveDate, String), LeaveRow> = store::leaves(c, from, to)
+    let stored: HashMap<(i64, NaiveDate, NaiveDate, String), LeaveRow> = store::leaves(c, from, to, None)
         .await?
         .into_iter()
         .map(|l| ((l.employee_id, l.start_day, l.end_day, l.kind.clone()), l))
@@ -330,7 +330,7 @@ pub(super) async fn activity(
         }
     }
     let Some((from, to)) = date_span(planned.iter().map(|(_, a)| &a.day)) else { return Ok(Counts::default()) };
-    let stored: HashMap<(i64, NaiveDate, String), ActivityRow> = store::activity(c, from, to)
+    let stored: HashMap<(i64, NaiveDate, String), ActivityRow> = store::activity(c, from, to, None)
         .await?
         .into_iter()
         .map(|a| ((a.employee_id, a.day, a.system.clone()), a))

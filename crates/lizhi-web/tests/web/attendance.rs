@@ -10,7 +10,7 @@ fn day(s: &str) -> NaiveDate {
 async fn attendance_days(t: &TestApp, employee_no: &str) -> Vec<NaiveDate> {
     let employee = lizhi_app::people::get_employee(&t.app, &Ctx::system("test"), employee_no).await.expect("employee");
     let mut conn = t.app.db.acquire().await.expect("conn");
-    lizhi_store::attendance::attendance_days(&mut conn.conn(), day("2000-01-01"), day("2100-01-01"))
+    lizhi_store::attendance::attendance_days(&mut conn.conn(), day("2000-01-01"), day("2100-01-01"), Some(employee.id))
         .await
         .expect("days")
         .into_iter()
@@ -180,4 +180,47 @@ async fn devices_push_punches_as_json() {
         .await
         .expect("x");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_risk_scan_is_scoped_like_the_employee_list() {
+    let t = spawn_app().await;
+    let hr = t.token("hr").await;
+    // Nobody in the seeded company has ever punched: by Wednesday everyone is red.
+    let http = t.http.clone();
+    let url = format!("{}/api/v1/risk?as_of=2026-03-04", t.base);
+    let scan = |token: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move { http.get(url).bearer_auth(token).send().await.expect("risk") }
+    };
+    let all: serde_json::Value = scan(hr.clone()).await.json().await.expect("json");
+    let items = all["items"].as_array().expect("items");
+    assert_eq!(items.len(), 80);
+    // Hired 2015–2025 and never seen: each streak runs back to the hire date, far past the scan window.
+    for f in items {
+        let a = &f["assessment"];
+        assert_eq!(a["level"], "red", "{f}");
+        assert!(a["first_absent_date"].as_str().is_some_and(|d| d < "2026-01-01"), "{f}");
+        assert!(a["consecutive_absent_workdays"].as_u64().is_some_and(|n| n > 40), "{f}");
+    }
+    let rd: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/employees?org_unit=CN-RD&limit=1", t.base))
+        .bearer_auth(&hr)
+        .send()
+        .await
+        .expect("rd")
+        .json()
+        .await
+        .expect("json");
+    let mine: serde_json::Value = scan(t.token("manager").await).await.json().await.expect("json");
+    let mine = mine["items"].as_array().expect("items");
+    assert_eq!(mine.len() as u64, rd["total"].as_u64().expect("total"), "a manager sees their subtree only");
+    assert!(mine.iter().all(|f| f["org_unit"].as_str().is_some_and(|u| u.starts_with("CN-RD"))));
+    assert_eq!(scan(t.token("it").await).await.status(), StatusCode::FORBIDDEN, "IT does not see absence data");
+    // One punch on Wednesday morning clears C00005.
+    let push = serde_json::json!({"punches": [{"employee_no": "C00005", "punched_at": "2026-03-04T09:00:00+08:00", "source": "gate"}]});
+    t.http.post(format!("{}/api/v1/punches", t.base)).bearer_auth(&hr).json(&push).send().await.expect("push");
+    let after: serde_json::Value = scan(hr).await.json().await.expect("json");
+    assert!(after["items"].as_array().expect("items").iter().all(|f| f["employee_no"] != "C00005"));
 }

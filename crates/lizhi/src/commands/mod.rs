@@ -5,6 +5,7 @@ pub mod check;
 pub mod data;
 pub mod demo;
 pub mod migrate;
+pub mod risk;
 pub mod serve;
 pub mod user;
 

@@ -1,0 +1,227 @@
+//! Absence scans and backtests: load each employee's schedule, punches, leave and activity for a
+//! window, and let the pure rules of `lizhi_core::absence` decide.
+//!
+//! The window reaches back far enough for the longest rule (cumulative windows, the activity
+//! baseline). A streak that runs past the window's start is recomputed from the hire date, so
+//! `first_absent_date` and the streak length are exact however long someone has been gone.
+
+use crate::{App, AppError, Ctx};
+use chrono::{Days, NaiveDate};
+use lizhi_core::absence::{AbsenceInput, Assessment, Leave, LeaveStatus, assess};
+use lizhi_core::auth::{Permission, Scope};
+use lizhi_core::backtest::backtest as core_backtest;
+use lizhi_core::calendar::{DayOverride, DaySource, Roster, Schedule, Shift, WorkCalendar};
+use lizhi_core::model::{Employee, EmployeeStatus};
+use lizhi_core::policy::Policy;
+use lizhi_core::values::PolicyProfile;
+use lizhi_store::attendance::{self as store};
+use lizhi_store::{Conn, employees, org};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// One non-green assessment of one employee on one date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The evaluated date (through its end).
+    pub date: NaiveDate,
+    /// Employee number.
+    pub employee_no: String,
+    /// Name.
+    pub name: String,
+    /// Legal entity code.
+    pub legal_entity: String,
+    /// Org unit code.
+    pub org_unit: String,
+    /// What the rules decided, with the facts behind it.
+    pub assessment: Assessment,
+}
+
+/// What a scan or backtest covers.
+#[derive(Debug, Clone, Default)]
+pub struct RiskQuery {
+    /// Only this legal entity (code).
+    pub legal_entity: Option<String>,
+    /// Use this policy for everyone instead of each entity's profile (a trial run of a candidate).
+    pub policy: Option<Policy>,
+}
+
+/// Calendar days loaded before the first evaluated date: enough for every rule of the policy.
+fn lookback_days(policy: &Policy) -> u64 {
+    let cumulative = policy.cumulative.iter().map(|r| u64::from(r.window_days)).max().unwrap_or(0);
+    // Activity windows count scheduled days; two calendar days per scheduled day covers long holidays.
+    let activity = u64::from(policy.activity.recent_days + policy.activity.baseline_days) * 2;
+    cumulative.max(activity).max(62) + 7
+}
+
+/// Everything stored about a group of employees over a window, grouped by employee id.
+#[derive(Default)]
+struct Evidence {
+    rosters: HashMap<i64, Roster>,
+    punches: HashMap<i64, BTreeSet<NaiveDate>>,
+    leaves: HashMap<i64, Vec<Leave>>,
+    activity: HashMap<i64, BTreeMap<NaiveDate, u32>>,
+}
+
+impl Evidence {
+    async fn load(
+        c: &mut Conn<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        employee: Option<i64>,
+    ) -> Result<Evidence, AppError> {
+        let mut e = Evidence::default();
+        for r in store::roster_days(c, from, to, employee).await? {
+            if let Ok(shift) = Shift::parse(&r.shift, None) {
+                e.rosters.entry(r.employee_id).or_default().set(r.day, shift);
+            }
+        }
+        for (id, day) in store::attendance_days(c, from, to, employee).await? {
+            e.punches.entry(id).or_default().insert(day);
+        }
+        for l in store::leaves(c, from, to, employee).await? {
+            let status = LeaveStatus::parse(&l.status).unwrap_or(LeaveStatus::Pending);
+            if let Ok(leave) = Leave::new(l.start_day, l.end_day, l.kind, status) {
+                e.leaves.entry(l.employee_id).or_default().push(leave);
+            }
+        }
+        for a in store::activity(c, from, to, employee).await? {
+            let events = u32::try_from(a.events).unwrap_or(u32::MAX);
+            let day = e.activity.entry(a.employee_id).or_default().entry(a.day).or_default();
+            *day = day.saturating_add(events);
+        }
+        Ok(e)
+    }
+}
+
+/// The work calendars by name (Mon–Fri plus stored overrides).
+async fn calendars(c: &mut Conn<'_>, names: Vec<String>) -> Result<HashMap<String, WorkCalendar>, AppError> {
+    let mut out: HashMap<String, WorkCalendar> =
+        names.iter().map(|n| (n.clone(), WorkCalendar::new(n.clone()))).collect();
+    for d in store::calendar_days(c, &names).await? {
+        if let (Some(cal), Ok(o)) = (out.get_mut(&d.calendar), DayOverride::parse(&d.kind, &d.name)) {
+            cal.set_override(d.day, o);
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates every employee in reach on every date from `from` to `to` and returns the non-green
+/// results, ordered by date then employee number.
+pub async fn backtest(
+    app: &App,
+    ctx: &Ctx,
+    from: NaiveDate,
+    to: NaiveDate,
+    query: &RiskQuery,
+) -> Result<Vec<Finding>, AppError> {
+    let scope = ctx.scope(Permission::ViewRisk)?;
+    if to < from {
+        return Err(AppError::invalid("to", "end_before_start"));
+    }
+    if let Some(p) = &query.policy {
+        p.validate().map_err(|e| AppError::invalid("policy", e.code()))?;
+    }
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let entities = org::list_entities(&mut c).await?;
+    if let Some(code) = &query.legal_entity
+        && !entities.iter().any(|e| &e.code == code)
+    {
+        return Err(AppError::invalid("legal_entity", "unknown_legal_entity"));
+    }
+    let policies: HashMap<i64, Policy> = entities
+        .iter()
+        .map(|e| {
+            let policy = query.policy.clone().unwrap_or_else(|| {
+                Policy::defaults(PolicyProfile::parse(&e.policy).unwrap_or(PolicyProfile::CnDefault))
+            });
+            (e.id, policy)
+        })
+        .collect();
+    let paths = match &scope {
+        Scope::All => None,
+        Scope::Subtrees(ids) => Some(org::paths_of(&mut c, ids).await?),
+    };
+    let unit_paths: HashMap<i64, String> =
+        org::list_org_units(&mut c).await?.into_iter().map(|u| (u.id, u.path)).collect();
+    let mut people: Vec<Employee> = employees::all_by_no(&mut c)
+        .await?
+        .into_values()
+        .filter(|e| e.status == EmployeeStatus::Active)
+        .filter(|e| query.legal_entity.as_ref().is_none_or(|code| &e.legal_entity_code == code))
+        .filter(|e| match &paths {
+            None => true,
+            Some(paths) => {
+                let path = unit_paths.get(&e.org_unit_id).map(String::as_str).unwrap_or("");
+                paths.iter().any(|p| path.starts_with(p.as_str()))
+            }
+        })
+        .collect();
+    people.sort_by(|a, b| a.employee_no.cmp(&b.employee_no));
+    let lookback = policies.values().map(lookback_days).max().unwrap_or(69);
+    let window_start = from.checked_sub_days(Days::new(lookback)).unwrap_or(from);
+    let mut calendar_names: Vec<String> = entities.iter().map(|e| e.code.clone()).collect();
+    calendar_names.extend(people.iter().filter_map(|e| e.work_calendar.clone()));
+    calendar_names.sort();
+    calendar_names.dedup();
+    let calendars = calendars(&mut c, calendar_names).await?;
+    let evidence = Evidence::load(&mut c, window_start, to, None).await?;
+
+    let mut findings = Vec::new();
+    for e in &people {
+        let Some(policy) = policies.get(&e.legal_entity_id) else { continue };
+        let calendar_name = e.work_calendar.clone().unwrap_or_else(|| e.legal_entity_code.clone());
+        let Some(calendar) = calendars.get(&calendar_name) else { continue };
+        let mut results = evaluate(e, calendar, &evidence, policy, from, to);
+        // A streak reaching back past the loaded window: recompute this person from the hire date.
+        if results.iter().any(|(_, a)| a.first_absent_date.is_some_and(|d| d <= window_start)) {
+            let full = Evidence::load(&mut c, e.hire_date, to, Some(e.id)).await?;
+            results = evaluate(e, calendar, &full, policy, from, to);
+        }
+        findings.extend(results.into_iter().map(|(date, assessment)| Finding {
+            date,
+            employee_no: e.employee_no.clone(),
+            name: e.name.clone(),
+            legal_entity: e.legal_entity_code.clone(),
+            org_unit: e.org_unit_code.clone(),
+            assessment,
+        }));
+    }
+    findings.sort_by(|a, b| (a.date, &a.employee_no).cmp(&(b.date, &b.employee_no)));
+    Ok(findings)
+}
+
+/// The non-green results of one employee over the dates.
+fn evaluate(
+    e: &Employee,
+    calendar: &WorkCalendar,
+    evidence: &Evidence,
+    policy: &Policy,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(NaiveDate, Assessment)> {
+    let source = match evidence.rosters.get(&e.id) {
+        Some(roster) => DaySource::Roster(roster),
+        None => DaySource::Calendar(calendar),
+    };
+    let Ok(schedule) = Schedule::new(source, e.hire_date, None) else { return Vec::new() };
+    let empty_days = BTreeSet::new();
+    let empty_activity = BTreeMap::new();
+    let input = AbsenceInput {
+        schedule,
+        punch_days: evidence.punches.get(&e.id).unwrap_or(&empty_days),
+        leaves: evidence.leaves.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
+        activity: evidence.activity.get(&e.id).unwrap_or(&empty_activity),
+    };
+    if from == to {
+        let a = assess(&input, policy, from);
+        if a.level == lizhi_core::absence::Level::Green { Vec::new() } else { vec![(from, a)] }
+    } else {
+        core_backtest(&input, policy, from, to)
+    }
+}
+
+/// The non-green employees at the end of `as_of`: the daily scan.
+pub async fn scan(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &RiskQuery) -> Result<Vec<Finding>, AppError> {
+    backtest(app, ctx, as_of, as_of, query).await
+}
