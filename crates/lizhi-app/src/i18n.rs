@@ -130,6 +130,67 @@ pub fn error_message(locale: Locale, code: &str, column: Option<&str>, value: Op
     }
 }
 
+/// A rule's fact as a sentence in the user's language (the core keeps facts structured).
+pub fn describe_fact(locale: Locale, fact: &lizhi_core::absence::Fact) -> String {
+    use lizhi_core::absence::{Excuse, Fact};
+    use lizhi_core::calendar::NotScheduledReason;
+    let d = |date: &chrono::NaiveDate| date.format("%Y-%m-%d").to_string();
+    match fact {
+        Fact::AccountedForOn { date, by } => {
+            let by = match by {
+                Excuse::Punch => t(locale, "fact-by-punch"),
+                Excuse::ApprovedLeave { kind } => t_args(locale, "fact-by-leave", &[("kind", kind)]),
+            };
+            t_args(locale, "fact-accounted_for_on", &[("date", &d(date)), ("by", &by)])
+        }
+        Fact::NoEarlierScheduledDay { hire_date } => {
+            t_args(locale, "fact-no_earlier_scheduled_day", &[("hire_date", &d(hire_date))])
+        }
+        Fact::MissingOn { date } => t_args(locale, "fact-missing_on", &[("date", &d(date))]),
+        Fact::MakeUpWorkday { date, name } => {
+            t_args(locale, "fact-make_up_workday", &[("date", &d(date)), ("name", name)])
+        }
+        Fact::PendingLeaveOn { date, kind } => {
+            t_args(locale, "fact-pending_leave_on", &[("date", &d(date)), ("kind", kind)])
+        }
+        Fact::RejectedLeaveOn { date, kind } => {
+            t_args(locale, "fact-rejected_leave_on", &[("date", &d(date)), ("kind", kind)])
+        }
+        Fact::NotScheduled { date, reason } => {
+            let why = match reason {
+                NotScheduledReason::Holiday { name } => t_args(locale, "reason-holiday", &[("name", name)]),
+                other => t(locale, &format!("reason-{}", other.code())),
+            };
+            t_args(locale, "fact-not_scheduled", &[("date", &d(date)), ("reason", &why)])
+        }
+        Fact::PunchOnUnscheduledDay { date } => t_args(locale, "fact-punch_on_unscheduled_day", &[("date", &d(date))]),
+        Fact::CumulativeAbsence { threshold, window_days, dates } => {
+            let dates: Vec<String> = dates.iter().map(d).collect();
+            t_args(
+                locale,
+                "fact-cumulative_absence",
+                &[
+                    ("count", &dates.len().to_string()),
+                    ("threshold", &threshold.to_string()),
+                    ("window_days", &window_days.to_string()),
+                    ("dates", &dates.join(", ")),
+                ],
+            )
+        }
+        Fact::ActivityDrop { recent_avg, baseline_avg, ratio, recent_days, baseline_days } => t_args(
+            locale,
+            "fact-activity_drop",
+            &[
+                ("recent_avg", &format!("{recent_avg:.1}")),
+                ("baseline_avg", &format!("{baseline_avg:.1}")),
+                ("percent", &format!("{:.0}", ratio * 100.0)),
+                ("recent_days", &recent_days.to_string()),
+                ("baseline_days", &baseline_days.to_string()),
+            ],
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +224,15 @@ mod tests {
         assert_eq!(Locale::negotiate("en-GB,en;q=0.9,zh-CN;q=0.5"), Locale::En);
         assert_eq!(Locale::negotiate("fr-FR, zh;q=0.7, en;q=0.3"), Locale::ZhCn);
         assert_eq!(Locale::negotiate(""), Locale::En);
+    }
+
+    #[test]
+    fn facts_read_as_sentences_in_both_languages() {
+        use lizhi_core::absence::Fact;
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 10, 10).expect("date");
+        let fact = Fact::MakeUpWorkday { date, name: "国庆调休".into() };
+        assert_eq!(describe_fact(Locale::ZhCn, &fact), "2026-10-10 为调休上班日（国庆调休）。");
+        assert_eq!(describe_fact(Locale::En, &fact), "2026-10-10 is a make-up workday (国庆调休).");
     }
 
     #[test]

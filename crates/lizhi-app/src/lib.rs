@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod import;
 pub mod people;
 pub mod risk;
+pub mod risk_board;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;

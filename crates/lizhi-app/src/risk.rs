@@ -225,3 +225,27 @@ fn evaluate(
 pub async fn scan(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &RiskQuery) -> Result<Vec<Finding>, AppError> {
     backtest(app, ctx, as_of, as_of, query).await
 }
+
+/// The days an employee is scheduled between two dates (their roster if they have one in the
+/// period, else their work calendar), for timelines.
+pub async fn scheduled_days(
+    app: &App,
+    employee: &Employee,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BTreeSet<NaiveDate>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let name = employee.work_calendar.clone().unwrap_or_else(|| employee.legal_entity_code.clone());
+    let calendars = calendars(&mut c, vec![name.clone()]).await?;
+    let evidence = Evidence::load(&mut c, from, to, Some(employee.id)).await?;
+    let fallback = WorkCalendar::new(name.clone());
+    let calendar = calendars.get(&name).unwrap_or(&fallback);
+    let source = match evidence.rosters.get(&employee.id) {
+        Some(roster) => DaySource::Roster(roster),
+        None => DaySource::Calendar(calendar),
+    };
+    let schedule =
+        Schedule::new(source, employee.hire_date, None).map_err(|_| AppError::invalid("hire_date", "invalid_date"))?;
+    Ok(schedule.scheduled_days(from, to).collect())
+}

@@ -75,7 +75,7 @@ impl Role {
                 ViewAudit => self == Role::HrSupervisor,
                 _ => true,
             },
-            Role::Manager => matches!(permission, ViewOrg | ViewEmployees | ViewRisk),
+            Role::Manager => matches!(permission, ViewOrg | ViewEmployees | ViewRisk | ActOnRisk),
             Role::It | Role::Finance | Role::Facilities => {
                 matches!(permission, ViewOrg | ViewEmployees)
             }
@@ -114,6 +114,8 @@ pub enum Permission {
     ViewAudit,
     /// Read absence alerts and run scans and backtests (HR, supervisors, managers for their subtree).
     ViewRisk,
+    /// Log contact attempts on alerts, dismiss them with a reason, escalate them.
+    ActOnRisk,
 }
 
 impl Permission {
@@ -129,6 +131,7 @@ impl Permission {
             Permission::ManageUsers => "manage_users",
             Permission::ViewAudit => "view_audit",
             Permission::ViewRisk => "view_risk",
+            Permission::ActOnRisk => "act_on_risk",
         }
     }
 }

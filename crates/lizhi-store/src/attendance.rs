@@ -293,3 +293,65 @@ pub async fn punches_between(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate) -
         })
         .collect())
 }
+
+/// Something a person did about an alert episode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskAction {
+    /// Employee.
+    pub employee_id: i64,
+    /// First day of the absence streak (the episode's key).
+    pub episode_start: NaiveDate,
+    /// `dismiss`, `contact` or `escalate`.
+    pub kind: String,
+    /// Dismissal reason (`justified`, `data_error`).
+    pub reason: Option<String>,
+    /// Contact channel (`phone`, `wecom`, `sms`, `email`, `visit`, `other`).
+    pub channel: Option<String>,
+    /// Contact outcome (`reached`, `no_answer`, `message_left`, `refused`).
+    pub outcome: Option<String>,
+    /// Free text.
+    pub note: Option<String>,
+    /// When it happened (a call may be logged after the fact).
+    pub happened_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub actor: String,
+}
+
+/// Records an action.
+pub async fn add_risk_action(c: &mut Conn<'_>, a: &RiskAction, now: DateTime<Utc>) -> Result<(), StoreError> {
+    on_conn!(c, c => sqlx::query(
+        "INSERT INTO risk_actions (employee_id, episode_start, kind, reason, channel, outcome, note, happened_at, actor, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(a.employee_id).bind(a.episode_start).bind(&a.kind).bind(&a.reason).bind(&a.channel).bind(&a.outcome)
+        .bind(&a.note).bind(a.happened_at).bind(&a.actor).bind(now)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+/// Actions on episodes that started on or after `since`, of one employee or of all, oldest first.
+pub async fn risk_actions(
+    c: &mut Conn<'_>,
+    since: NaiveDate,
+    employee: Option<i64>,
+) -> Result<Vec<RiskAction>, StoreError> {
+    type R =
+        (i64, NaiveDate, String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>, String);
+    let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(
+        "SELECT employee_id, episode_start, kind, reason, channel, outcome, note, happened_at, actor FROM risk_actions \
+         WHERE episode_start >= $1 AND ($2 IS NULL OR employee_id = $2) ORDER BY happened_at, id")
+        .bind(since).bind(employee).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(employee_id, episode_start, kind, reason, channel, outcome, note, happened_at, actor)| RiskAction {
+            employee_id,
+            episode_start,
+            kind,
+            reason,
+            channel,
+            outcome,
+            note,
+            happened_at,
+            actor,
+        })
+        .collect())
+}

@@ -120,6 +120,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/openapi.json", Public, get(api::openapi))
         .add(Method::GET, "/static/app.css", Public, get(pages::css))
         .add(Method::GET, "/static/app.js", Public, get(pages::js))
+        .add(Method::GET, "/favicon.ico", Public, get(pages::favicon))
         .add(Method::GET, "/login", Public, get(pages::login_form))
         .add(Method::POST, "/login", Public, post(pages::login_submit))
         .add(Method::POST, "/locale", Public, post(pages::set_locale))
@@ -147,6 +148,9 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/users/{id}/password", Needs(ManageUsers), post(pages::user_password))
         .add(Method::POST, "/users/{id}/tokens", Needs(ManageUsers), post(pages::user_token))
         .add(Method::GET, "/audit", Needs(ViewAudit), get(pages::audit))
+        .add(Method::GET, "/risk", Needs(ViewRisk), get(pages::risk_board))
+        .add(Method::GET, "/risk/{no}", Needs(ViewRisk), get(pages::risk_detail))
+        .add(Method::POST, "/risk/{no}/actions", Needs(ActOnRisk), post(pages::risk_act))
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
         .add(Method::GET, "/api/v1/legal-entities", Needs(ViewOrg), get(api::legal_entities))

@@ -245,3 +245,64 @@ pub struct AccountPage {
     pub notice: Option<String>,
     pub error: Option<String>,
 }
+
+/// One alert on the board.
+#[derive(Debug, Clone)]
+pub struct RiskRow {
+    pub employee_no: String,
+    pub name: String,
+    pub org_unit: String,
+    pub days: u32,
+    pub since: String,
+    pub rules: String,
+    pub status: String,
+    pub contacts: usize,
+}
+
+/// The risk board.
+#[derive(Template)]
+#[template(path = "risk.html")]
+pub struct RiskPage {
+    pub chrome: Chrome,
+    pub as_of: String,
+    pub entities: Vec<(String, String, bool)>,
+    pub units: Vec<(String, String, bool)>,
+    pub dismissed: bool,
+    pub empty: bool,
+    /// (level code, label, rows): red first, then yellow.
+    pub sections: Vec<(&'static str, String, Vec<RiskRow>)>,
+}
+
+/// One day of the timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineRow {
+    pub date: String,
+    pub class: &'static str,
+    pub scheduled: &'static str,
+    pub punched: &'static str,
+    pub leave: String,
+    pub activity: String,
+}
+
+/// One alert opened.
+#[derive(Template)]
+#[template(path = "risk_detail.html")]
+pub struct RiskDetailPage {
+    pub chrome: Chrome,
+    pub as_of: String,
+    pub employee_no: String,
+    pub name: String,
+    pub org_unit: String,
+    pub level: Option<(&'static str, String)>,
+    pub rules: String,
+    pub facts: Vec<String>,
+    /// (what, details, who and when)
+    pub actions: Vec<(String, String, String)>,
+    pub can_act: bool,
+    pub episode: Option<String>,
+    pub now_local: String,
+    pub channels: Vec<(&'static str, String)>,
+    pub outcomes: Vec<(&'static str, String)>,
+    pub reasons: Vec<(&'static str, String)>,
+    pub timeline: Vec<TimelineRow>,
+}

@@ -47,3 +47,20 @@ CREATE TABLE activity (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (employee_id, day, system)
 );
+
+-- What people did about an alert: dismissed it (with a reason), logged a contact attempt, escalated it.
+-- An alert episode is identified by the employee and the first day of the absence streak.
+CREATE TABLE risk_actions (
+    id INTEGER PRIMARY KEY,
+    employee_id INTEGER NOT NULL REFERENCES employees(id),
+    episode_start TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('dismiss', 'contact', 'escalate')),
+    reason TEXT,
+    channel TEXT,
+    outcome TEXT,
+    note TEXT,
+    happened_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX risk_actions_episode ON risk_actions(employee_id, episode_start);

@@ -6,6 +6,7 @@
 mod admin;
 mod data;
 mod directory;
+mod risk;
 mod session;
 
 pub use admin::{audit, user_create, user_disabled, user_password, user_roles, user_token, users};
@@ -14,6 +15,7 @@ pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
     org_tree,
 };
+pub use risk::{risk_act, risk_board, risk_detail};
 pub use session::{account, account_password, login_form, login_submit, logout, set_locale};
 
 use crate::caller::{Caller, LOCALE_COOKIE, LOGIN_CSRF_COOKIE, Lang, SESSION_COOKIE, Via, cookie};
@@ -71,7 +73,8 @@ pub(super) fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, p
     let tr = Tr(locale);
     let mut nav = Vec::new();
     if let Some(c) = caller {
-        let items: [(&'static str, &str, Option<Permission>); 5] = [
+        let items: [(&'static str, &str, Option<Permission>); 6] = [
+            ("/risk", "nav-risk", Some(Permission::ViewRisk)),
             ("/employees", "nav-employees", Some(Permission::ViewEmployees)),
             ("/org", "nav-org", Some(Permission::ViewOrg)),
             ("/imports", "nav-imports", Some(Permission::ImportData)),
@@ -143,6 +146,11 @@ pub async fn js() -> Response {
         JS,
     )
         .into_response()
+}
+
+/// No icon (browsers ask for one even on JSON responses); an empty answer instead of a 404.
+pub async fn favicon() -> Response {
+    ([(axum::http::header::CACHE_CONTROL, "public, max-age=86400")], StatusCode::NO_CONTENT).into_response()
 }
 
 /// 404 for unknown paths.

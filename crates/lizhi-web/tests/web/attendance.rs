@@ -224,3 +224,118 @@ async fn the_risk_scan_is_scoped_like_the_employee_list() {
     let after: serde_json::Value = scan(hr).await.json().await.expect("json");
     assert!(after["items"].as_array().expect("items").iter().all(|f| f["employee_no"] != "C00005"));
 }
+
+#[tokio::test]
+async fn the_risk_board_lists_explains_and_records_what_people_do() {
+    let t = spawn_app().await;
+    let hr = t.session("hr").await;
+    // Everyone in CN-RD-QA punched every day but C00005, who stopped after Friday 27 Feb.
+    let token = t.token("hr").await;
+    let everyone: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/employees?limit=200", t.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let numbers: Vec<String> = everyone["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["employee_no"].as_str().expect("no").to_owned())
+        .collect();
+    let mut punches = vec!["employee_no,punched_at,source".to_owned()];
+    for day in
+        ["2026-02-23", "2026-02-24", "2026-02-25", "2026-02-26", "2026-02-27", "2026-03-02", "2026-03-03", "2026-03-04"]
+    {
+        for no in &numbers {
+            if no == "C00005" && day > "2026-02-27" {
+                continue;
+            }
+            punches.push(format!("{no},{day}T09:00:00+08:00,gate"));
+        }
+    }
+    let (status, report) = t.import(&token, "punches", "p.csv", punches.join("\n").into_bytes(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let board = t.request(Method::GET, "/risk?as_of=2026-03-04", Some(&hr)).send().await.expect("board");
+    assert_eq!(board.status(), StatusCode::OK);
+    let html = board.text().await.expect("html");
+    assert!(html.contains("/risk/C00005?as_of=2026-03-04"), "C00005 is on the board");
+    assert_eq!(html.matches("/risk/C0").count() + html.matches("/risk/U0").count(), 1, "and nobody else: {html}");
+
+    let detail = t
+        .request(Method::GET, "/risk/C00005?as_of=2026-03-04", Some(&hr))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await;
+    let html = detail.expect("detail").text().await.expect("html");
+    assert!(html.contains("2026-03-02：应出勤，无打卡，无已批准请假。"), "facts are translated: {html}");
+    assert!(html.contains("最后一次有记录是 2026-02-27"), "{html}");
+
+    let act = |pairs: Vec<(&'static str, String)>| {
+        let mut all = pairs;
+        all.push(("csrf", hr.csrf.clone()));
+        all.push(("as_of", "2026-03-04".into()));
+        all.push(("episode", "2026-03-02".into()));
+        t.request(Method::POST, "/risk/C00005/actions", Some(&hr)).form(&all).send()
+    };
+    let contact = act(vec![
+        ("kind", "contact".into()),
+        ("channel", "phone".into()),
+        ("outcome", "no_answer".into()),
+        ("at", "2026-03-04T10:15".into()),
+        ("note", "两次未接".into()),
+    ]);
+    assert_eq!(contact.await.expect("contact").status(), StatusCode::SEE_OTHER);
+    let future = act(vec![
+        ("kind", "contact".into()),
+        ("channel", "phone".into()),
+        ("outcome", "reached".into()),
+        ("at", "2099-01-01T10:00".into()),
+    ]);
+    assert_eq!(future.await.expect("future").status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let no_note = act(vec![("kind", "dismiss".into()), ("reason", "justified".into()), ("note", "".into())]);
+    assert_eq!(
+        no_note.await.expect("dismiss").status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a dismissal needs a reason in words"
+    );
+    let board = t
+        .request(Method::GET, "/risk?as_of=2026-03-04", Some(&hr))
+        .send()
+        .await
+        .expect("board")
+        .text()
+        .await
+        .expect("html");
+    assert!(board.contains("1 ☎"), "the contact is counted on the board");
+    let dismiss = act(vec![
+        ("kind", "dismiss".into()),
+        ("reason", "data_error".into()),
+        ("note", "punches missing from gate 3".into()),
+    ]);
+    assert_eq!(dismiss.await.expect("dismiss").status(), StatusCode::SEE_OTHER);
+    let board = t
+        .request(Method::GET, "/risk?as_of=2026-03-04", Some(&hr))
+        .send()
+        .await
+        .expect("board")
+        .text()
+        .await
+        .expect("html");
+    assert!(!board.contains("/risk/C00005"), "a dismissed episode leaves the board");
+    let all = t.request(Method::GET, "/risk?as_of=2026-03-04&dismissed=1", Some(&hr)).send().await.expect("board");
+    assert!(all.text().await.expect("html").contains("/risk/C00005"), "but can be shown");
+
+    let auditor = t.session("auditor").await;
+    let refused = t
+        .request(Method::POST, "/risk/C00005/actions", Some(&auditor))
+        .form(&[("csrf", auditor.csrf.as_str()), ("kind", "escalate"), ("episode", "2026-03-02")])
+        .send()
+        .await
+        .expect("auditor");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "auditors read, never act");
+}
