@@ -262,3 +262,4 @@ reason-weekly_rest_day = weekly rest day
 reason-holiday = holiday: { $name }
 reason-rostered_rest = rostered rest day
 reason-not_rostered = not on the roster
+risk-more-missing = … { $count } more unexplained scheduled days …

@@ -262,3 +262,4 @@ reason-weekly_rest_day = 周休日
 reason-holiday = 节假日：{ $name }
 reason-rostered_rest = 排班休息
 reason-not_rostered = 未排班
+risk-more-missing = ……另有 { $count } 个无故缺勤的应出勤日……

@@ -80,6 +80,33 @@ pub async fn risk_board(
     })
 }
 
+/// The explanation as sentences, shortened for people: weekends are left out, and a long run of
+/// missing days shows its first and last days around a count (the full list stays in the API).
+fn readable_facts(l: Locale, facts: &[lizhi_core::absence::Fact]) -> Vec<String> {
+    use lizhi_core::absence::Fact;
+    use lizhi_core::calendar::NotScheduledReason;
+    const KEEP: usize = 3;
+    let shown: Vec<&Fact> = facts
+        .iter()
+        .filter(|f| !matches!(f, Fact::NotScheduled { reason: NotScheduledReason::WeeklyRestDay, .. }))
+        .collect();
+    let missing: Vec<usize> =
+        shown.iter().enumerate().filter(|(_, f)| matches!(f, Fact::MissingOn { .. })).map(|(i, _)| i).collect();
+    // Everything between the first KEEP and the last KEEP missing days folds into one line.
+    let folded = (missing.len() > 2 * KEEP + 2).then(|| (missing[KEEP], missing[missing.len() - KEEP - 1]));
+    let mut out = Vec::new();
+    for (i, fact) in shown.iter().enumerate() {
+        match folded {
+            Some((first, _)) if i == first => {
+                out.push(i18n::t_args(l, "risk-more-missing", &[("count", &(missing.len() - 2 * KEEP).to_string())]))
+            }
+            Some((first, last)) if i > first && i <= last => {}
+            _ => out.push(i18n::describe_fact(l, fact)),
+        }
+    }
+    out
+}
+
 fn labelled(l: Locale, prefix: &str, codes: &[&'static str]) -> Vec<(&'static str, String)> {
     codes.iter().map(|c| (*c, i18n::t(l, &format!("{prefix}-{c}")))).collect()
 }
@@ -103,11 +130,7 @@ pub async fn risk_detail(
         let code = f.assessment.level.code();
         (code, i18n::t(l, &format!("level-{code}")))
     });
-    let facts = d
-        .finding
-        .as_ref()
-        .map(|f| f.assessment.explanation.iter().map(|fact| i18n::describe_fact(l, fact)).collect())
-        .unwrap_or_default();
+    let facts = d.finding.as_ref().map(|f| readable_facts(l, &f.assessment.explanation)).unwrap_or_default();
     let actions = d
         .actions
         .iter()
