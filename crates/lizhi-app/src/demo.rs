@@ -1,11 +1,20 @@
 //! A believable demo company, seeded through the same import path real data takes.
+//!
+//! People, org units and legal entities come from [`demo_files`]; 120 days of attendance (calendars,
+//! rosters, punches, leave, activity and a handful of absconders) from [`attendance_files`], so the
+//! risk board has something true to show on the day the demo starts.
 
 use crate::auth::{self, NewUser};
 use crate::import::{self, ImportKind, Progress};
 use crate::{App, AppError, Ctx};
+use chrono::NaiveDate;
 use lizhi_core::auth::{Grant, Role};
 use lizhi_docs::write_csv;
 use lizhi_store::org;
+
+pub use crate::demo_attendance::{
+    ATTENDANCE_DAYS, Absconder, AbsconderPattern, DEMO_ABSCONDERS, attendance_files, demo_absconders,
+};
 
 const CN_SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
@@ -24,11 +33,12 @@ const EN_LAST: &[&str] = &[
     "Evans", "Thompson", "Clarke", "O'Neill", "Hughes",
 ];
 
-/// Small deterministic generator so every demo has the same people.
-struct Lcg(u64);
+/// Small deterministic generator so every demo has the same people (and the same attendance).
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
+    /// A number in `0..n` (`n` > 0).
+    pub(crate) fn next(&mut self, n: usize) -> usize {
         self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         ((self.0 >> 33) as usize) % n
     }
@@ -66,8 +76,32 @@ const UNITS: &[Unit] = &[
     Unit { code: "UK-COM-SUP", name: "Customer Support", parent: "UK-COM", entity: "UK01" },
 ];
 
+/// What the attendance generator needs to know about one demo employee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoEmployee {
+    /// Employee number (`C00001`, `U00017`…).
+    pub employee_no: String,
+    /// Legal entity code (`CN01` or `UK01`): decides the calendar, time zone and punch format.
+    pub legal_entity: &'static str,
+    /// Org unit code: the warehouse team (`CN-OPS-WH`) works rostered shifts.
+    pub org_unit: &'static str,
+    /// Hire date: nobody punches (or is expected) before it.
+    pub hire_date: NaiveDate,
+}
+
+/// The people of a demo company of `employees` (at least one head per org unit), in file order.
+/// Deterministic: the first `k` people are the same whatever `employees` is.
+pub fn demo_employees(employees: usize) -> Vec<DemoEmployee> {
+    generate(employees).1
+}
+
 /// Seeds the demo data files' contents: (kind, CSV bytes).
 pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
+    generate(employees).0
+}
+
+/// The people and org files plus each employee's attendance-relevant facts.
+fn generate(employees: usize) -> (Vec<(ImportKind, Vec<u8>)>, Vec<DemoEmployee>) {
     let entities = vec![
         vec![
             "CN01".into(),
@@ -82,6 +116,7 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
         UNITS.iter().map(|u| vec![u.code.into(), u.name.into(), u.parent.into(), u.entity.into()]).collect();
     let mut rng = Lcg(20_261_128);
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(employees);
+    let mut people: Vec<DemoEmployee> = Vec::with_capacity(employees);
     let mut head_of: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
     // Heads first (in tree order) so every team has a lead reporting upwards, then staff (~15% UK).
     let leaves = |entity: &str| -> Vec<&'static Unit> {
@@ -112,7 +147,16 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
             head_of.insert(unit.code, no.clone());
         }
         let year = 2015 + rng.next(11);
-        let hire = format!("{year}-{:02}-{:02}", 1 + rng.next(12), 1 + rng.next(28));
+        let (month, day) = (1 + rng.next(12), 1 + rng.next(28));
+        let hire = format!("{year}-{month:02}-{day:02}");
+        // Month 1–12 and day 1–28 always make a date; the fallback only keeps this free of panics.
+        let hire_date = NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32).unwrap_or(NaiveDate::MIN);
+        people.push(DemoEmployee {
+            employee_no: no.clone(),
+            legal_entity: unit.entity,
+            org_unit: unit.code,
+            hire_date,
+        });
         let email = format!("{}@{}", no.to_lowercase(), if cn { "lizhi.cn" } else { "lizhi.co.uk" });
         let mobile = if cn {
             format!("+86 13{:09}", rng.next(1_000_000_000))
@@ -145,11 +189,12 @@ pub fn demo_files(employees: usize) -> Vec<(ImportKind, Vec<u8>)> {
         ]);
     }
     let cols = |k: ImportKind| k.all_columns();
-    vec![
+    let files = vec![
         (ImportKind::LegalEntities, write_csv(&cols(ImportKind::LegalEntities), &entities)),
         (ImportKind::OrgUnits, write_csv(&cols(ImportKind::OrgUnits), &units)),
         (ImportKind::Employees, write_csv(&cols(ImportKind::Employees), &rows)),
-    ]
+    ];
+    (files, people)
 }
 
 /// A demo login created by [`seed`].
@@ -163,9 +208,29 @@ pub struct DemoLogin {
     pub role: Role,
 }
 
-/// Imports the demo company and creates one login per role with fresh random passwords.
+/// The demo's "today": the last complete day in Shanghai, where the demo company has its head office, so
+/// the generated attendance ends on the day the risk board shows when it is first opened.
+pub fn demo_today(app: &App) -> NaiveDate {
+    // Yesterday: the last complete day, which is also what the risk board shows by default.
+    let today = app.clock.now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    today.pred_opt().unwrap_or(today)
+}
+
+/// Imports the demo company with [`ATTENDANCE_DAYS`] days of attendance ending today (see [`demo_today`])
+/// and creates one login per role with fresh random passwords.
 /// Does nothing (returns no logins) when the database already holds employees.
 pub async fn seed(app: &App, employees: usize, progress: &dyn Progress) -> Result<Vec<DemoLogin>, AppError> {
+    seed_with_date(app, employees, demo_today(app), progress).await
+}
+
+/// Same as [`seed`] with a chosen "today", so tests (and a demo for a meeting next week) get the same
+/// absconders on a known date.
+pub async fn seed_with_date(
+    app: &App,
+    employees: usize,
+    today: NaiveDate,
+    progress: &dyn Progress,
+) -> Result<Vec<DemoLogin>, AppError> {
     let ctx = Ctx::system("demo");
     {
         let mut conn = app.db.acquire().await?;
@@ -174,11 +239,27 @@ pub async fn seed(app: &App, employees: usize, progress: &dyn Progress) -> Resul
         }
     }
     for (kind, bytes) in demo_files(employees) {
-        let report = import::run(app, &ctx, kind, "demo.csv", &bytes, true, progress).await?;
-        if !report.is_clean() {
-            return Err(AppError::invalid(kind.name(), "demo_data_rejected"));
-        }
+        import_clean(app, &ctx, kind, &bytes, progress).await?;
     }
+    let started = std::time::Instant::now();
+    let people = demo_employees(employees);
+    let files = attendance_files(&people, today);
+    let generated = started.elapsed();
+    let (total, bytes) = (files.len() as u64, files.iter().map(|(_, b)| b.len()).sum::<usize>());
+    for (done, (kind, bytes)) in files.into_iter().enumerate() {
+        progress.update("attendance", done as u64, total);
+        import_clean(app, &ctx, kind, &bytes, progress).await?;
+    }
+    progress.update("attendance", total, total);
+    // Operators of slow disks see where the start-up time goes.
+    tracing::info!(
+        %today,
+        files = total,
+        bytes,
+        generate_ms = generated.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "seeded demo attendance"
+    );
     let units = {
         let mut conn = app.db.acquire().await?;
         org::list_org_units(&mut conn.conn()).await?
@@ -204,4 +285,20 @@ pub async fn seed(app: &App, employees: usize, progress: &dyn Progress) -> Resul
         logins.push(DemoLogin { username, password, role });
     }
     Ok(logins)
+}
+
+/// Imports one generated file and applies it; a rejected file is a bug in the generator, reported as such.
+async fn import_clean(
+    app: &App,
+    ctx: &Ctx,
+    kind: ImportKind,
+    bytes: &[u8],
+    progress: &dyn Progress,
+) -> Result<(), AppError> {
+    let report = import::run(app, ctx, kind, "demo.csv", bytes, true, progress).await?;
+    if !report.is_clean() {
+        tracing::error!(kind = kind.name(), errors = ?report.errors, "generated demo file rejected");
+        return Err(AppError::invalid(kind.name(), "demo_data_rejected"));
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 mod clock;
 pub mod demo;
+mod demo_attendance;
 mod error;
 pub mod export;
 pub mod i18n;

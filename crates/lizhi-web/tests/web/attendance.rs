@@ -277,7 +277,10 @@ async fn the_risk_board_lists_explains_and_records_what_people_do() {
     // A person never seen since hiring: the explanation folds years of missing days into one line.
     let never = t.request(Method::GET, "/risk/C00001?as_of=2026-02-20", Some(&hr)).send().await;
     let html = never.expect("never").text().await.expect("html");
-    assert!(html.contains("more unexplained scheduled days") && html.matches("scheduled, no punch").count() == 6, "{html}");
+    assert!(
+        html.contains("more unexplained scheduled days") && html.matches("scheduled, no punch").count() == 6,
+        "{html}"
+    );
 
     let act = |pairs: Vec<(&'static str, String)>| {
         let mut all = pairs;

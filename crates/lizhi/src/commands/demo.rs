@@ -15,7 +15,9 @@ pub async fn run(env: &Env, args: DemoArgs) -> Result<ExitCode> {
     let app = open_url(env.config(), &url, locale).await?;
     eprintln!("{} {}", tr(locale, "Demo database:", "演示数据库："), db_path.display());
     let bar = Bar::for_stderr();
-    let logins = lizhi_app::demo::seed(&app, args.employees, &bar).await.map_err(ui::app_error(locale))?;
+    let today = lizhi_app::demo::demo_today(&app);
+    let logins =
+        lizhi_app::demo::seed_with_date(&app, args.employees, today, &bar).await.map_err(ui::app_error(locale))?;
     bar.finish();
     if logins.is_empty() {
         println!(
@@ -49,6 +51,21 @@ pub async fn run(env: &Env, args: DemoArgs) -> Result<ExitCode> {
             logins.iter().map(|l| vec![l.username.clone(), l.password.clone(), l.role.name().to_owned()]).collect();
         let header = [tr(locale, "username", "用户名"), tr(locale, "password", "密码"), tr(locale, "role", "角色")];
         println!("\n{}\n", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
+        // Only on the seeding run: on later days the demo's attendance has stopped, so everyone would be missing.
+        let ctx = lizhi_app::Ctx::system("demo");
+        let findings = lizhi_app::risk::scan(&app, &ctx, today, &lizhi_app::risk::RiskQuery::default())
+            .await
+            .map_err(ui::app_error(locale))?;
+        let red = findings.iter().filter(|f| f.assessment.level == lizhi_core::absence::Level::Red).count();
+        let yellow = findings.len() - red;
+        println!(
+            "{}\n",
+            tr(
+                locale,
+                format!("Early warning on {today}: {red} red, {yellow} yellow (see the risk board)."),
+                format!("预警（{today}）：红色 {red} 人，黄色 {yellow} 人（见风险看板）。"),
+            )
+        );
     }
     let bind = env.config().bind.clone();
     super::serve::serve_app(app, env.config(), &bind, locale).await

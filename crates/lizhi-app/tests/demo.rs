@@ -1,0 +1,125 @@
+//! The demo company through the real import path and the real scan: the planted absconders, and only
+//! they, are red on exactly the rule's day. Runs on SQLite, and on PostgreSQL when
+//! `LIZHI_TEST_DATABASE_URL` is set.
+
+use chrono::{Days, NaiveDate};
+use lizhi_app::demo::{self, Absconder, AbsconderPattern};
+use lizhi_app::import::{self, ImportKind, NoProgress};
+use lizhi_app::risk::{self, RiskQuery};
+use lizhi_app::{App, Ctx};
+use lizhi_core::absence::{Fact, Level, RuleId};
+use std::collections::{BTreeMap, BTreeSet};
+
+const EMPLOYEES: usize = 300;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+/// Two days after the make-up Saturday that closes the 2026 National Day holidays.
+fn today() -> NaiveDate {
+    d("2026-10-13")
+}
+
+/// Employees whose approved leave covers `day`, read back from the generated leave file.
+fn on_approved_leave(files: &[(ImportKind, Vec<u8>)], day: NaiveDate) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (_, bytes) in files.iter().filter(|(k, _)| *k == ImportKind::Leaves) {
+        for line in String::from_utf8_lossy(bytes).lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            if cells.len() == 5 && cells[4] == "approved" && d(cells[1]) <= day && day <= d(cells[2]) {
+                out.insert(cells[0].to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
+    let url = lizhi_store::testing::fresh_database_url().await.expect("database url");
+    let app = App::open(&url, 4).await.expect("open");
+    let logins = demo::seed_with_date(&app, EMPLOYEES, today(), &NoProgress).await.expect("seed");
+    assert!(!logins.is_empty());
+    let ctx = Ctx::system("test");
+
+    let people = demo::demo_employees(EMPLOYEES);
+    let expected: BTreeMap<String, Absconder> =
+        demo::demo_absconders(&people, today()).into_iter().map(|a| (a.employee_no.clone(), a)).collect();
+    let planted: BTreeSet<&str> = demo::DEMO_ABSCONDERS.iter().copied().collect();
+    assert_eq!(expected.keys().map(String::as_str).collect::<BTreeSet<_>>(), planted);
+
+    // Today: exactly the red absconders are red, each absconder at the expected level and streak.
+    let findings = risk::scan(&app, &ctx, today(), &RiskQuery::default()).await.expect("scan");
+    let by_no: BTreeMap<&str, &risk::Finding> = findings.iter().map(|f| (f.employee_no.as_str(), f)).collect();
+    let reds: BTreeSet<&str> =
+        findings.iter().filter(|f| f.assessment.level == Level::Red).map(|f| f.employee_no.as_str()).collect();
+    let expected_reds: BTreeSet<&str> =
+        expected.values().filter(|a| a.expected_level == Level::Red).map(|a| a.employee_no.as_str()).collect();
+    assert_eq!(expected_reds.len(), 3);
+    assert_eq!(reds, expected_reds, "reds today");
+    for a in expected.values() {
+        let f = by_no.get(a.employee_no.as_str()).unwrap_or_else(|| panic!("{} is green", a.employee_no));
+        assert_eq!(f.assessment.level, a.expected_level, "{}: {:?}", a.employee_no, f.assessment);
+        assert_eq!(f.assessment.consecutive_absent_workdays, a.absent_days, "{}", a.employee_no);
+        assert_eq!(f.assessment.first_absent_date, Some(a.first_absent_date), "{}", a.employee_no);
+        let rules: Vec<RuleId> = f.assessment.rules.iter().map(|h| h.rule).collect();
+        if a.declining_activity {
+            assert!(rules.contains(&RuleId::ActivityDrop), "{}: {rules:?}", a.employee_no);
+        }
+        if a.pattern == (AbsconderPattern::Stops { days: 2 }) {
+            assert_eq!(rules, [RuleId::ConsecutiveAbsence], "{}", a.employee_no);
+        }
+    }
+    // The third missing day of one absconder is the make-up Saturday after National Day.
+    let make_up = expected.values().find(|a| a.make_up_day.is_some()).expect("make-up absconder");
+    assert_eq!(make_up.make_up_day, Some(d("2026-10-10")));
+    let f = by_no[make_up.employee_no.as_str()];
+    assert_eq!(f.assessment.absent_dates.get(2), Some(&d("2026-10-10")));
+    assert!(
+        f.assessment
+            .explanation
+            .iter()
+            .any(|x| matches!(x, Fact::MakeUpWorkday { date, .. } if *date == d("2026-10-10")))
+    );
+    // Nobody whose approved leave covers today is flagged at all.
+    let files = demo::attendance_files(&people, today());
+    let on_leave = on_approved_leave(&files, today());
+    assert!(!on_leave.is_empty(), "someone is on leave today");
+    for no in &on_leave {
+        assert!(!by_no.contains_key(no.as_str()), "{no} is on approved leave but flagged: {:?}", by_no[no.as_str()]);
+    }
+    // Random absences and pending leave give single yellow days, never more.
+    for f in findings.iter().filter(|f| !planted.contains(f.employee_no.as_str())) {
+        assert_eq!(f.assessment.level, Level::Yellow, "{}", f.employee_no);
+        assert!(f.assessment.consecutive_absent_workdays <= 1, "{}: {:?}", f.employee_no, f.assessment);
+    }
+
+    // Over the last six weeks: nobody else is ever red, and each red absconder turns red on the day of their
+    // third missing scheduled day, not a day earlier.
+    let from = today().checked_sub_days(Days::new(42)).expect("date");
+    let history = risk::backtest(&app, &ctx, from, today(), &RiskQuery::default()).await.expect("backtest");
+    let ever_red: BTreeSet<&str> =
+        history.iter().filter(|f| f.assessment.level == Level::Red).map(|f| f.employee_no.as_str()).collect();
+    assert_eq!(ever_red, expected_reds, "red at some date");
+    for no in &expected_reds {
+        let first_red = history
+            .iter()
+            .find(|f| f.employee_no == *no && f.assessment.level == Level::Red)
+            .map(|f| f.date)
+            .expect("red");
+        assert_eq!(Some(&first_red), by_no[no].assessment.absent_dates.get(2), "{no}");
+    }
+
+    // Re-importing attendance adds nothing.
+    let (kind, punches) = files.iter().find(|(k, _)| *k == ImportKind::Punches).expect("punches file");
+    let report = import::run(&app, &ctx, *kind, "punches.csv", punches, true, &NoProgress).await.expect("re-import");
+    assert!(report.is_clean(), "{:?}", report.errors);
+    assert_eq!((report.created, report.unchanged), (0, report.rows));
+    let (kind, activity) = files.iter().find(|(k, _)| *k == ImportKind::Activity).expect("activity file");
+    let report = import::run(&app, &ctx, *kind, "activity.csv", activity, true, &NoProgress).await.expect("re-import");
+    assert_eq!((report.created, report.updated), (0, 0));
+
+    // A second seed of the same database does nothing.
+    assert!(demo::seed_with_date(&app, EMPLOYEES, today(), &NoProgress).await.expect("seed again").is_empty());
+}
