@@ -8,6 +8,7 @@ pub mod auth;
 mod clock;
 pub mod demo;
 mod demo_attendance;
+mod demo_calendar;
 mod error;
 pub mod export;
 pub mod i18n;
