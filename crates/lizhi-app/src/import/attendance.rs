@@ -4,7 +4,7 @@
 //! themselves are attendance evidence, so one audit row per applied file records its digest and
 //! counts instead of one per punch.
 
-use super::{Columns, Counts, Errors, required_text};
+use super::{Columns, Counts, Errors, Pass, required_text};
 use crate::audit::{change, digest, record};
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -118,15 +118,8 @@ async fn audit_file(
     record(app, c, ctx, &[change(ctx, &format!("import.{kind}"), "import", kind, None, Some(&info))]).await
 }
 
-pub(super) async fn calendar(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn calendar(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
     for record in &table.rows {
@@ -156,15 +149,8 @@ pub(super) async fn calendar(
     Ok(counts)
 }
 
-pub(super) async fn rosters(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn rosters(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
@@ -192,15 +178,8 @@ pub(super) async fn rosters(
     Ok(counts)
 }
 
-pub(super) async fn punches(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
@@ -245,15 +224,8 @@ pub(super) async fn punches(
     Ok(counts)
 }
 
-pub(super) async fn leaves(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn leaves(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
@@ -302,15 +274,8 @@ pub(super) async fn leaves(
     Ok(counts)
 }
 
-pub(super) async fn activity(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn activity(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
     let mut seen = HashSet::new();
     let mut planned = Vec::new();

@@ -1,12 +1,12 @@
 //! Import of employees, with their managers (possibly defined later in the same file).
 
-use super::{Columns, Counts, Errors, Progress, required_text, text};
+use super::{Columns, Counts, Errors, Pass, required_text, text};
+use crate::AppError;
 use crate::audit::{change, record};
-use crate::{App, AppError, Ctx};
 use chrono::NaiveDate;
 use lizhi_core::graph::nodes_on_cycles;
 use lizhi_core::{Email, EmployeeNo, EntityCode, FieldError, Mobile, OrgUnitCode, WorkDate};
-use lizhi_docs::{Record, Table};
+use lizhi_docs::Record;
 use lizhi_store::audit::AuditWrite;
 use lizhi_store::employees::{self as store, EmployeeWrite};
 use lizhi_store::{Conn, org};
@@ -130,17 +130,8 @@ fn manager_depths<'a>(links: &HashMap<&'a str, Option<&'a str>>) -> HashMap<&'a 
     depth
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn import(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-    progress: &dyn Progress,
-) -> Result<Counts, AppError> {
+pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write, progress) = (p.app, p.ctx, p.table, &p.cols, p.write, p.progress);
     let entities: HashMap<String, i64> = org::list_entities(c).await?.into_iter().map(|e| (e.code, e.id)).collect();
     let units: HashMap<String, (i64, i64)> =
         org::list_org_units(c).await?.into_iter().map(|u| (u.code, (u.id, u.legal_entity_id))).collect();

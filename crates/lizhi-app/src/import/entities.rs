@@ -1,10 +1,9 @@
 //! Import of legal entities.
 
-use super::{Columns, Counts, Errors, required_text};
+use super::{Counts, Errors, Pass, required_text};
+use crate::AppError;
 use crate::audit::{change, record};
-use crate::{App, AppError, Ctx};
 use lizhi_core::{CountryCode, EntityCode, PolicyProfile, TimeZoneName};
-use lizhi_docs::Table;
 use lizhi_store::Conn;
 use lizhi_store::org::{self, EntityWrite};
 use serde::Serialize;
@@ -20,15 +19,8 @@ struct Snapshot {
     policy: String,
 }
 
-pub(super) async fn import(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let existing: HashMap<String, Snapshot> = org::list_entities(c)
         .await?
         .into_iter()

@@ -344,11 +344,10 @@ async fn run_table(
         report.error_count = errors.total;
         return Ok(report);
     }
-    let cols = Columns { table };
+    let pass = Pass { app, ctx, table, cols: Columns { table }, write: apply, progress };
     let outcome = if apply {
         let mut tx = app.db.begin().await?;
-        let counts =
-            plan_and_maybe_write(app, ctx, kind, &mut tx.conn(), table, &cols, &mut errors, true, progress).await?;
+        let counts = plan_and_maybe_write(&pass, kind, &mut tx.conn(), &mut errors).await?;
         if errors.is_empty() {
             tx.commit().await?;
             report.applied = true;
@@ -356,7 +355,7 @@ async fn run_table(
         counts
     } else {
         let mut conn = app.db.acquire().await?;
-        plan_and_maybe_write(app, ctx, kind, &mut conn.conn(), table, &cols, &mut errors, false, progress).await?
+        plan_and_maybe_write(&pass, kind, &mut conn.conn(), &mut errors).await?
     };
     report.created = outcome.created;
     report.updated = outcome.updated;
@@ -410,27 +409,37 @@ pub async fn save_one(
     if report.is_clean() { Ok(report.created == 1) } else { Err(AppError::Rejected(report.errors)) }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One check (and maybe write) of a parsed file: who asks, what was read, whether to write.
+pub(crate) struct Pass<'a> {
+    /// The use cases' handle.
+    pub app: &'a App,
+    /// The caller.
+    pub ctx: &'a Ctx,
+    /// The rows.
+    pub table: &'a Table,
+    /// Cells by column name.
+    pub cols: Columns<'a>,
+    /// Write when nothing is wrong (otherwise only count).
+    pub write: bool,
+    /// Where long writes report progress.
+    pub progress: &'a dyn Progress,
+}
+
 async fn plan_and_maybe_write(
-    app: &App,
-    ctx: &Ctx,
+    p: &Pass<'_>,
     kind: ImportKind,
     c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
     errors: &mut Errors,
-    write: bool,
-    progress: &dyn Progress,
 ) -> Result<Counts, AppError> {
     match kind {
-        ImportKind::LegalEntities => entities::import(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::OrgUnits => org_units::import(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Employees => employees::import(app, ctx, c, table, cols, errors, write, progress).await,
-        ImportKind::Calendar => attendance::calendar(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Rosters => attendance::rosters(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Punches => attendance::punches(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Leaves => attendance::leaves(app, ctx, c, table, cols, errors, write).await,
-        ImportKind::Activity => attendance::activity(app, ctx, c, table, cols, errors, write).await,
+        ImportKind::LegalEntities => entities::import(p, c, errors).await,
+        ImportKind::OrgUnits => org_units::import(p, c, errors).await,
+        ImportKind::Employees => employees::import(p, c, errors).await,
+        ImportKind::Calendar => attendance::calendar(p, c, errors).await,
+        ImportKind::Rosters => attendance::rosters(p, c, errors).await,
+        ImportKind::Punches => attendance::punches(p, c, errors).await,
+        ImportKind::Leaves => attendance::leaves(p, c, errors).await,
+        ImportKind::Activity => attendance::activity(p, c, errors).await,
     }
 }
 

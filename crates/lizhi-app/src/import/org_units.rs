@@ -1,11 +1,10 @@
 //! Import of org units: a tree per legal entity, parents possibly defined later in the same file.
 
-use super::{Columns, Counts, Errors, required_text};
+use super::{Counts, Errors, Pass, required_text};
+use crate::AppError;
 use crate::audit::{change, record};
-use crate::{App, AppError, Ctx};
 use lizhi_core::graph::nodes_on_cycles;
 use lizhi_core::{EntityCode, OrgUnitCode};
-use lizhi_docs::Table;
 use lizhi_store::Conn;
 use lizhi_store::org::{self, OrgUnitWrite};
 use serde::Serialize;
@@ -20,15 +19,8 @@ struct Snapshot {
     legal_entity: String,
 }
 
-pub(super) async fn import(
-    app: &App,
-    ctx: &Ctx,
-    c: &mut Conn<'_>,
-    table: &Table,
-    cols: &Columns<'_>,
-    errors: &mut Errors,
-    write: bool,
-) -> Result<Counts, AppError> {
+pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
+    let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let entities: HashMap<String, i64> = org::list_entities(c).await?.into_iter().map(|e| (e.code, e.id)).collect();
     let stored = org::list_org_units(c).await?;
     let unit_ids: HashMap<String, i64> = stored.iter().map(|u| (u.code.clone(), u.id)).collect();
