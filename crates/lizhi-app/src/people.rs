@@ -153,8 +153,14 @@ pub async fn list_org_units(app: &App, ctx: &Ctx) -> Result<Vec<OrgUnit>, AppErr
 }
 
 /// Active headcount per visible org unit, direct and including everything below it.
-pub async fn headcounts(app: &App, ctx: &Ctx) -> Result<std::collections::HashMap<i64, (i64, i64)>, AppError> {
-    let units = list_org_units(app, ctx).await?;
+///
+/// `units` is what [`list_org_units`] returned to the same caller (in its tree order).
+pub async fn headcounts(
+    app: &App,
+    ctx: &Ctx,
+    units: &[OrgUnit],
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, AppError> {
+    ctx.require(Permission::ViewOrg)?;
     let mut conn = app.db.acquire().await?;
     let direct = store::active_count_by_unit(&mut conn.conn()).await?;
     // Units come in path order, so every child follows its parent: summing from the end rolls

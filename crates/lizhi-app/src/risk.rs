@@ -24,6 +24,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub struct Finding {
     /// The evaluated date (through its end).
     pub date: NaiveDate,
+    /// Employee id (links actions recorded on the finding).
+    pub employee_id: i64,
     /// Employee number.
     pub employee_no: String,
     /// Name.
@@ -43,6 +45,8 @@ pub struct RiskQuery {
     pub legal_entity: Option<String>,
     /// Use this policy for everyone instead of each entity's profile (a trial run of a candidate).
     pub policy: Option<Policy>,
+    /// Only this employee (one alert opened).
+    pub employee_no: Option<String>,
 }
 
 /// Calendar days loaded before the first evaluated date: enough for every rule of the policy.
@@ -149,6 +153,7 @@ pub async fn backtest(
         .into_values()
         .filter(|e| e.status == EmployeeStatus::Active)
         .filter(|e| query.legal_entity.as_ref().is_none_or(|code| &e.legal_entity_code == code))
+        .filter(|e| query.employee_no.as_ref().is_none_or(|no| &e.employee_no == no))
         .filter(|e| match &paths {
             None => true,
             Some(paths) => {
@@ -180,6 +185,7 @@ pub async fn backtest(
         }
         findings.extend(results.into_iter().map(|(date, assessment)| Finding {
             date,
+            employee_id: e.id,
             employee_no: e.employee_no.clone(),
             name: e.name.clone(),
             legal_entity: e.legal_entity_code.clone(),

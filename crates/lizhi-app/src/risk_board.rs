@@ -54,7 +54,8 @@ fn status_of(actions: &[&RiskAction]) -> &'static str {
 
 /// The alert episodes at the end of `as_of`, red first, each with its status and contact count.
 pub async fn board(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &BoardQuery) -> Result<Vec<BoardItem>, AppError> {
-    let findings = scan(app, ctx, as_of, &RiskQuery { legal_entity: query.legal_entity.clone(), policy: None }).await?;
+    let query_all = RiskQuery { legal_entity: query.legal_entity.clone(), ..RiskQuery::default() };
+    let findings = scan(app, ctx, as_of, &query_all).await?;
     let in_unit: Option<std::collections::HashSet<String>> = match &query.org_unit {
         Some(code) if !code.is_empty() => {
             let units = crate::people::list_org_units(app, ctx).await?;
@@ -69,15 +70,13 @@ pub async fn board(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &BoardQuery) -
         let mut conn = app.db.acquire().await?;
         store::risk_actions(&mut conn.conn(), oldest, None).await?
     };
-    let ids = employee_ids(app).await?;
     let mut items: Vec<BoardItem> = findings
         .into_iter()
         .filter(|f| in_unit.as_ref().is_none_or(|units| units.contains(&f.org_unit)))
         .map(|finding| {
             let start = episode_start(&finding);
-            let id = ids.get(&finding.employee_no).copied();
             let mine: Vec<&RiskAction> =
-                actions.iter().filter(|a| Some(a.employee_id) == id && a.episode_start == start).collect();
+                actions.iter().filter(|a| a.employee_id == finding.employee_id && a.episode_start == start).collect();
             BoardItem {
                 status: status_of(&mine),
                 contacts: mine.iter().filter(|a| a.kind == "contact").count(),
@@ -96,11 +95,6 @@ pub async fn board(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &BoardQuery) -
         ))
     });
     Ok(items)
-}
-
-async fn employee_ids(app: &App) -> Result<std::collections::HashMap<String, i64>, AppError> {
-    let mut conn = app.db.acquire().await?;
-    Ok(lizhi_store::employees::index(&mut conn.conn()).await?.into_iter().map(|(no, id, _)| (no, id)).collect())
 }
 
 /// One day of a person's recent history.
@@ -157,9 +151,9 @@ pub async fn detail(app: &App, ctx: &Ctx, employee_no: &str, as_of: NaiveDate) -
     ctx.require(Permission::ViewRisk)?;
     // Scope: the same rule as the employee page (not found outside the caller's subtrees).
     let employee = crate::people::get_employee(app, ctx, employee_no).await?;
-    let findings =
-        scan(app, ctx, as_of, &RiskQuery { legal_entity: Some(employee.legal_entity_code.clone()), policy: None })
-            .await?;
+    // Only this person is evaluated, not their whole legal entity.
+    let only = RiskQuery { employee_no: Some(employee.employee_no.clone()), ..RiskQuery::default() };
+    let findings = scan(app, ctx, as_of, &only).await?;
     let finding = findings.into_iter().find(|f| f.employee_no == employee_no);
     let from = as_of.checked_sub_days(Days::new(TIMELINE_DAYS - 1)).unwrap_or(as_of);
     let mut conn = app.db.acquire().await?;

@@ -119,6 +119,20 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission, so lists of them (the `/me` answer, documentation) cannot miss a new one.
+    pub const ALL: [Permission; 10] = [
+        Permission::ViewOrg,
+        Permission::ViewEmployees,
+        Permission::ViewPersonalDetails,
+        Permission::EditPeople,
+        Permission::ImportData,
+        Permission::ExportData,
+        Permission::ManageUsers,
+        Permission::ViewAudit,
+        Permission::ViewRisk,
+        Permission::ActOnRisk,
+    ];
+
     /// The name used in the OpenAPI document and error details.
     pub fn name(self) -> &'static str {
         match self {

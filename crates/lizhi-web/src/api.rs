@@ -476,7 +476,7 @@ pub async fn risk(
     Extension(rid): Extension<RequestId>,
     Query(p): Query<RiskParams>,
 ) -> ApiResult {
-    let query = lizhi_app::risk::RiskQuery { legal_entity: p.legal_entity, policy: None };
+    let query = lizhi_app::risk::RiskQuery { legal_entity: p.legal_entity, ..Default::default() };
     let items = lizhi_app::risk::scan(&s.app, &ctx(&caller, &rid), p.as_of, &query)
         .await
         .map_err(|e| ApiError::from_app(e, l))?;

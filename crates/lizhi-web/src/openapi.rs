@@ -6,23 +6,7 @@ use serde_json::{Value, json};
 
 /// Names of the permissions a principal holds (for `/api/v1/me`).
 pub fn permissions_of(p: &Principal) -> Vec<&'static str> {
-    use Permission::*;
-    [
-        ViewOrg,
-        ViewEmployees,
-        ViewPersonalDetails,
-        EditPeople,
-        ImportData,
-        ExportData,
-        ManageUsers,
-        ViewAudit,
-        ViewRisk,
-        ActOnRisk,
-    ]
-    .into_iter()
-    .filter(|perm| p.can(*perm))
-    .map(Permission::name)
-    .collect()
+    Permission::ALL.into_iter().filter(|perm| p.can(*perm)).map(Permission::name).collect()
 }
 
 struct Op {

@@ -147,7 +147,7 @@ pub async fn org_tree(
             (Ok(e), Ok(u)) => (e, u),
             (Err(e), _) | (_, Err(e)) => return app_error_page(e, l, &caller),
         };
-    let counts = people::headcounts(&s.app, &ctx).await.unwrap_or_default();
+    let counts = people::headcounts(&s.app, &ctx, &units).await.unwrap_or_default();
     let units = units
         .into_iter()
         .map(|u| {

@@ -52,8 +52,7 @@ pub async fn login_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let field = form(&body);
     let (username, password, next, token) = (field("username"), field("password"), field("next"), field("csrf"));
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if token.is_empty() || !token_eq(&token, cookie_token) {
@@ -106,8 +105,7 @@ pub async fn set_locale(
     Extension(rid): Extension<RequestId>,
     body: Bytes,
 ) -> Response {
-    let pairs = form_pairs(&body);
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let field = form(&body);
     let locale = Locale::parse(&field("lang")).unwrap_or(Locale::En);
     if let Some(Extension(c)) = &caller
         && let Err(e) = auth::set_locale(&state.app, &ctx(c, &rid), locale.tag()).await

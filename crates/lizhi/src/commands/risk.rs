@@ -41,7 +41,7 @@ pub async fn run(env: &Env, cmd: RiskCommand) -> Result<ExitCode> {
 
 fn query(common: &RiskCommon) -> Result<RiskQuery> {
     let policy = common.policy.as_deref().map(load_policy).transpose()?;
-    Ok(RiskQuery { legal_entity: common.legal_entity.clone(), policy })
+    Ok(RiskQuery { legal_entity: common.legal_entity.clone(), policy, employee_no: None })
 }
 
 /// A candidate policy: the defaults of the profile the file names, overridden by the file.
