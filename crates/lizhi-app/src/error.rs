@@ -50,6 +50,9 @@ pub enum AppError {
     /// The database failed.
     #[error(transparent)]
     Store(StoreError),
+    /// A bug or an impossible state (e.g. a value that cannot be serialised); never the caller's fault.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for AppError {
@@ -75,6 +78,7 @@ impl AppError {
             AppError::TooLarge { .. } => "file_too_large",
             AppError::Table(t) => t.code(),
             AppError::Store(s) => s.code(),
+            AppError::Internal(_) => "internal_error",
         }
     }
 

@@ -75,7 +75,7 @@ fn employee_row(e: lizhi_core::model::Employee, personal: bool) -> Vec<String> {
 
 /// A legal entity in the import layout.
 fn entity_row(e: lizhi_core::model::LegalEntity) -> Vec<String> {
-    vec![e.code, e.name, e.country, e.time_zone, e.policy]
+    vec![e.code, e.name, e.country, e.time_zone, e.policy, e.scan_time]
 }
 
 /// An org unit in the import layout.

@@ -16,6 +16,8 @@ pub mod import;
 pub mod people;
 pub mod risk;
 pub mod risk_board;
+pub mod risk_scan;
+pub mod risk_trial;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;

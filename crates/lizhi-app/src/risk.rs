@@ -15,7 +15,7 @@ use lizhi_core::model::{Employee, EmployeeStatus};
 use lizhi_core::policy::Policy;
 use lizhi_core::values::PolicyProfile;
 use lizhi_store::attendance::{self as store};
-use lizhi_store::{Conn, employees, org};
+use lizhi_store::{Conn, employees, org, summary};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -79,19 +79,23 @@ impl Evidence {
                 e.rosters.entry(r.employee_id).or_default().set(r.day, shift);
             }
         }
-        for (id, day) in store::attendance_days(c, from, to, employee).await? {
-            e.punches.entry(id).or_default().insert(day);
+        // Punch days and activity come from the monthly summaries: a few rows per person.
+        for m in summary::months(c, from, to, employee).await? {
+            let in_window = |d: &NaiveDate| (from..=to).contains(d);
+            let days: Vec<NaiveDate> = m.punched().filter(in_window).collect();
+            if !days.is_empty() {
+                e.punches.entry(m.employee_id).or_default().extend(days);
+            }
+            let active: Vec<(NaiveDate, u32)> = m.active().filter(|(d, _)| in_window(d)).collect();
+            if !active.is_empty() {
+                e.activity.entry(m.employee_id).or_default().extend(active);
+            }
         }
         for l in store::leaves(c, from, to, employee).await? {
             let status = LeaveStatus::parse(&l.status).unwrap_or(LeaveStatus::Pending);
             if let Ok(leave) = Leave::new(l.start_day, l.end_day, l.kind, status) {
                 e.leaves.entry(l.employee_id).or_default().push(leave);
             }
-        }
-        for a in store::activity(c, from, to, employee).await? {
-            let events = u32::try_from(a.events).unwrap_or(u32::MAX);
-            let day = e.activity.entry(a.employee_id).or_default().entry(a.day).or_default();
-            *day = day.saturating_add(events);
         }
         Ok(e)
     }

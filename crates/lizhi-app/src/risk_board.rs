@@ -6,12 +6,17 @@
 
 use crate::audit::{change, record};
 use crate::risk::{Finding, RiskQuery, scan};
+use crate::risk_scan::ScanSummary;
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use lizhi_core::absence::Level;
 use lizhi_core::auth::Permission;
+use lizhi_core::auth::Scope;
 use lizhi_store::attendance::{self as store, RiskAction};
+use lizhi_store::org;
+use lizhi_store::risk_scans as store_scans;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// How far back the timeline of one person reaches.
 pub const TIMELINE_DAYS: u64 = 60;
@@ -52,33 +57,136 @@ fn status_of(actions: &[&RiskAction]) -> &'static str {
     }
 }
 
-/// The alert episodes at the end of `as_of`, red first, each with its status and contact count.
-pub async fn board(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &BoardQuery) -> Result<Vec<BoardItem>, AppError> {
-    let query_all = RiskQuery { legal_entity: query.legal_entity.clone(), ..RiskQuery::default() };
-    let findings = scan(app, ctx, as_of, &query_all).await?;
-    let in_unit: Option<std::collections::HashSet<String>> = match &query.org_unit {
-        Some(code) if !code.is_empty() => {
-            let units = crate::people::list_org_units(app, ctx).await?;
-            let root =
-                units.iter().find(|u| &u.code == code).ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?;
-            Some(units.iter().filter(|u| u.path.starts_with(root.path.as_str())).map(|u| u.code.clone()).collect())
-        }
-        _ => None,
+/// Where one legal entity's part of the board comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardSource {
+    /// Legal entity code.
+    pub legal_entity: String,
+    /// The evaluated date.
+    pub as_of: NaiveDate,
+    /// The stored scan shown; `None` when no scan was stored for the date and the board
+    /// evaluated the entity on the spot.
+    pub scan: Option<ScanSummary>,
+}
+
+/// The board: episodes, red first, and what each entity's part comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    /// Alert episodes with their status.
+    pub items: Vec<BoardItem>,
+    /// One per legal entity shown.
+    pub sources: Vec<BoardSource>,
+}
+
+/// Org paths the caller may see and asked for: the scope's subtrees narrowed to the chosen unit.
+fn visible_paths(scope: Option<Vec<String>>, unit: Option<&str>) -> Option<Vec<String>> {
+    match (scope, unit) {
+        (None, None) => None,
+        (None, Some(u)) => Some(vec![u.to_owned()]),
+        (Some(paths), None) => Some(paths),
+        (Some(paths), Some(u)) => Some(
+            paths
+                .iter()
+                .filter_map(|p| {
+                    if u.starts_with(p.as_str()) {
+                        Some(u.to_owned())
+                    } else if p.starts_with(u) {
+                        Some(p.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// The alert episodes of the latest stored scans (or of the scans of `as_of`), red first, each
+/// with its status and contact count. An entity without a stored scan for the date is evaluated
+/// on the spot, and its source says so.
+pub async fn board(app: &App, ctx: &Ctx, as_of: Option<NaiveDate>, query: &BoardQuery) -> Result<Board, AppError> {
+    let scope = ctx.scope(Permission::ViewRisk)?;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let all_entities = org::list_entities(&mut c).await?;
+    let entities: Vec<_> =
+        all_entities.iter().filter(|e| query.legal_entity.as_ref().is_none_or(|code| &e.code == code)).collect();
+    if entities.is_empty() && query.legal_entity.is_some() {
+        return Err(AppError::invalid("legal_entity", "unknown_legal_entity"));
+    }
+    let units = org::list_org_units(&mut c).await?;
+    let unit_path = match &query.org_unit {
+        Some(code) => Some(
+            units
+                .iter()
+                .find(|u| &u.code == code)
+                .map(|u| u.path.clone())
+                .ok_or(AppError::invalid("org_unit", "unknown_org_unit"))?,
+        ),
+        None => None,
     };
-    let oldest = findings.iter().map(episode_start).min().unwrap_or(as_of);
+    let scope_paths = match &scope {
+        Scope::All => None,
+        Scope::Subtrees(ids) => Some(org::paths_of(&mut c, ids).await?),
+    };
+    let paths = visible_paths(scope_paths, unit_path.as_deref());
+    let scans = store_scans::latest_done(&mut c, as_of).await?;
+    let mut findings = Vec::new();
+    let mut sources = Vec::new();
+    let mut stored = Vec::new();
+    for e in &entities {
+        match scans.iter().find(|s| s.legal_entity_id == e.id) {
+            Some(scan) => {
+                stored.push(scan.id);
+                let summary = ScanSummary::from_row(scan.clone(), &all_entities);
+                sources.push(BoardSource { legal_entity: e.code.clone(), as_of: scan.as_of, scan: Some(summary) });
+            }
+            None => sources.push(BoardSource {
+                legal_entity: e.code.clone(),
+                as_of: as_of.unwrap_or_else(|| crate::risk_scan::last_complete_day(e, app.clock.now())),
+                scan: None,
+            }),
+        }
+    }
+    for row in store_scans::alerts(&mut c, &stored, paths.as_deref()).await? {
+        let Some(scan) = scans.iter().find(|s| s.id == row.scan_id) else { continue };
+        let assessment =
+            serde_json::from_str(&row.assessment).map_err(|e| AppError::Internal(format!("stored alert: {e}")))?;
+        findings.push(Finding {
+            date: scan.as_of,
+            employee_id: row.employee_id,
+            employee_no: row.employee_no,
+            name: row.name,
+            legal_entity: row.legal_entity,
+            org_unit: row.org_unit,
+            assessment,
+        });
+    }
+    drop(conn);
+    let path_of: HashMap<&str, &str> = units.iter().map(|u| (u.code.as_str(), u.path.as_str())).collect();
+    for source in sources.iter().filter(|s| s.scan.is_none()) {
+        let live = RiskQuery { legal_entity: Some(source.legal_entity.clone()), ..RiskQuery::default() };
+        findings.extend(scan(app, ctx, source.as_of, &live).await?.into_iter().filter(|f| {
+            let path = path_of.get(f.org_unit.as_str()).copied().unwrap_or("");
+            paths.as_ref().is_none_or(|ps| ps.iter().any(|p| path.starts_with(p.as_str())))
+        }));
+    }
+    let oldest = findings.iter().map(episode_start).min().unwrap_or_else(|| app.clock.now().date_naive());
     let actions = {
         let mut conn = app.db.acquire().await?;
         store::risk_actions(&mut conn.conn(), oldest, None).await?
     };
+    let mut by_episode: HashMap<(i64, NaiveDate), Vec<&RiskAction>> = HashMap::new();
+    for a in &actions {
+        by_episode.entry((a.employee_id, a.episode_start)).or_default().push(a);
+    }
     let mut items: Vec<BoardItem> = findings
         .into_iter()
-        .filter(|f| in_unit.as_ref().is_none_or(|units| units.contains(&f.org_unit)))
         .map(|finding| {
             let start = episode_start(&finding);
-            let mine: Vec<&RiskAction> =
-                actions.iter().filter(|a| a.employee_id == finding.employee_id && a.episode_start == start).collect();
+            let mine = by_episode.get(&(finding.employee_id, start)).map(Vec::as_slice).unwrap_or(&[]);
             BoardItem {
-                status: status_of(&mine),
+                status: status_of(mine),
                 contacts: mine.iter().filter(|a| a.kind == "contact").count(),
                 episode_start: start,
                 finding,
@@ -86,15 +194,14 @@ pub async fn board(app: &App, ctx: &Ctx, as_of: NaiveDate, query: &BoardQuery) -
         })
         .filter(|item| query.include_dismissed || item.status != "dismissed")
         .collect();
-    items.sort_by(|a, b| {
-        let level = |i: &BoardItem| std::cmp::Reverse(i.finding.assessment.level);
-        (level(a), std::cmp::Reverse(a.finding.assessment.consecutive_absent_workdays), &a.finding.employee_no).cmp(&(
-            level(b),
-            std::cmp::Reverse(b.finding.assessment.consecutive_absent_workdays),
-            &b.finding.employee_no,
-        ))
+    items.sort_by_cached_key(|i| {
+        (
+            std::cmp::Reverse(i.finding.assessment.level),
+            std::cmp::Reverse(i.finding.assessment.consecutive_absent_workdays),
+            i.finding.employee_no.clone(),
+        )
     });
-    Ok(items)
+    Ok(Board { items, sources })
 }
 
 /// One day of a person's recent history.

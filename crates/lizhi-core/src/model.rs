@@ -21,6 +21,8 @@ pub struct LegalEntity {
     pub time_zone: String,
     /// Policy profile name.
     pub policy: String,
+    /// Local time (`HH:MM`) of the daily risk scan.
+    pub scan_time: String,
 }
 
 /// A department or team; units form one tree per legal entity.

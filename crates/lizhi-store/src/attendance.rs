@@ -3,7 +3,7 @@
 //! Writes are idempotent by natural key (re-importing the same punches adds nothing); reads are by
 //! date range so an import can tell new, changed and unchanged rows apart.
 
-use crate::{Conn, StoreError, on_conn};
+use crate::{Conn, StoreError, on_conn, summary};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
@@ -140,8 +140,8 @@ pub async fn upsert_roster_days(c: &mut Conn<'_>, rows: &[RosterDay], now: DateT
     Ok(())
 }
 
-/// Adds punches, ignoring ones already stored (same employee, instant and source); returns how
-/// many were new.
+/// Adds punches, ignoring ones already stored (same employee, instant and source), and marks
+/// their days in the monthly summaries; returns how many were new.
 pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut inserted = 0;
     match c {
@@ -180,6 +180,7 @@ pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>
             }
         }
     }
+    summary::add_punch_days(c, rows.iter().map(|p| (p.employee_id, p.attendance_day))).await?;
     Ok(inserted)
 }
 
@@ -259,7 +260,7 @@ pub async fn activity(
         .collect())
 }
 
-/// Inserts or replaces activity counts.
+/// Inserts or replaces activity counts and recomputes the monthly summaries they touch.
 pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTime<Utc>) -> Result<(), StoreError> {
     for chunk in rows.chunks(500) {
         on_conn!(c, c => {
@@ -274,7 +275,8 @@ pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTi
             qb.build().execute(&mut **c).await?;
         });
     }
-    Ok(())
+    let months = rows.iter().map(|r| (r.employee_id, summary::month_of(r.day))).collect();
+    summary::refresh_activity(c, &months).await
 }
 
 /// Punches whose attendance day lies between two dates (inclusive), all employees.

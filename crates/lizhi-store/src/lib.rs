@@ -11,7 +11,9 @@ pub mod employees;
 pub mod imports;
 mod migrate;
 pub mod org;
+pub mod risk_scans;
 pub mod settings;
+pub mod summary;
 pub mod users;
 
 pub use db::{Backend, Conn, Db, PooledConn, StoreError, Tx};

@@ -31,6 +31,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_attendance.sql"),
         postgres: include_str!("../migrations/postgres/0002_attendance.sql"),
     },
+    Migration {
+        version: 3,
+        name: "risk_scans",
+        sqlite: include_str!("../migrations/sqlite/0003_risk_scans.sql"),
+        postgres: include_str!("../migrations/postgres/0003_risk_scans.sql"),
+    },
 ];
 
 /// Arbitrary constant shared by all instances to serialise migrations on PostgreSQL.
@@ -50,6 +56,16 @@ fn check_applied(version: i64, stored: &str, sql: &str) -> Result<(), StoreError
 
 fn failed(version: i64) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::Migration { version, message: e.to_string() }
+}
+
+/// Data a migration derives from what is stored, filled in the migration's own transaction.
+async fn backfill(version: i64, c: &mut crate::Conn<'_>) -> Result<(), StoreError> {
+    match version {
+        3 => {
+            crate::summary::rebuild_all(c).await.map_err(|e| StoreError::Migration { version, message: e.to_string() })
+        }
+        _ => Ok(()),
+    }
 }
 
 pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
@@ -74,6 +90,7 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
                     continue;
                 }
                 sqlx::raw_sql(m.sqlite).execute(&mut *tx).await.map_err(failed(m.version))?;
+                backfill(m.version, &mut crate::Conn::Sqlite(&mut tx)).await?;
                 sqlx::query("INSERT INTO lizhi_migrations VALUES ($1, $2, $3, $4)")
                     .bind(m.version)
                     .bind(m.name)
@@ -106,6 +123,7 @@ pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, StoreError> {
                     }
                     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                     sqlx::raw_sql(m.postgres).execute(&mut *tx).await.map_err(failed(m.version))?;
+                    backfill(m.version, &mut crate::Conn::Postgres(&mut tx)).await?;
                     sqlx::query("INSERT INTO lizhi_migrations VALUES ($1, $2, $3, $4)")
                         .bind(m.version)
                         .bind(m.name)

@@ -19,6 +19,8 @@ pub struct EntityWrite {
     pub time_zone: String,
     /// Policy profile.
     pub policy: String,
+    /// Local time (`HH:MM`) of the daily risk scan.
+    pub scan_time: String,
 }
 
 /// Values of an org unit to insert or update by code; the parent is resolved to an id later.
@@ -34,12 +36,20 @@ pub struct OrgUnitWrite {
 
 /// Every legal entity, by code.
 pub async fn list_entities(c: &mut Conn<'_>) -> Result<Vec<LegalEntity>, StoreError> {
-    const SQL: &str = "SELECT id, code, name, country, time_zone, policy FROM legal_entities ORDER BY code";
-    let rows: Vec<(i64, String, String, String, String, String)> =
+    const SQL: &str = "SELECT id, code, name, country, time_zone, policy, scan_time FROM legal_entities ORDER BY code";
+    let rows: Vec<(i64, String, String, String, String, String, String)> =
         on_conn!(c, c => sqlx::query_as(SQL).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
-        .map(|(id, code, name, country, time_zone, policy)| LegalEntity { id, code, name, country, time_zone, policy })
+        .map(|(id, code, name, country, time_zone, policy, scan_time)| LegalEntity {
+            id,
+            code,
+            name,
+            country,
+            time_zone,
+            policy,
+            scan_time,
+        })
         .collect())
 }
 
@@ -48,7 +58,7 @@ pub async fn upsert_entities(c: &mut Conn<'_>, rows: &[EntityWrite], now: DateTi
     for chunk in rows.chunks(500) {
         on_conn!(c, c => {
             let mut qb = QueryBuilder::new(
-                "INSERT INTO legal_entities (code, name, country, time_zone, policy, created_at, updated_at) ",
+                "INSERT INTO legal_entities (code, name, country, time_zone, policy, scan_time, created_at, updated_at) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(&r.code)
@@ -56,12 +66,14 @@ pub async fn upsert_entities(c: &mut Conn<'_>, rows: &[EntityWrite], now: DateTi
                     .push_bind(&r.country)
                     .push_bind(&r.time_zone)
                     .push_bind(&r.policy)
+                    .push_bind(&r.scan_time)
                     .push_bind(now)
                     .push_bind(now);
             });
             qb.push(
                 " ON CONFLICT (code) DO UPDATE SET name = excluded.name, country = excluded.country, \
-                 time_zone = excluded.time_zone, policy = excluded.policy, updated_at = excluded.updated_at",
+                 time_zone = excluded.time_zone, policy = excluded.policy, scan_time = excluded.scan_time, \
+                 updated_at = excluded.updated_at",
             );
             qb.build().execute(&mut **c).await.map_err(StoreError::from_write)?;
         });

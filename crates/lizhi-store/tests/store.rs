@@ -11,7 +11,8 @@ async fn fresh() -> Db {
     db
 }
 
-/// Tables and their columns as declared in a migration file (`CREATE TABLE x ( col type, … )`).
+/// Tables and their columns as declared in a migration file (`CREATE TABLE x ( col type, … )`,
+/// SQLite's `) WITHOUT ROWID` included).
 fn declared(sql: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
     let mut rest = sql;
@@ -19,7 +20,7 @@ fn declared(sql: &str) -> BTreeMap<String, BTreeSet<String>> {
         rest = &rest[at + "CREATE TABLE ".len()..];
         let name = rest.split_whitespace().next().unwrap_or_default().trim_matches('(').to_owned();
         let body_start = rest.find('(').expect("table body");
-        let body_end = rest.find("\n);").expect("table end");
+        let body_end = rest.find("\n)").expect("table end");
         let columns = rest[body_start + 1..body_end]
             .lines()
             .map(str::trim)

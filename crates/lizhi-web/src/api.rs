@@ -20,9 +20,9 @@ use lizhi_docs::FileFormat;
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
-fn ctx(caller: &Caller, rid: &RequestId) -> Ctx {
+pub(crate) fn ctx(caller: &Caller, rid: &RequestId) -> Ctx {
     Ctx::user(caller.principal.clone(), rid.0.clone())
 }
 
@@ -456,29 +456,4 @@ pub async fn push_punches(
         .await
         .map_err(|e| ApiError::from_app(e, l))?;
     Ok(report_response(l, &report))
-}
-
-/// Query string of the risk listing.
-#[derive(Debug, Deserialize)]
-pub struct RiskParams {
-    /// The day to evaluate, through its end (`YYYY-MM-DD`).
-    pub as_of: chrono::NaiveDate,
-    /// Only this legal entity (code).
-    pub legal_entity: Option<String>,
-}
-
-/// `GET /api/v1/risk?as_of=…`: who is yellow or red at the end of a day, with the rules and facts
-/// (a manager sees only their subtree).
-pub async fn risk(
-    State(s): State<AppState>,
-    caller: Caller,
-    Lang(l): Lang,
-    Extension(rid): Extension<RequestId>,
-    Query(p): Query<RiskParams>,
-) -> ApiResult {
-    let query = lizhi_app::risk::RiskQuery { legal_entity: p.legal_entity, ..Default::default() };
-    let items = lizhi_app::risk::scan(&s.app, &ctx(&caller, &rid), p.as_of, &query)
-        .await
-        .map_err(|e| ApiError::from_app(e, l))?;
-    Ok(Json(serde_json::json!({"as_of": p.as_of, "items": items})).into_response())
 }

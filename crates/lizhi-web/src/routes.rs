@@ -5,7 +5,7 @@
 
 use crate::caller::{Caller, Lang, Via};
 use crate::error::ApiError;
-use crate::{AppState, api, caller, middleware, pages};
+use crate::{AppState, api, api_risk, caller, middleware, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -149,6 +149,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/users/{id}/tokens", Needs(ManageUsers), post(pages::user_token))
         .add(Method::GET, "/audit", Needs(ViewAudit), get(pages::audit))
         .add(Method::GET, "/risk", Needs(ViewRisk), get(pages::risk_board))
+        .add(Method::POST, "/risk/scan", Needs(ActOnRisk), post(pages::risk_scan))
+        .add(Method::GET, "/risk/trial", Needs(ViewRisk), get(pages::risk_trial))
         .add(Method::GET, "/risk/{no}", Needs(ViewRisk), get(pages::risk_detail))
         .add(Method::POST, "/risk/{no}/actions", Needs(ActOnRisk), post(pages::risk_act))
         // API
@@ -171,7 +173,10 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
         .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
         .add(Method::GET, "/api/v1/audit", Needs(ViewAudit), get(api::audit))
-        .add(Method::GET, "/api/v1/risk", Needs(ViewRisk), get(api::risk))
+        .add(Method::GET, "/api/v1/risk", Needs(ViewRisk), get(api_risk::risk))
+        .add(Method::GET, "/api/v1/risk/board", Needs(ViewRisk), get(api_risk::risk_board))
+        .add(Method::GET, "/api/v1/risk/scans", Needs(ViewRisk), get(api_risk::risk_scans))
+        .add(Method::POST, "/api/v1/risk/scans", Needs(ActOnRisk), post(api_risk::risk_scan_now))
 }
 
 /// Builds the router and returns it with the table of routes it holds.

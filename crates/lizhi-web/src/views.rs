@@ -252,6 +252,8 @@ pub struct RiskRow {
     pub employee_no: String,
     pub name: String,
     pub org_unit: String,
+    /// The evaluated date of the row's finding.
+    pub as_of: String,
     pub days: u32,
     pub since: String,
     pub rules: String,
@@ -264,7 +266,14 @@ pub struct RiskRow {
 #[template(path = "risk.html")]
 pub struct RiskPage {
     pub chrome: Chrome,
+    /// The chosen day, empty for the latest scans.
     pub as_of: String,
+    /// (entity code, evaluated date, how it was computed, computed live)
+    pub sources: Vec<(String, String, String, bool)>,
+    /// Whether the caller may start a scan.
+    pub can_scan: bool,
+    /// "… and N more yellow", empty when all are shown.
+    pub hidden: String,
     pub entities: Vec<(String, String, bool)>,
     pub units: Vec<(String, String, bool)>,
     pub dismissed: bool,
@@ -305,4 +314,34 @@ pub struct RiskDetailPage {
     pub outcomes: Vec<(&'static str, String)>,
     pub reasons: Vec<(&'static str, String)>,
     pub timeline: Vec<TimelineRow>,
+}
+
+/// The trial run of a candidate policy.
+#[derive(Template)]
+#[template(path = "risk_trial.html")]
+pub struct RiskTrialPage {
+    pub chrome: Chrome,
+    /// Why the run could not be made (translated), empty when fine.
+    pub error: String,
+    /// (code, name, selected)
+    pub entities: Vec<(String, String, bool)>,
+    /// (profile name, selected)
+    pub profiles: Vec<(&'static str, bool)>,
+    pub from: String,
+    pub to: String,
+    pub yellow_from: u32,
+    pub consecutive_red: u32,
+    pub cumulative_days: String,
+    pub cumulative_window: String,
+    pub activity: bool,
+    pub recent_days: u32,
+    pub baseline_days: u32,
+    pub drop_percent: String,
+    pub min_baseline: String,
+    /// Whether results are shown.
+    pub ran: bool,
+    /// [week, current alerts, current red, candidate alerts, candidate red]
+    pub weeks: Vec<[String; 5]>,
+    /// Sums of the four counts.
+    pub totals: [String; 4],
 }

@@ -17,6 +17,21 @@ struct Snapshot {
     country: String,
     time_zone: String,
     policy: String,
+    scan_time: String,
+}
+
+/// When the daily scan runs if a file does not say.
+pub const DEFAULT_SCAN_TIME: &str = "06:00";
+
+/// A local time of day as `HH:MM` (24-hour); blank means the default.
+fn scan_time(raw: &str) -> Result<String, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(DEFAULT_SCAN_TIME.to_owned());
+    }
+    chrono::NaiveTime::parse_from_str(raw, "%H:%M")
+        .map(|t| t.format("%H:%M").to_string())
+        .map_err(|_| "invalid_time_of_day")
 }
 
 pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
@@ -27,7 +42,14 @@ pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) 
         .map(|e| {
             (
                 e.code.clone(),
-                Snapshot { code: e.code, name: e.name, country: e.country, time_zone: e.time_zone, policy: e.policy },
+                Snapshot {
+                    code: e.code,
+                    name: e.name,
+                    country: e.country,
+                    time_zone: e.time_zone,
+                    policy: e.policy,
+                    scan_time: e.scan_time,
+                },
             )
         })
         .collect();
@@ -46,7 +68,16 @@ pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) 
             TimeZoneName::parse(zone).map_err(|e| errors.cell(record, "time_zone", &e, zone)).ok(),
             PolicyProfile::parse(policy).map_err(|e| errors.cell(record, "policy", &e, policy)).ok(),
         );
-        let (Some(code), Some(name), Some(country), Some(zone), Some(policy)) = parsed else {
+        // An absent column keeps what is stored; a blank cell means the default.
+        let scan_at = match cols.optional(record, "scan_time") {
+            Some(raw) => {
+                scan_time(raw).map_err(|code| errors.push(Some(record.row), Some("scan_time"), code, Some(raw))).ok()
+            }
+            None => Some(existing.get(code).map_or_else(|| DEFAULT_SCAN_TIME.to_owned(), |e| e.scan_time.clone())),
+        };
+        let (Some(code), Some(name), Some(country), Some(zone), Some(policy), Some(scan_at)) =
+            (parsed.0, parsed.1, parsed.2, parsed.3, parsed.4, scan_at)
+        else {
             continue;
         };
         if seen.insert(code.to_string(), record.row).is_some() {
@@ -59,6 +90,7 @@ pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) 
             country: country.to_string(),
             time_zone: zone.to_string(),
             policy: policy.name().to_owned(),
+            scan_time: scan_at,
         });
     }
     let mut counts = Counts::default();
@@ -80,6 +112,7 @@ pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) 
                 country: after.country.clone(),
                 time_zone: after.time_zone.clone(),
                 policy: after.policy.clone(),
+                scan_time: after.scan_time.clone(),
             });
         }
     }

@@ -134,6 +134,7 @@ impl ImportKind {
     /// Columns that may be present.
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
+            ImportKind::LegalEntities => &["scan_time"],
             ImportKind::Employees => &["email", "mobile", "position", "contract_address", "work_calendar"],
             _ => &[],
         }

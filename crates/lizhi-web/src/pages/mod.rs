@@ -7,6 +7,7 @@ mod admin;
 mod data;
 mod directory;
 mod risk;
+mod risk_trial;
 mod session;
 
 pub use admin::{audit, user_create, user_disabled, user_password, user_roles, user_token, users};
@@ -15,7 +16,8 @@ pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
     org_tree,
 };
-pub use risk::{risk_act, risk_board, risk_detail};
+pub use risk::{risk_act, risk_board, risk_detail, risk_scan};
+pub use risk_trial::risk_trial;
 pub use session::{account, account_password, login_form, login_submit, logout, set_locale};
 
 use crate::caller::{Caller, LOCALE_COOKIE, LOGIN_CSRF_COOKIE, Lang, SESSION_COOKIE, Via, cookie};

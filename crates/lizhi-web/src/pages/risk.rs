@@ -30,7 +30,25 @@ fn rules_label(l: Locale, a: &lizhi_core::absence::Assessment) -> String {
     a.rules.iter().map(|r| i18n::t(l, &format!("rule-{}", r.rule.code()))).collect::<Vec<_>>().join(", ")
 }
 
-/// The board: red and yellow episodes at the end of a day.
+/// Yellow rows shown before the list is cut (all reds always show); filters narrow it.
+const YELLOW_SHOWN: usize = 200;
+
+/// When and how an entity's part of the board was computed, in words.
+fn source_line(l: Locale, source: &risk_board::BoardSource) -> String {
+    match &source.scan {
+        Some(scan) => {
+            let at = scan.finished_at.unwrap_or(scan.started_at).with_timezone(&chrono_tz::Asia::Shanghai);
+            i18n::t_args(
+                l,
+                &format!("risk-source-{}", scan.origin),
+                &[("as_of", &scan.as_of.to_string()), ("at", &at.format("%Y-%m-%d %H:%M").to_string())],
+            )
+        }
+        None => i18n::t_args(l, "risk-source-live", &[("as_of", &source.as_of.to_string())]),
+    }
+}
+
+/// The board: red and yellow episodes of the latest scans (or of a chosen day).
 pub async fn risk_board(
     State(s): State<AppState>,
     Lang(l): Lang,
@@ -39,20 +57,22 @@ pub async fn risk_board(
     Query(p): Query<RiskParams>,
 ) -> Response {
     let c = ctx(&caller, &rid);
-    let day = as_of(&s, p.as_of.as_deref());
+    let day = p.as_of.as_deref().and_then(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d").ok());
     let query = BoardQuery {
         legal_entity: p.legal_entity.clone().filter(|v| !v.is_empty()),
         org_unit: p.org_unit.clone().filter(|v| !v.is_empty()),
         include_dismissed: p.dismissed.as_deref() == Some("1"),
     };
-    let items = match risk_board::board(&s.app, &c, day, &query).await {
-        Ok(items) => items,
+    let board = match risk_board::board(&s.app, &c, day, &query).await {
+        Ok(board) => board,
         Err(e) => return app_error_page(e, l, &caller),
     };
+    let items = &board.items;
     let entities = people::list_entities(&s.app, &c).await.unwrap_or_default();
     let units = people::list_org_units(&s.app, &c).await.unwrap_or_default();
     let sel = |v: &Option<String>, code: &str| v.as_deref() == Some(code);
     let row = |i: &risk_board::BoardItem| RiskRow {
+        as_of: i.finding.date.to_string(),
         employee_no: i.finding.employee_no.clone(),
         name: i.finding.name.clone(),
         org_unit: i.finding.org_unit.clone(),
@@ -63,10 +83,22 @@ pub async fn risk_board(
         contacts: i.contacts,
     };
     let red: Vec<RiskRow> = items.iter().filter(|i| risk_board::is_red(i)).map(row).collect();
-    let yellow: Vec<RiskRow> = items.iter().filter(|i| !risk_board::is_red(i)).map(row).collect();
+    let yellow_total = items.len() - red.len();
+    let yellow: Vec<RiskRow> = items.iter().filter(|i| !risk_board::is_red(i)).take(YELLOW_SHOWN).map(row).collect();
+    let hidden = yellow_total - yellow.len();
+    let can_scan = caller.principal.can(Permission::ActOnRisk);
     render(&RiskPage {
         chrome: chrome(l, Some(&caller), "risk-title", "/risk"),
-        as_of: day.to_string(),
+        as_of: day.map(|d| d.to_string()).unwrap_or_default(),
+        sources: board
+            .sources
+            .iter()
+            .map(|src| (src.legal_entity.clone(), src.as_of.to_string(), source_line(l, src), src.scan.is_none()))
+            .collect(),
+        can_scan,
+        hidden: (hidden > 0)
+            .then(|| i18n::t_args(l, "risk-more-yellow", &[("count", &hidden.to_string())]))
+            .unwrap_or_default(),
         entities: entities.iter().map(|e| (e.code.clone(), e.name.clone(), sel(&p.legal_entity, &e.code))).collect(),
         units: units
             .iter()
@@ -230,6 +262,22 @@ pub async fn risk_act(
     };
     match risk_board::act(&s.app, &ctx(&caller, &rid), &no, episode, action).await {
         Ok(()) => Redirect::to(&format!("/risk/{}?as_of={}", url_encode(&no), url_encode(&f("as_of")))).into_response(),
+        Err(e) => app_error_page(e, l, &caller),
+    }
+}
+
+/// Scans one legal entity now (as of the posted day, or its last complete day) and shows the board.
+pub async fn risk_scan(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
+    let f = form(&body);
+    let day = NaiveDate::parse_from_str(&f("as_of"), "%Y-%m-%d").ok();
+    match lizhi_app::risk_scan::scan_now(&s.app, &ctx(&caller, &rid), &f("legal_entity"), day).await {
+        Ok(scan) => Redirect::to(&format!("/risk?as_of={}", scan.as_of)).into_response(),
         Err(e) => app_error_page(e, l, &caller),
     }
 }

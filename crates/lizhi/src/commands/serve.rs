@@ -76,11 +76,47 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale) ->
     }
     tracing::info!(%addr, public_url = public_url.as_deref().unwrap_or(""), "listening");
     let web = lizhi_web::WebConfig { public_url };
+    let scheduler = tokio::spawn(run_scheduler(app.clone(), instance_name()));
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
+    // A scan cut short rolls back; its claim is taken over once the lease runs out.
+    scheduler.abort();
     app.db.close().await;
     served.context("the web server stopped with an error")?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often the scheduler looks for due scans.
+const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Names this process in the scans it claims: host and process id.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Runs the daily risk scans that are due, once a minute. Every instance may run this: each scan
+/// slot is claimed by one of them (see `lizhi_app::risk_scan`).
+async fn run_scheduler(app: App, instance: String) {
+    let mut tick = tokio::time::interval(SCHEDULER_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match lizhi_app::risk_scan::run_due(&app, &instance).await {
+            Ok(ran) => {
+                for scan in ran {
+                    tracing::info!(entity = %scan.legal_entity, as_of = %scan.as_of, status = %scan.status,
+                        red = scan.red.unwrap_or(0), yellow = scan.yellow.unwrap_or(0), "daily risk scan");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the risk scan scheduler could not run"),
+        }
+    }
 }
 
 /// Installs the Ctrl-C and SIGTERM handlers now and returns a future that resolves on either,
