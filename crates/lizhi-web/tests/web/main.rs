@@ -7,4 +7,5 @@ mod browser;
 mod imports;
 mod people;
 mod routes;
+mod scans;
 mod support;

@@ -12,6 +12,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub base: String,
+    /// The database, for a second instance on the same data.
+    pub url: String,
     pub app: App,
     pub http: reqwest::Client,
 }
@@ -53,7 +55,7 @@ pub async fn spawn_app() -> TestApp {
         let _ = lizhi_web::serve(served, WebConfig::default(), listener, std::future::pending()).await;
     });
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { base, app, http }
+    TestApp { base, url, app, http }
 }
 
 impl TestApp {
