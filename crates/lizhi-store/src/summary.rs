@@ -136,7 +136,7 @@ pub async fn refresh_activity(c: &mut Conn<'_>, keys: &BTreeSet<(i64, NaiveDate)
     // A handful of people: ask for them; many: read the span and keep what was asked for.
     let only: Option<Vec<i64>> = (employees.len() <= 500).then(|| employees.into_iter().collect());
     let totals: Vec<(i64, NaiveDate, i64)> = on_conn!(c, c => {
-        let mut qb = QueryBuilder::new("SELECT employee_id, day, SUM(events) FROM activity WHERE day >= ");
+        let mut qb = QueryBuilder::new("SELECT employee_id, day, CAST(SUM(events) AS BIGINT) FROM activity WHERE day >= ");
         qb.push_bind(first).push(" AND day <= ").push_bind(last_day);
         if let Some(ids) = &only {
             qb.push(" AND employee_id IN (");
