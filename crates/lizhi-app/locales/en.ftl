@@ -197,6 +197,7 @@ error-unknown_employee = No employee has this number.
 error-invalid_day_kind = The kind must be holiday or workday.
 error-invalid_timestamp = Not a time in RFC 3339 form with an offset (e.g. 2026-03-02T08:59:00+08:00).
 error-invalid_time_of_day = Not a time of day as HH:MM (24-hour, e.g. 06:30).
+error-invalid_day_end = `day_ends_at` must be a time after 00:00 and no later than 12:00 (HH:MM), and only on a working shift, not on REST.
 error-invalid_number = Not a whole number of 0 or more.
 error-invalid_leave_status = The status must be approved, pending or rejected.
 error-end_before_start = The end date is before the start date.

@@ -197,6 +197,7 @@ error-unknown_employee = 没有此工号的员工。
 error-invalid_day_kind = 类型应为 holiday 或 workday。
 error-invalid_timestamp = 时间应为带时区偏移的 RFC 3339 格式（如 2026-03-02T08:59:00+08:00）。
 error-invalid_time_of_day = 时间应为 24 小时制的 HH:MM（如 06:30）。
+error-invalid_day_end = `day_ends_at` 应为 00:00 之后、12:00（含）之前的时间（HH:MM），且只能用于上班班次，不能用于 REST。
 error-invalid_number = 应为不小于 0 的整数。
 error-invalid_leave_status = 状态应为 approved、pending 或 rejected。
 error-end_before_start = 结束日期早于开始日期。

@@ -251,6 +251,14 @@ pub async fn seed_with_date(
         import_clean(app, &ctx, kind, &bytes, progress).await?;
     }
     progress.update("attendance", total, total);
+    // The board opens on stored scans: scan each entity as the morning job would have.
+    let entities = {
+        let mut conn = app.db.acquire().await?;
+        org::list_entities(&mut conn.conn()).await?
+    };
+    for e in &entities {
+        crate::risk_scan::scan_now(app, &ctx, &e.code, Some(today)).await?;
+    }
     // Operators of slow disks see where the start-up time goes.
     tracing::info!(
         %today,

@@ -522,7 +522,10 @@ pub fn attendance_files(employees: &[DemoEmployee], today: NaiveDate) -> Vec<(Im
     let mut rosters = Files::new(ImportKind::Rosters);
     for plan in plans.iter().filter(|p| p.rostered) {
         for (i, &d) in days.iter().enumerate().filter(|(_, d)| **d >= plan.person.hire_date) {
-            rosters.push(&[&plan.person.employee_no, &dates[i], SHIFT_CYCLE[cycle_position(d, plan.index)]]);
+            let shift = SHIFT_CYCLE[cycle_position(d, plan.index)];
+            // A night's attendance day runs until 08:00 the next morning (its clock-out belongs to it).
+            let day_ends_at = if shift == "N" { "08:00" } else { "" };
+            rosters.push(&[&plan.person.employee_no, &dates[i], shift, day_ends_at]);
         }
     }
     let mut leaves = Files::new(ImportKind::Leaves);
@@ -714,7 +717,7 @@ mod tests {
         for status in ["approved", "pending", "rejected"] {
             assert!(leaves.contains(status), "no {status} leave:\n{leaves}");
         }
-        assert!(text(ImportKind::Rosters).contains(",N\r\n"));
+        assert!(text(ImportKind::Rosters).contains(",N,08:00\r\n"));
     }
 
     #[test]

@@ -6,16 +6,18 @@
 //! `first_absent_date` and the streak length are exact however long someone has been gone.
 
 use crate::{App, AppError, Ctx};
-use chrono::{Days, NaiveDate};
+use chrono::{Days, NaiveDate, NaiveTime};
 use lizhi_core::absence::{AbsenceInput, Assessment, Leave, LeaveStatus, assess};
 use lizhi_core::auth::{Permission, Scope};
 use lizhi_core::backtest::backtest as core_backtest;
 use lizhi_core::calendar::{DayOverride, DaySource, Roster, Schedule, Shift, WorkCalendar};
-use lizhi_core::model::{Employee, EmployeeStatus};
+use lizhi_core::model::Employee;
 use lizhi_core::policy::Policy;
 use lizhi_core::values::PolicyProfile;
 use lizhi_store::attendance::{self as store};
-use lizhi_store::{Conn, employees, org, summary};
+use lizhi_store::employees::ScanSubject;
+use lizhi_store::summary::{self, Whose};
+use lizhi_store::{Conn, employees, org};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -67,20 +69,20 @@ struct Evidence {
 }
 
 impl Evidence {
-    async fn load(
-        c: &mut Conn<'_>,
-        from: NaiveDate,
-        to: NaiveDate,
-        employee: Option<i64>,
-    ) -> Result<Evidence, AppError> {
+    async fn load(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate, whose: Whose) -> Result<Evidence, AppError> {
+        let employee = match whose {
+            Whose::Employee(id) => Some(id),
+            _ => None,
+        };
         let mut e = Evidence::default();
         for r in store::roster_days(c, from, to, employee).await? {
-            if let Ok(shift) = Shift::parse(&r.shift, None) {
+            let day_start = r.day_ends_at.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok());
+            if let Ok(shift) = Shift::parse(&r.shift, day_start) {
                 e.rosters.entry(r.employee_id).or_default().set(r.day, shift);
             }
         }
         // Punch days and activity come from the monthly summaries: a few rows per person.
-        for m in summary::months(c, from, to, employee).await? {
+        for m in summary::months(c, from, to, whose).await? {
             let in_window = |d: &NaiveDate| (from..=to).contains(d);
             let days: Vec<NaiveDate> = m.punched().filter(in_window).collect();
             if !days.is_empty() {
@@ -132,11 +134,15 @@ pub async fn backtest(
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let entities = org::list_entities(&mut c).await?;
-    if let Some(code) = &query.legal_entity
-        && !entities.iter().any(|e| &e.code == code)
-    {
-        return Err(AppError::invalid("legal_entity", "unknown_legal_entity"));
-    }
+    let entity = match &query.legal_entity {
+        Some(code) => Some(
+            entities
+                .iter()
+                .find(|e| &e.code == code)
+                .ok_or(AppError::invalid("legal_entity", "unknown_legal_entity"))?,
+        ),
+        None => None,
+    };
     let policies: HashMap<i64, Policy> = entities
         .iter()
         .map(|e| {
@@ -146,27 +152,19 @@ pub async fn backtest(
             (e.id, policy)
         })
         .collect();
+    let codes: HashMap<i64, &str> = entities.iter().map(|e| (e.id, e.code.as_str())).collect();
     let paths = match &scope {
         Scope::All => None,
         Scope::Subtrees(ids) => Some(org::paths_of(&mut c, ids).await?),
     };
-    let unit_paths: HashMap<i64, String> =
-        org::list_org_units(&mut c).await?.into_iter().map(|u| (u.id, u.path)).collect();
-    let mut people: Vec<Employee> = employees::all_by_no(&mut c)
+    let people: Vec<ScanSubject> = employees::scan_subjects(&mut c, entity.map(|e| e.id), query.employee_no.as_deref())
         .await?
-        .into_values()
-        .filter(|e| e.status == EmployeeStatus::Active)
-        .filter(|e| query.legal_entity.as_ref().is_none_or(|code| &e.legal_entity_code == code))
-        .filter(|e| query.employee_no.as_ref().is_none_or(|no| &e.employee_no == no))
-        .filter(|e| match &paths {
-            None => true,
-            Some(paths) => {
-                let path = unit_paths.get(&e.org_unit_id).map(String::as_str).unwrap_or("");
-                paths.iter().any(|p| path.starts_with(p.as_str()))
-            }
-        })
+        .into_iter()
+        .filter(|e| paths.as_ref().is_none_or(|ps| ps.iter().any(|p| e.org_path.starts_with(p.as_str()))))
         .collect();
-    people.sort_by(|a, b| a.employee_no.cmp(&b.employee_no));
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
     let lookback = policies.values().map(lookback_days).max().unwrap_or(69);
     let window_start = from.checked_sub_days(Days::new(lookback)).unwrap_or(from);
     let mut calendar_names: Vec<String> = entities.iter().map(|e| e.code.clone()).collect();
@@ -174,25 +172,31 @@ pub async fn backtest(
     calendar_names.sort();
     calendar_names.dedup();
     let calendars = calendars(&mut c, calendar_names).await?;
-    let evidence = Evidence::load(&mut c, window_start, to, None).await?;
+    let whose = match (&people[..], entity) {
+        ([one], _) if query.employee_no.is_some() => Whose::Employee(one.id),
+        (_, Some(e)) => Whose::Entity(e.id),
+        _ => Whose::All,
+    };
+    let evidence = Evidence::load(&mut c, window_start, to, whose).await?;
 
     let mut findings = Vec::new();
     for e in &people {
         let Some(policy) = policies.get(&e.legal_entity_id) else { continue };
-        let calendar_name = e.work_calendar.clone().unwrap_or_else(|| e.legal_entity_code.clone());
-        let Some(calendar) = calendars.get(&calendar_name) else { continue };
-        let mut results = evaluate(e, calendar, &evidence, policy, from, to);
+        let entity_code = codes.get(&e.legal_entity_id).copied().unwrap_or_default();
+        let calendar_name = e.work_calendar.as_deref().unwrap_or(entity_code);
+        let Some(calendar) = calendars.get(calendar_name) else { continue };
+        let mut results = evaluate(e.id, e.hire_date, calendar, &evidence, policy, from, to);
         // A streak reaching back past the loaded window: recompute this person from the hire date.
         if results.iter().any(|(_, a)| a.first_absent_date.is_some_and(|d| d <= window_start)) {
-            let full = Evidence::load(&mut c, e.hire_date, to, Some(e.id)).await?;
-            results = evaluate(e, calendar, &full, policy, from, to);
+            let full = Evidence::load(&mut c, e.hire_date, to, Whose::Employee(e.id)).await?;
+            results = evaluate(e.id, e.hire_date, calendar, &full, policy, from, to);
         }
         findings.extend(results.into_iter().map(|(date, assessment)| Finding {
             date,
             employee_id: e.id,
             employee_no: e.employee_no.clone(),
             name: e.name.clone(),
-            legal_entity: e.legal_entity_code.clone(),
+            legal_entity: entity_code.to_owned(),
             org_unit: e.org_unit_code.clone(),
             assessment,
         }));
@@ -203,25 +207,26 @@ pub async fn backtest(
 
 /// The non-green results of one employee over the dates.
 fn evaluate(
-    e: &Employee,
+    id: i64,
+    hire_date: NaiveDate,
     calendar: &WorkCalendar,
     evidence: &Evidence,
     policy: &Policy,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Vec<(NaiveDate, Assessment)> {
-    let source = match evidence.rosters.get(&e.id) {
+    let source = match evidence.rosters.get(&id) {
         Some(roster) => DaySource::Roster(roster),
         None => DaySource::Calendar(calendar),
     };
-    let Ok(schedule) = Schedule::new(source, e.hire_date, None) else { return Vec::new() };
+    let Ok(schedule) = Schedule::new(source, hire_date, None) else { return Vec::new() };
     let empty_days = BTreeSet::new();
     let empty_activity = BTreeMap::new();
     let input = AbsenceInput {
         schedule,
-        punch_days: evidence.punches.get(&e.id).unwrap_or(&empty_days),
-        leaves: evidence.leaves.get(&e.id).map(Vec::as_slice).unwrap_or(&[]),
-        activity: evidence.activity.get(&e.id).unwrap_or(&empty_activity),
+        punch_days: evidence.punches.get(&id).unwrap_or(&empty_days),
+        leaves: evidence.leaves.get(&id).map(Vec::as_slice).unwrap_or(&[]),
+        activity: evidence.activity.get(&id).unwrap_or(&empty_activity),
     };
     if from == to {
         let a = assess(&input, policy, from);
@@ -248,7 +253,7 @@ pub async fn scheduled_days(
     let mut c = conn.conn();
     let name = employee.work_calendar.clone().unwrap_or_else(|| employee.legal_entity_code.clone());
     let calendars = calendars(&mut c, vec![name.clone()]).await?;
-    let evidence = Evidence::load(&mut c, from, to, Some(employee.id)).await?;
+    let evidence = Evidence::load(&mut c, from, to, Whose::Employee(employee.id)).await?;
     let fallback = WorkCalendar::new(name.clone());
     let calendar = calendars.get(&name).unwrap_or(&fallback);
     let source = match evidence.rosters.get(&employee.id) {

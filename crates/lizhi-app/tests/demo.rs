@@ -35,6 +35,22 @@ fn on_approved_leave(files: &[(ImportKind, Vec<u8>)], day: NaiveDate) -> BTreeSe
     out
 }
 
+/// Punched days and activity totals as the monthly summaries hold them.
+async fn summaries(app: &App) -> (BTreeSet<(i64, NaiveDate)>, BTreeMap<(i64, NaiveDate), u32>) {
+    let mut conn = app.db.acquire().await.expect("conn");
+    let months = lizhi_store::summary::months(
+        &mut conn.conn(),
+        d("2000-01-01"),
+        d("2100-01-01"),
+        lizhi_store::summary::Whose::All,
+    )
+    .await
+    .expect("months");
+    let punched = months.iter().flat_map(|m| m.punched().map(move |day| (m.employee_id, day))).collect();
+    let active = months.iter().flat_map(|m| m.active().map(move |(day, n)| ((m.employee_id, day), n))).collect();
+    (punched, active)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
     let url = lizhi_store::testing::fresh_database_url().await.expect("database url");
@@ -119,6 +135,38 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
     let (kind, activity) = files.iter().find(|(k, _)| *k == ImportKind::Activity).expect("activity file");
     let report = import::run(&app, &ctx, *kind, "activity.csv", activity, true, &NoProgress).await.expect("re-import");
     assert_eq!((report.created, report.updated), (0, 0));
+
+    // The seed stored each entity's scan: the board shows exactly what a live scan finds.
+    let board = lizhi_app::risk_board::board(&app, &ctx, None, &Default::default()).await.expect("board");
+    assert!(board.sources.iter().all(|s| s.scan.is_some() && s.as_of == today()), "{:?}", board.sources);
+    let stored: BTreeSet<(String, Level)> =
+        board.items.iter().map(|i| (i.finding.employee_no.clone(), i.finding.assessment.level)).collect();
+    let live: BTreeSet<(String, Level)> =
+        findings.iter().map(|f| (f.employee_no.clone(), f.assessment.level)).collect();
+    assert_eq!(stored, live);
+
+    // The monthly summaries the scans read agree with the punch and activity rows, and a rebuild
+    // from the rows (what migration 3 does) gives them back unchanged.
+    let summaries = summaries(&app).await;
+    let mut conn = app.db.acquire().await.expect("conn");
+    let (from, to) = (d("2000-01-01"), d("2100-01-01"));
+    let punched: BTreeSet<(i64, NaiveDate)> =
+        lizhi_store::attendance::attendance_days(&mut conn.conn(), from, to, None)
+            .await
+            .expect("days")
+            .into_iter()
+            .collect();
+    let mut active: BTreeMap<(i64, NaiveDate), u32> = BTreeMap::new();
+    for a in lizhi_store::attendance::activity(&mut conn.conn(), from, to, None).await.expect("activity") {
+        *active.entry((a.employee_id, a.day)).or_default() += a.events as u32;
+    }
+    assert!(!punched.is_empty() && !active.is_empty());
+    assert_eq!(summaries.0, punched);
+    assert_eq!(summaries.1, active);
+    lizhi_store::on_conn!(&mut conn.conn(), c => sqlx::query("DELETE FROM attendance_months").execute(&mut **c).await.expect("clear").rows_affected());
+    lizhi_store::summary::rebuild_all(&mut conn.conn()).await.expect("rebuild");
+    drop(conn);
+    assert_eq!(summaries(&app).await, (punched, active));
 
     // A second seed of the same database does nothing.
     assert!(demo::seed_with_date(&app, EMPLOYEES, today(), &NoProgress).await.expect("seed again").is_empty());

@@ -29,6 +29,8 @@ pub struct RosterDay {
     pub day: NaiveDate,
     /// Shift code, or `REST`.
     pub shift: String,
+    /// Night shifts: punches on the next date before this local time (`HH:MM`) belong to this day.
+    pub day_ends_at: Option<String>,
 }
 
 /// One clock event, with the attendance day it counts for.
@@ -118,22 +120,29 @@ pub async fn roster_days(
     to: NaiveDate,
     employee: Option<i64>,
 ) -> Result<Vec<RosterDay>, StoreError> {
-    let rows: Vec<(i64, NaiveDate, String)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, day, shift FROM roster_days WHERE day >= $1 AND day <= $2 \
+    let rows: Vec<(i64, NaiveDate, String, Option<String>)> = on_conn!(c, c => sqlx::query_as(
+        "SELECT employee_id, day, shift, day_ends_at FROM roster_days WHERE day >= $1 AND day <= $2 \
          AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, day")
         .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
-    Ok(rows.into_iter().map(|(employee_id, day, shift)| RosterDay { employee_id, day, shift }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(employee_id, day, shift, day_ends_at)| RosterDay { employee_id, day, shift, day_ends_at })
+        .collect())
 }
 
 /// Inserts or replaces roster days.
 pub async fn upsert_roster_days(c: &mut Conn<'_>, rows: &[RosterDay], now: DateTime<Utc>) -> Result<(), StoreError> {
     for chunk in rows.chunks(500) {
         on_conn!(c, c => {
-            let mut qb = QueryBuilder::new("INSERT INTO roster_days (employee_id, day, shift, updated_at) ");
+            let mut qb =
+                QueryBuilder::new("INSERT INTO roster_days (employee_id, day, shift, day_ends_at, updated_at) ");
             qb.push_values(chunk, |mut b, r| {
-                b.push_bind(r.employee_id).push_bind(r.day).push_bind(&r.shift).push_bind(now);
+                b.push_bind(r.employee_id).push_bind(r.day).push_bind(&r.shift).push_bind(&r.day_ends_at).push_bind(now);
             });
-            qb.push(" ON CONFLICT (employee_id, day) DO UPDATE SET shift = excluded.shift, updated_at = excluded.updated_at");
+            qb.push(
+                " ON CONFLICT (employee_id, day) DO UPDATE SET shift = excluded.shift, \
+                 day_ends_at = excluded.day_ends_at, updated_at = excluded.updated_at",
+            );
             qb.build().execute(&mut **c).await?;
         });
     }
@@ -277,6 +286,18 @@ pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTi
     }
     let months = rows.iter().map(|r| (r.employee_id, summary::month_of(r.day))).collect();
     summary::refresh_activity(c, &months).await
+}
+
+/// Moves punches (by their natural key) to another attendance day, after a roster change moved a
+/// night shift's cut-off; callers refresh the summaries of the months involved.
+pub async fn set_attendance_days(c: &mut Conn<'_>, moves: &[(Punch, NaiveDate)]) -> Result<(), StoreError> {
+    for (p, day) in moves {
+        on_conn!(c, c => sqlx::query(
+            "UPDATE punches SET attendance_day = $4 WHERE employee_id = $1 AND punched_at = $2 AND source = $3")
+            .bind(p.employee_id).bind(p.punched_at).bind(&p.source).bind(*day)
+            .execute(&mut **c).await?.rows_affected());
+    }
+    Ok(())
 }
 
 /// Punches whose attendance day lies between two dates (inclusive), all employees.

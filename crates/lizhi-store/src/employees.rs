@@ -324,3 +324,44 @@ pub async fn index(c: &mut Conn<'_>) -> Result<Vec<(String, i64, i64)>, StoreErr
     Ok(on_conn!(c, c => sqlx::query_as("SELECT employee_no, id, legal_entity_id FROM employees")
         .fetch_all(&mut **c).await?))
 }
+
+/// What a risk scan needs of one active employee: a narrow row, so 100,000 of them load fast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanSubject {
+    /// Id.
+    pub id: i64,
+    /// Number.
+    pub employee_no: String,
+    /// Name.
+    pub name: String,
+    /// Employer.
+    pub legal_entity_id: i64,
+    /// Unit code.
+    pub org_unit_code: String,
+    /// Unit path (for subtree scopes).
+    pub org_path: String,
+    /// Hire date.
+    pub hire_date: NaiveDate,
+    /// Own work calendar, if not the entity's.
+    pub work_calendar: Option<String>,
+}
+
+/// Active employees, of one legal entity or all, or one employee by number; by number.
+pub async fn scan_subjects(
+    c: &mut Conn<'_>,
+    legal_entity_id: Option<i64>,
+    employee_no: Option<&str>,
+) -> Result<Vec<ScanSubject>, StoreError> {
+    type Row = (i64, String, String, i64, String, String, NaiveDate, Option<String>);
+    let rows: Vec<Row> = on_conn!(c, c => sqlx::query_as(
+        "SELECT e.id, e.employee_no, e.name, e.legal_entity_id, ou.code, ou.path, e.hire_date, e.work_calendar \
+         FROM employees e JOIN org_units ou ON ou.id = e.org_unit_id WHERE e.status = 'active' \
+         AND ($1 IS NULL OR e.legal_entity_id = $1) AND ($2 IS NULL OR e.employee_no = $2) ORDER BY e.employee_no")
+        .bind(legal_entity_id).bind(employee_no).fetch_all(&mut **c).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, employee_no, name, legal_entity_id, org_unit_code, org_path, hire_date, work_calendar)| {
+            ScanSubject { id, employee_no, name, legal_entity_id, org_unit_code, org_path, hire_date, work_calendar }
+        })
+        .collect())
+}

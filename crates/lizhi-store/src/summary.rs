@@ -63,17 +63,34 @@ fn decode(blob: &[u8]) -> Option<[u32; DAYS]> {
     Some(days)
 }
 
-/// Summaries of the months overlapping two dates (inclusive), of one employee or of all.
+/// Which employees' summaries to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Whose {
+    /// Everyone.
+    All,
+    /// The employees of one legal entity.
+    Entity(i64),
+    /// One employee.
+    Employee(i64),
+}
+
+/// Summaries of the months overlapping two dates (inclusive).
 pub async fn months(
     c: &mut Conn<'_>,
     from: NaiveDate,
     to: NaiveDate,
-    employee: Option<i64>,
+    whose: Whose,
 ) -> Result<Vec<MonthSummary>, StoreError> {
+    let (entity, employee) = match whose {
+        Whose::All => (None, None),
+        Whose::Entity(id) => (Some(id), None),
+        Whose::Employee(id) => (None, Some(id)),
+    };
     let rows: Vec<(i64, NaiveDate, i64, Option<Vec<u8>>)> = on_conn!(c, c => sqlx::query_as(
         "SELECT employee_id, month, punch_days, activity FROM attendance_months \
-         WHERE month >= $1 AND month <= $2 AND ($3 IS NULL OR employee_id = $3)")
-        .bind(month_of(from)).bind(to).bind(employee).fetch_all(&mut **c).await?);
+         WHERE month >= $1 AND month <= $2 AND ($3 IS NULL OR employee_id = $3) \
+         AND ($4 IS NULL OR employee_id IN (SELECT id FROM employees WHERE legal_entity_id = $4))")
+        .bind(month_of(from)).bind(to).bind(employee).bind(entity).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
         .map(|(employee_id, month, bits, blob)| MonthSummary {
@@ -126,29 +143,65 @@ pub async fn add_punch_days(
     Ok(())
 }
 
-/// Recomputes the activity totals of the given employee-months from the `activity` table.
-pub async fn refresh_activity(c: &mut Conn<'_>, keys: &BTreeSet<(i64, NaiveDate)>) -> Result<(), StoreError> {
-    let (Some(first), Some(last)) = (keys.iter().map(|k| k.1).min(), keys.iter().map(|k| k.1).max()) else {
-        return Ok(());
-    };
-    let last_day = last.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(last);
-    let employees: BTreeSet<i64> = keys.iter().map(|k| k.0).collect();
-    // A handful of people: ask for them; many: read the span and keep what was asked for.
-    let only: Option<Vec<i64>> = (employees.len() <= 500).then(|| employees.into_iter().collect());
-    let totals: Vec<(i64, NaiveDate, i64)> = on_conn!(c, c => {
-        let mut qb = QueryBuilder::new("SELECT employee_id, day, CAST(SUM(events) AS BIGINT) FROM activity WHERE day >= ");
-        qb.push_bind(first).push(" AND day <= ").push_bind(last_day);
-        if let Some(ids) = &only {
-            qb.push(" AND employee_id IN (");
+/// Recomputes the punch masks of the given employee-months from the `punches` table (after punches
+/// moved to another attendance day).
+pub async fn refresh_punch_days(c: &mut Conn<'_>, keys: &BTreeSet<(i64, NaiveDate)>) -> Result<(), StoreError> {
+    let mut masks: BTreeMap<(i64, NaiveDate), i64> = keys.iter().map(|k| (*k, 0)).collect();
+    let employees: Vec<i64> = keys.iter().map(|k| k.0).collect::<BTreeSet<_>>().into_iter().collect();
+    for group in employees.chunks(500) {
+        let months: Vec<NaiveDate> =
+            keys.range((group[0], NaiveDate::MIN)..=(group[group.len() - 1], NaiveDate::MAX)).map(|k| k.1).collect();
+        let (Some(&first), Some(&last)) = (months.iter().min(), months.iter().max()) else { continue };
+        let last_day = last.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(last);
+        let days: Vec<(i64, NaiveDate)> = on_conn!(c, c => {
+            let mut qb = QueryBuilder::new("SELECT DISTINCT employee_id, attendance_day FROM punches WHERE employee_id IN (");
             let mut sep = qb.separated(", ");
-            for id in ids {
+            for id in group {
                 sep.push_bind(*id);
             }
-            qb.push(")");
+            qb.push(") AND attendance_day >= ").push_bind(first).push(" AND attendance_day <= ").push_bind(last_day);
+            qb.build_query_as().fetch_all(&mut **c).await?
+        });
+        for (employee_id, day) in days {
+            if let Some(mask) = masks.get_mut(&(employee_id, month_of(day))) {
+                *mask |= 1 << day.day0();
+            }
         }
-        qb.push(" GROUP BY employee_id, day");
-        qb.build_query_as().fetch_all(&mut **c).await?
-    });
+    }
+    for ((employee_id, month), mask) in masks {
+        on_conn!(c, c => sqlx::query(
+            "INSERT INTO attendance_months (employee_id, month, punch_days) VALUES ($1, $2, $3) \
+             ON CONFLICT (employee_id, month) DO UPDATE SET punch_days = excluded.punch_days")
+            .bind(employee_id).bind(month).bind(mask).execute(&mut **c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+/// Recomputes the activity totals of the given employee-months from the `activity` table.
+pub async fn refresh_activity(c: &mut Conn<'_>, keys: &BTreeSet<(i64, NaiveDate)>) -> Result<(), StoreError> {
+    // By groups of employees, each read through the primary key (employee, day, system) over the
+    // group's span of months: the rows read are those of the people and months being refreshed.
+    let employees: Vec<i64> = keys.iter().map(|k| k.0).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut totals: Vec<(i64, NaiveDate, i64)> = Vec::new();
+    for group in employees.chunks(500) {
+        let months: Vec<NaiveDate> =
+            keys.range((group[0], NaiveDate::MIN)..=(group[group.len() - 1], NaiveDate::MAX)).map(|k| k.1).collect();
+        let (Some(&first), Some(&last)) = (months.iter().min(), months.iter().max()) else { continue };
+        let last_day = last.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(last);
+        let rows: Vec<(i64, NaiveDate, i64)> = on_conn!(c, c => {
+            let mut qb = QueryBuilder::new(
+                "SELECT employee_id, day, CAST(SUM(events) AS BIGINT) FROM activity WHERE employee_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in group {
+                sep.push_bind(*id);
+            }
+            qb.push(") AND day >= ").push_bind(first).push(" AND day <= ").push_bind(last_day);
+            qb.push(" GROUP BY employee_id, day");
+            qb.build_query_as().fetch_all(&mut **c).await?
+        });
+        totals.extend(rows);
+    }
     let mut blobs: BTreeMap<(i64, NaiveDate), [u32; DAYS]> = keys.iter().map(|k| (*k, [0; DAYS])).collect();
     for (employee_id, day, events) in totals {
         if let Some(days) = blobs.get_mut(&(employee_id, month_of(day))) {

@@ -5,7 +5,7 @@
 //! and memory are read from `/proc/<pid>` without the load generator's share mixed in. Nothing
 //! here asserts: it measures and prints.
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, BenchPart};
 use crate::commands::Env;
 use crate::config::{UrlKind, redact_url};
 use anyhow::{Context, Result, anyhow, bail, ensure};
@@ -37,10 +37,16 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
     let work = WorkDir::create()?;
     println!("Lizhi benchmark — {} build, {} CPUs, {}", build_kind(), cpus(), os_line());
 
-    // (1) Imports.
-    println!("\n[1/3] Import of generated employees (timed: the employees file only, applied in one transaction)");
+    let exe = std::env::current_exe().context("cannot find the lizhi executable")?;
     let postgres =
         (UrlKind::of(&env.config().database_url) == Some(UrlKind::Postgres)).then(|| env.config().database_url.clone());
+    if args.part == BenchPart::Risk {
+        crate::bench_risk::run(work.path(), postgres.as_deref(), &exe).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    // (1) Imports.
+    println!("\n[1/4] Import of generated employees (timed: the employees file only, applied in one transaction)");
     let mut rows = Vec::new();
     for &n in &args.employees {
         let files = lizhi_app::demo::demo_files(n);
@@ -75,7 +81,7 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
 
     // (2) HTTP under load and (3) memory, against a child server.
     println!(
-        "\n[2/3] HTTP: child `lizhi serve`, {} employees, {} connections, {} requests per endpoint",
+        "\n[2/4] HTTP: child `lizhi serve`, {} employees, {} connections, {} requests per endpoint",
         thousands(HTTP_EMPLOYEES),
         args.connections,
         thousands(args.requests)
@@ -83,7 +89,6 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
     let db_path = work.path().join("http.db");
     let url = format!("sqlite://{}", db_path.display());
     let fixture = prepare_http_database(&url).await.context("preparing the HTTP test database")?;
-    let exe = std::env::current_exe().context("cannot find the lizhi executable")?;
     let server = ServerChild::start(&exe, &url).await?;
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -142,7 +147,7 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
         println!("  note: {note}");
     }
     let rss = rss_kib(server.pid())?;
-    println!("\n[3/3] Server memory and start-up");
+    println!("\n[3/4] Server memory and start-up");
     println!("resident memory (VmRSS) after the load: {:.1} MiB", rss as f64 / 1024.0);
     server.stop();
 
@@ -175,6 +180,9 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
     println!(
         "\nTargets (docs/performance.md): 10k import ≤ 0.5 s; list page ≤ 5 ms server CPU and p99 ≤ 50 ms at 16 connections; start ≤ 0.3 s; RSS ≤ 60 MiB."
     );
+    if args.part == BenchPart::All {
+        crate::bench_risk::run(work.path(), postgres.as_deref(), &exe).await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -257,23 +265,23 @@ async fn prepare_http_database(url: &str) -> Result<Fixture> {
 }
 
 /// A URL and the one header that authenticates it.
-struct Target {
-    url: String,
-    header: (&'static str, String),
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) header: (&'static str, String),
 }
 
 /// What a load run measured.
-struct LoadResult {
-    latencies: Vec<Duration>,
+pub(crate) struct LoadResult {
+    pub(crate) latencies: Vec<Duration>,
     /// Response body bytes received in all.
     bytes: u64,
-    errors: usize,
-    first_error: Option<String>,
+    pub(crate) errors: usize,
+    pub(crate) first_error: Option<String>,
     wall: Duration,
 }
 
 /// Sends `n` GETs over `connections` concurrent workers; every response body is read in full.
-async fn load(client: &reqwest::Client, target: &Target, n: usize, connections: usize) -> LoadResult {
+pub(crate) async fn load(client: &reqwest::Client, target: &Target, n: usize, connections: usize) -> LoadResult {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::with_capacity(connections);
@@ -336,7 +344,7 @@ async fn load(client: &reqwest::Client, target: &Target, n: usize, connections: 
 }
 
 /// The `p`-quantile of sorted durations (nearest rank).
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -345,7 +353,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Polls `/healthz` until it answers 200.
-async fn wait_healthy(client: &reqwest::Client, base: &str, limit: Duration) -> Result<()> {
+pub(crate) async fn wait_healthy(client: &reqwest::Client, base: &str, limit: Duration) -> Result<()> {
     let deadline = Instant::now() + limit;
     let mut last = String::from("no answer");
     while Instant::now() < deadline {
@@ -360,16 +368,16 @@ async fn wait_healthy(client: &reqwest::Client, base: &str, limit: Duration) -> 
 }
 
 /// A `lizhi serve` child process on a free loopback port.
-struct ServerChild {
+pub(crate) struct ServerChild {
     child: std::process::Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl ServerChild {
     /// Spawns the server and waits for the line that says where it listens.
-    async fn start(exe: &Path, url: &str) -> Result<ServerChild> {
+    pub(crate) async fn start(exe: &Path, url: &str) -> Result<ServerChild> {
         let mut child = Command::new(exe)
-            .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
+            .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0", "--no-scheduler"])
             .env("LIZHI_LANG", "en")
             .env("LIZHI_LOG", "warn")
             .env_remove("LIZHI_PUBLIC_URL")
@@ -402,12 +410,12 @@ impl ServerChild {
         }
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Ends the child (its database is scratch, so no graceful shutdown is needed).
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -423,7 +431,7 @@ impl Drop for ServerChild {
 }
 
 /// User + system CPU time of a process, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
-fn cpu_ticks(pid: u32) -> Result<u64> {
+pub(crate) fn cpu_ticks(pid: u32) -> Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).context("cannot read /proc (Linux only)")?;
     // The command name may contain spaces; fields are counted after its closing parenthesis.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or_else(|| anyhow!("unexpected /proc/{pid}/stat"))?;
@@ -446,7 +454,7 @@ fn rss_kib(pid: u32) -> Result<u64> {
 }
 
 /// `USER_HZ`, the unit of /proc CPU times (100 on every common Linux build).
-fn clock_ticks_per_second() -> u64 {
+pub(crate) fn clock_ticks_per_second() -> u64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()
@@ -477,7 +485,7 @@ fn os_line() -> String {
     format!("Linux {} {cpu}", kernel.trim())
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -486,7 +494,7 @@ fn mib(bytes: u64) -> f64 {
 }
 
 /// `12345` → `12,345`.
-fn thousands(n: usize) -> String {
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -521,14 +529,14 @@ impl Drop for WorkDir {
 
 /// A PostgreSQL database created for one measurement and dropped afterwards (with `psql`, the
 /// client every PostgreSQL installation has, over the configured URL as maintenance connection).
-struct PgScratch {
+pub(crate) struct PgScratch {
     admin_url: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgScratch {
-    fn create(admin_url: &str, name: &str) -> Result<PgScratch> {
+    pub(crate) fn create(admin_url: &str, name: &str) -> Result<PgScratch> {
         let out = Command::new("psql")
             .args([admin_url, "-v", "ON_ERROR_STOP=1", "-qc", &format!("CREATE DATABASE {name}")])
             .output()

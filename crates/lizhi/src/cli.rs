@@ -151,6 +151,11 @@ pub struct ServeArgs {
     /// When no user exists yet, create `admin` and print its one-time password (once).
     #[arg(long)]
     pub bootstrap_admin: bool,
+
+    /// Do not run the daily risk scans from this instance (another instance, or a dedicated one,
+    /// runs them; scans are claimed per slot, so running them everywhere is safe too).
+    #[arg(long)]
+    pub no_scheduler: bool,
 }
 
 /// Flags of `lizhi demo`.
@@ -364,6 +369,21 @@ pub struct BenchArgs {
     /// Concurrent connections in the HTTP test.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub connections: usize,
+
+    /// Which measurements to run.
+    #[arg(long, value_enum, default_value_t = BenchPart::All)]
+    pub part: BenchPart,
+}
+
+/// Parts of `lizhi bench`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum BenchPart {
+    /// Everything.
+    All,
+    /// Employee imports, HTTP pages, memory and start-up.
+    Foundation,
+    /// Early warning: punch import, daily scan, backtest, risk board.
+    Risk,
 }
 
 /// Parses a role name for clap, listing the valid ones on error.

@@ -7,12 +7,12 @@
 use super::{Columns, Counts, Errors, Pass, required_text};
 use crate::audit::{change, digest, record};
 use crate::{App, AppError, Ctx};
-use chrono::{DateTime, NaiveDate, Utc};
-use lizhi_core::calendar::attendance_day;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use lizhi_core::calendar::{attendance_day, attendance_day_with_cutoff};
 use lizhi_core::{EmployeeNo, EntityCode, WorkDate};
 use lizhi_docs::{Record, Table};
 use lizhi_store::attendance::{self as store, ActivityRow, CalendarDay, LeaveRow, Punch, RosterDay};
-use lizhi_store::{Conn, employees, org};
+use lizhi_store::{Conn, employees, org, summary};
 use std::collections::{HashMap, HashSet};
 
 /// Employee number → (id, time zone of the employer).
@@ -162,9 +162,19 @@ pub(super) async fn rosters(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
             .map(|s| if s.as_str().eq_ignore_ascii_case("rest") { "REST".to_owned() } else { s.to_string() })
             .map_err(|e| errors.cell(record, "shift", &e, raw))
             .ok();
-        let (Some((employee_id, _)), Some(day), Some(shift)) = (employee, day, shift) else { continue };
+        let raw_end = cols.optional(record, "day_ends_at").map(str::trim).filter(|v| !v.is_empty());
+        let day_ends_at = match (raw_end, &shift) {
+            (None, _) => Ok(None),
+            (Some(raw), Some(s)) if s != "REST" => night_end(raw).map(Some).ok_or(raw),
+            (Some(raw), _) => Err(raw),
+        }
+        .map_err(|raw| errors.push(Some(record.row), Some("day_ends_at"), "invalid_day_end", Some(raw)));
+        let (Some((employee_id, _)), Some(day), Some(shift), Ok(day_ends_at)) = (employee, day, shift, day_ends_at)
+        else {
+            continue;
+        };
         if first_time(&mut seen, (employee_id, day), record, "date", errors) {
-            planned.push(((employee_id, day), RosterDay { employee_id, day, shift }));
+            planned.push(((employee_id, day), RosterDay { employee_id, day, shift, day_ends_at }));
         }
     }
     let Some((from, to)) = date_span(planned.iter().map(|((_, d), _)| d)) else { return Ok(Counts::default()) };
@@ -173,14 +183,88 @@ pub(super) async fn rosters(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
     let (counts, changed) = diff(planned, &stored);
     if write && errors.is_empty() && !changed.is_empty() {
         store::upsert_roster_days(c, &changed, app.clock.now()).await?;
+        reattribute(c, &people, &changed).await?;
         audit_file(app, c, ctx, "rosters", table, &counts).await?;
     }
     Ok(counts)
 }
 
+/// A night shift's end (`HH:MM`, after midnight and no later than noon), normalised.
+fn night_end(raw: &str) -> Option<String> {
+    let t = NaiveTime::parse_from_str(raw, "%H:%M").ok()?;
+    (t > NaiveTime::MIN && t <= NaiveTime::from_hms_opt(12, 0, 0)?).then(|| t.format("%H:%M").to_string())
+}
+
+/// Night-shift cut-offs by (employee, rostered date) between two dates.
+async fn night_cutoffs(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<HashMap<(i64, NaiveDate), NaiveTime>, AppError> {
+    Ok(store::roster_days(c, from, to, None)
+        .await?
+        .into_iter()
+        .filter(|r| r.shift != "REST")
+        .filter_map(|r| {
+            let end = NaiveTime::parse_from_str(r.day_ends_at.as_deref()?, "%H:%M").ok()?;
+            Some(((r.employee_id, r.day), end))
+        })
+        .collect())
+}
+
+/// The attendance day of a punch: its local date, or the previous date when that date's rostered
+/// shift is a night shift whose day had not ended yet (a 06:00 clock-out closes last night's shift).
+fn punch_day<Z: chrono::TimeZone>(
+    at: DateTime<Z>,
+    tz: chrono_tz::Tz,
+    employee_id: i64,
+    cutoffs: &HashMap<(i64, NaiveDate), NaiveTime>,
+) -> NaiveDate {
+    let local = attendance_day(at.clone(), tz);
+    let cutoff = local.pred_opt().and_then(|prev| cutoffs.get(&(employee_id, prev)).copied());
+    attendance_day_with_cutoff(at, tz, cutoff)
+}
+
+/// After a roster change, moves the punches whose night-shift attribution changed and refreshes
+/// the monthly summaries they touch.
+async fn reattribute(c: &mut Conn<'_>, people: &People, changed: &[RosterDay]) -> Result<(), AppError> {
+    let Some((from, to)) = date_span(changed.iter().map(|r| &r.day)) else { return Ok(()) };
+    let to = to.succ_opt().unwrap_or(to);
+    let ids: HashSet<i64> = changed.iter().map(|r| r.employee_id).collect();
+    let zones: HashMap<i64, chrono_tz::Tz> = people.0.values().copied().collect();
+    let cutoffs = night_cutoffs(c, from.pred_opt().unwrap_or(from), to).await?;
+    let mut moves = Vec::new();
+    let mut months = std::collections::BTreeSet::new();
+    for p in store::punches_between(c, from, to).await?.into_iter().filter(|p| ids.contains(&p.employee_id)) {
+        let tz = zones.get(&p.employee_id).copied().unwrap_or(chrono_tz::UTC);
+        let day = punch_day(p.punched_at, tz, p.employee_id, &cutoffs);
+        if day != p.attendance_day {
+            months.insert((p.employee_id, summary::month_of(day)));
+            months.insert((p.employee_id, summary::month_of(p.attendance_day)));
+            moves.push((p, day));
+        }
+    }
+    if !moves.is_empty() {
+        store::set_attendance_days(c, &moves).await?;
+        summary::refresh_punch_days(c, &months).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
     let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
+    // Night shifts rostered in the file's span (and the day before) decide early-morning punches.
+    let dates: Vec<NaiveDate> = table
+        .rows
+        .iter()
+        .filter_map(|r| DateTime::parse_from_rfc3339(cols.get(r, "punched_at").trim()).ok())
+        .map(|at| at.date_naive())
+        .collect();
+    let cutoffs = match date_span(dates.iter()) {
+        Some((from, to)) => night_cutoffs(c, from.checked_sub_days(chrono::Days::new(2)).unwrap_or(from), to).await?,
+        None => HashMap::new(),
+    };
     let mut seen = HashSet::new();
     let mut planned = Vec::new();
     let mut counts = Counts::default();
@@ -198,7 +282,12 @@ pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
             counts.unchanged += 1;
             continue;
         }
-        planned.push(Punch { employee_id, punched_at, source, attendance_day: attendance_day(at, tz) });
+        planned.push(Punch {
+            employee_id,
+            punched_at,
+            source,
+            attendance_day: punch_day(at, tz, employee_id, &cutoffs),
+        });
     }
     if write && errors.is_empty() {
         let inserted = store::insert_punches(c, &planned, app.clock.now()).await?;

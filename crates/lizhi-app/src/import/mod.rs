@@ -16,8 +16,11 @@ use lizhi_docs::{FileFormat, Record, Table, read_table};
 use lizhi_store::Conn;
 use serde::{Deserialize, Serialize};
 
-/// Largest file accepted, in bytes.
+/// Largest file accepted through the web, in bytes (the request body limit).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
+/// Largest attendance file (punches, activity, rosters…) the CLI accepts: a month of device
+/// exports for a large company. The web keeps [`MAX_UPLOAD_BYTES`]; devices push in batches.
+pub const MAX_ATTENDANCE_FILE_BYTES: usize = 256 * 1024 * 1024;
 /// Errors listed in a report; the total is still counted.
 pub const MAX_REPORTED_ERRORS: usize = 500;
 
@@ -53,6 +56,8 @@ pub const ROW_ERROR_CODES: &[&str] = &[
     "invalid_number",
     "invalid_leave_status",
     "end_before_start",
+    "invalid_time_of_day",
+    "invalid_day_end",
 ];
 
 /// What a file holds.
@@ -135,8 +140,17 @@ impl ImportKind {
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
             ImportKind::LegalEntities => &["scan_time"],
+            ImportKind::Rosters => &["day_ends_at"],
             ImportKind::Employees => &["email", "mobile", "position", "contract_address", "work_calendar"],
             _ => &[],
+        }
+    }
+
+    /// The largest file of this kind [`run`] takes.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            ImportKind::LegalEntities | ImportKind::OrgUnits | ImportKind::Employees => MAX_UPLOAD_BYTES,
+            _ => MAX_ATTENDANCE_FILE_BYTES,
         }
     }
 
@@ -281,8 +295,8 @@ pub async fn run(
     progress: &dyn Progress,
 ) -> Result<ImportReport, AppError> {
     ctx.require(Permission::ImportData)?;
-    if bytes.len() > MAX_UPLOAD_BYTES {
-        return Err(AppError::TooLarge { max_bytes: MAX_UPLOAD_BYTES });
+    if bytes.len() > kind.max_bytes() {
+        return Err(AppError::TooLarge { max_bytes: kind.max_bytes() });
     }
     let format = FileFormat::from_file_name(file_name).unwrap_or_else(|| FileFormat::sniff(bytes));
     match read_table(bytes, format) {

@@ -1,9 +1,12 @@
--- Daily risk scans: when each legal entity is scanned, the scans themselves (one per slot, claimed
+-- Daily risk scans: when each legal entity is scanned, when a night shift's attendance day ends, the scans themselves (one per slot, claimed
 -- by one instance), the alerts they stored, and per-month attendance summaries that keep a scan
 -- of a large workforce to one small row per person and month.
 
 -- Local time of day ('HH:MM', in the entity's time zone) at which the daily scan runs.
 ALTER TABLE legal_entities ADD COLUMN scan_time TEXT NOT NULL DEFAULT '06:00';
+
+-- Night shifts: punches on the next date before this local time ('HH:MM') belong to this shift.
+ALTER TABLE roster_days ADD COLUMN day_ends_at TEXT;
 
 -- One row per employee and month: bit (d - 1) of punch_days is set when day d had a punch;
 -- activity holds 31 little-endian u32 day totals over all systems (NULL when there was none).

@@ -346,3 +346,60 @@ async fn the_risk_board_lists_explains_and_records_what_people_do() {
         .expect("auditor");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN, "auditors read, never act");
 }
+
+#[tokio::test]
+async fn a_night_shift_clock_out_counts_for_the_night_it_closes() {
+    let t = spawn_app().await;
+    let token = t.token("hr").await;
+    let finding = |as_of: &'static str| {
+        let (http, url, token) = (t.http.clone(), format!("{}/api/v1/risk?as_of={as_of}", t.base), token.clone());
+        async move {
+            let v: serde_json::Value =
+                http.get(url).bearer_auth(token).send().await.expect("risk").json().await.expect("json");
+            v["items"].as_array().expect("items").iter().find(|f| f["employee_no"] == "C00007").cloned()
+        }
+    };
+    // Nights on Mon 2 and Tue 3 March: in at 22:00 on Monday, out at 06:05 on Tuesday, then gone.
+    let punches =
+        "employee_no,punched_at,source\nC00007,2026-03-02T22:00:00+08:00,gate\nC00007,2026-03-02T22:05:00Z,gate\n";
+    let (status, report) = t.import(&token, "punches", "p.csv", punches.into(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(attendance_days(&t, "C00007").await, vec![day("2026-03-02"), day("2026-03-03")], "no roster yet");
+
+    // The roster says the night's attendance day ends at 08:00: the clock-out moves back to Monday.
+    let roster = "employee_no,date,shift,day_ends_at\nC00007,2026-03-02,N,08:00\nC00007,2026-03-03,N,08:00\nC00007,2026-03-04,REST,\n";
+    let (status, report) = t.import(&token, "rosters", "r.csv", roster.into(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(attendance_days(&t, "C00007").await, vec![day("2026-03-02")]);
+    let tuesday = finding("2026-03-03").await.expect("Tuesday night is unexplained");
+    assert_eq!(tuesday["assessment"]["first_absent_date"], "2026-03-03", "{tuesday}");
+    assert!(finding("2026-03-02").await.is_none(), "Monday night was worked");
+
+    // Without the cut-off the 06:05 punch is Tuesday's again, and Tuesday looks attended.
+    let plain = roster.replace(",N,08:00", ",N,");
+    let (status, report) = t.import(&token, "rosters", "r.csv", plain.into_bytes(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(attendance_days(&t, "C00007").await, vec![day("2026-03-02"), day("2026-03-03")]);
+    assert!(finding("2026-03-03").await.is_none());
+
+    // Punches imported after the roster are attributed on the way in.
+    let (status, _) = t.import(&token, "rosters", "r.csv", roster.into(), false).await;
+    assert_eq!(status, StatusCode::OK);
+    let later =
+        "employee_no,punched_at,source\nC00007,2026-03-03T22:01:00+08:00,gate\nC00007,2026-03-04T05:58:00+08:00,gate\n";
+    let (status, report) = t.import(&token, "punches", "p2.csv", later.into(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(attendance_days(&t, "C00007").await, vec![day("2026-03-02"), day("2026-03-03")]);
+
+    // A cut-off after noon, or on a rest day, is refused with the row named.
+    let bad = "employee_no,date,shift,day_ends_at\nC00007,2026-03-05,N,13:00\nC00007,2026-03-06,REST,06:00\n";
+    let (status, report) = t.import(&token, "rosters", "r.csv", bad.into(), false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap_or(0), e["code"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(errors, vec![(2, "invalid_day_end"), (3, "invalid_day_end")], "{report}");
+}

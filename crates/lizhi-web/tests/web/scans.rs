@@ -79,13 +79,8 @@ async fn each_entity_is_scanned_once_a_day_at_its_local_time_by_one_instance() {
         .id;
     {
         let mut conn = a.db.acquire().await.expect("conn");
-        let claim = NewScan {
-            slot,
-            legal_entity_id: cn_id,
-            as_of: day("2026-03-05"),
-            origin: "schedule",
-            claimed_by: "dead",
-        };
+        let claim =
+            NewScan { slot, legal_entity_id: cn_id, as_of: day("2026-03-05"), origin: "schedule", claimed_by: "dead" };
         let now = clock.now();
         store::claim(&mut conn.conn(), &claim, now, now + LEASE).await.expect("claim").expect("free slot");
     }
@@ -149,7 +144,8 @@ async fn a_trial_run_counts_alerts_per_week_under_the_candidate_and_the_policy_i
     // Everyone punches every weekday of February and March 2026, except C00005 after Friday 27 Feb.
     let export = t.http.get(format!("{}/api/v1/exports/employees", t.base)).bearer_auth(&token).send().await;
     let text = export.expect("export").text().await.expect("csv");
-    let numbers: Vec<&str> = text.lines().skip(1).filter_map(|l| l.split(',').next()).filter(|n| !n.is_empty()).collect();
+    let numbers: Vec<&str> =
+        text.lines().skip(1).filter_map(|l| l.split(',').next()).filter(|n| !n.is_empty()).collect();
     let mut punches = vec!["employee_no,punched_at,source".to_owned()];
     let mut d = day("2026-02-02");
     while d <= day("2026-03-31") {
@@ -191,7 +187,8 @@ async fn a_trial_run_counts_alerts_per_week_under_the_candidate_and_the_policy_i
 
     // The page shows the same, and refuses a candidate whose yellow comes after its red.
     let session = t.session("hr").await;
-    let url = "/risk/trial?legal_entity=CN01&from=2026-02-16&to=2026-03-15&profile=CN-default&consecutive_red=8&activity=1";
+    let url =
+        "/risk/trial?legal_entity=CN01&from=2026-02-16&to=2026-03-15&profile=CN-default&consecutive_red=8&activity=1";
     let html = t.request(Method::GET, url, Some(&session)).send().await.expect("page").text().await.expect("html");
     assert!(html.contains("<tr><td>2026-03-02</td><td>1</td><td>1</td><td>1</td><td>0</td></tr>"), "{html}");
     let bad = "/risk/trial?from=2026-02-16&to=2026-03-15&yellow_from=5&consecutive_red=3";
@@ -200,4 +197,39 @@ async fn a_trial_run_counts_alerts_per_week_under_the_candidate_and_the_policy_i
     let long = "/risk/trial?from=2026-01-01&to=2026-06-30";
     let html = t.request(Method::GET, long, Some(&session)).send().await.expect("page").text().await.expect("html");
     assert!(html.contains("at most 92 days"), "{html}");
+}
+
+#[tokio::test]
+async fn each_entity_sets_its_scan_time_and_a_file_without_the_column_keeps_it() {
+    let t = spawn_app().await;
+    let token = t.token("hr").await;
+    let entities = |token: String| {
+        let url = format!("{}/api/v1/legal-entities", t.base);
+        let http = t.http.clone();
+        async move {
+            let v: serde_json::Value =
+                http.get(url).bearer_auth(token).send().await.expect("get").json().await.expect("json");
+            v
+        }
+    };
+    let time_of = |v: &serde_json::Value, code: &str| {
+        let items = v["items"].as_array().or_else(|| v.as_array()).cloned().unwrap_or_default();
+        items.iter().find(|e| e["code"] == code).map(|e| e["scan_time"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(time_of(&entities(token.clone()).await, "CN01").as_deref(), Some("06:00"), "the default");
+
+    let bad = "code,name,country,time_zone,policy,scan_time\nCN01,离职科技（上海）有限公司,CN,Asia/Shanghai,CN-default,25:00\n";
+    let (status, report) = t.import(&token, "legal-entities", "e.csv", bad.into(), false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report["errors"][0]["code"], "invalid_time_of_day", "{report}");
+
+    let good = bad.replace("25:00", "7:30");
+    let (status, report) = t.import(&token, "legal-entities", "e.csv", good.into_bytes(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(time_of(&entities(token.clone()).await, "CN01").as_deref(), Some("07:30"));
+    let without = "code,name,country,time_zone,policy\nCN01,离职科技（上海）有限公司,CN,Asia/Shanghai,CN-default\n";
+    let (status, report) = t.import(&token, "legal-entities", "e.csv", without.into(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["unchanged"], 1, "{report}");
+    assert_eq!(time_of(&entities(token).await, "CN01").as_deref(), Some("07:30"), "kept");
 }

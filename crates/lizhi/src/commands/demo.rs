@@ -68,5 +68,5 @@ pub async fn run(env: &Env, args: DemoArgs) -> Result<ExitCode> {
         );
     }
     let bind = env.config().bind.clone();
-    super::serve::serve_app(app, env.config(), &bind, locale).await
+    super::serve::serve_app(app, env.config(), &bind, locale, true).await
 }

@@ -58,11 +58,12 @@ pub async fn run(env: &Env, args: ServeArgs) -> Result<ExitCode> {
         );
     }
     let bind = env.config().bind.clone();
-    serve_app(app, env.config(), &bind, locale).await
+    serve_app(app, env.config(), &bind, locale, !args.no_scheduler).await
 }
 
-/// Binds, prints the URL and serves `app` until a shutdown signal, then closes the pool.
-pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale) -> Result<ExitCode> {
+/// Binds, prints the URL and serves `app` (with the scan scheduler unless told not to) until a
+/// shutdown signal, then closes the pool.
+pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, scheduler: bool) -> Result<ExitCode> {
     let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -76,10 +77,12 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale) ->
     }
     tracing::info!(%addr, public_url = public_url.as_deref().unwrap_or(""), "listening");
     let web = lizhi_web::WebConfig { public_url };
-    let scheduler = tokio::spawn(run_scheduler(app.clone(), instance_name()));
+    let scheduler = scheduler.then(|| tokio::spawn(run_scheduler(app.clone(), instance_name())));
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
     // A scan cut short rolls back; its claim is taken over once the lease runs out.
-    scheduler.abort();
+    if let Some(task) = scheduler {
+        task.abort();
+    }
     app.db.close().await;
     served.context("the web server stopped with an error")?;
     tracing::info!("stopped");

@@ -1,0 +1,314 @@
+//! `lizhi bench`, early-warning part: importing a million punches, the daily scan of 100,000
+//! employees with 120 days of history, a 120-day backtest of 10,000 employees, and the risk board
+//! served at 100,000 employees.
+//!
+//! History that is not itself under test is written straight through the store (the same writes
+//! the imports end with, summaries included), so preparing 100,000 people × 120 days stays in
+//! minutes. Nothing here asserts: it measures and prints.
+
+use crate::bench::{ServerChild, Target, load, ms, percentile, thousands, wait_healthy};
+use anyhow::{Context, Result, anyhow, ensure};
+use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use lizhi_app::auth::{self, NewUser};
+use lizhi_app::import::{self, ImportKind, NoProgress};
+use lizhi_app::risk::RiskQuery;
+use lizhi_app::risk_board::BoardQuery;
+use lizhi_app::{App, Ctx};
+use lizhi_core::auth::{Grant, Role};
+use lizhi_store::attendance::{self as store, ActivityRow, Punch};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Days of history behind the scan and the backtest.
+const HISTORY_DAYS: u64 = 120;
+/// Employees in the scan and board measurement.
+const SCAN_EMPLOYEES: usize = 100_000;
+/// Employees in the punch import and the backtest.
+const IMPORT_EMPLOYEES: usize = 10_000;
+/// Punches in the timed import.
+const IMPORT_PUNCHES: usize = 1_000_000;
+
+/// One generated employee.
+struct Person {
+    id: i64,
+    no: String,
+    zone: chrono_tz::Tz,
+}
+
+/// A deterministic workforce pattern: most people come every weekday; one in a hundred missed
+/// yesterday (yellow), one in a thousand has been gone a week (red), one in fifty is quiet online.
+fn absent(index: usize, day: NaiveDate, last: NaiveDate) -> bool {
+    let back = (last - day).num_days();
+    (index % 100 == 3 && back == 0) || (index % 1000 == 7 && back < 7)
+}
+
+fn weekday(day: NaiveDate) -> bool {
+    day.weekday().num_days_from_monday() < 5
+}
+
+/// Runs the early-warning measurements in `work` and prints the table.
+pub async fn run(work: &Path, postgres: Option<&str>, exe: &Path) -> Result<()> {
+    println!("\n[4/4] Early warning (history generated up to yesterday)");
+    let last = Utc::now().date_naive().pred_opt().context("date")?;
+    let mut rows = Vec::new();
+
+    // (a) A million punches through `lizhi import punches`' code path, and (b) the backtest.
+    let url = format!("sqlite://{}", work.join("punches.db").display());
+    let (secs, size) = time_punch_import(&url, last).await.context("SQLite punch import")?;
+    rows.push(row("import 1,000,000 punches (SQLite)", secs, "≤ 3 s", &format!("{:.0} MiB CSV", size)));
+    if let Some(admin) = postgres {
+        let db = crate::bench::PgScratch::create(admin, &format!("lizhi_bench_{}_punches", std::process::id()))?;
+        let (secs, _) = time_punch_import(&db.url, last).await.context("PostgreSQL punch import")?;
+        rows.push(row("import 1,000,000 punches (PostgreSQL)", secs, "—", ""));
+    }
+    let app = open(&url).await?;
+    let people = load_people(&app).await?;
+    let history_from = last.checked_sub_days(Days::new(HISTORY_DAYS - 1)).context("date")?;
+    fill_history(&app, &people, history_from, last, true).await?;
+    let from = last.checked_sub_days(Days::new(HISTORY_DAYS - 1)).context("date")?;
+    let started = Instant::now();
+    let findings = lizhi_app::risk::backtest(&app, &Ctx::system("bench"), from, last, &RiskQuery::default()).await?;
+    rows.push(row(
+        "backtest 120 days × 10,000 employees",
+        started.elapsed().as_secs_f64(),
+        "—",
+        &format!("{} findings", thousands(findings.len())),
+    ));
+    app.db.close().await;
+
+    // (c) The daily scan of 100,000 employees and (d) the board at that size.
+    let url = format!("sqlite://{}", work.join("scan.db").display());
+    let app = open(&url).await?;
+    let prepared = Instant::now();
+    seed_people(&app, SCAN_EMPLOYEES).await?;
+    let people = load_people(&app).await?;
+    fill_history(&app, &people, history_from, last, false).await?;
+    println!(
+        "  (prepared {} employees × {HISTORY_DAYS} days of punches and activity in {:.0} s)",
+        thousands(people.len()),
+        prepared.elapsed().as_secs_f64()
+    );
+    let ctx = Ctx::system("bench");
+    let mut scans = Vec::new();
+    let mut alerts = 0;
+    for entity in ["CN01", "UK01"] {
+        let started = Instant::now();
+        let scan = lizhi_app::risk_scan::scan_now(&app, &ctx, entity, Some(last)).await?;
+        scans.push(started.elapsed().as_secs_f64());
+        alerts += scan.red.unwrap_or(0) + scan.yellow.unwrap_or(0);
+    }
+    rows.push(row(
+        "daily scan, 100,000 employees × 120 days (SQLite)",
+        scans.iter().sum(),
+        "≤ 2 s",
+        &format!("2 entities, {} alerts stored", thousands(alerts as usize)),
+    ));
+    let mut board = Vec::new();
+    for _ in 0..21 {
+        let started = Instant::now();
+        let b = lizhi_app::risk_board::board(&app, &ctx, None, &BoardQuery::default()).await?;
+        board.push(started.elapsed());
+        ensure!(!b.items.is_empty(), "the board is empty");
+    }
+    board.sort();
+    rows.push(row(
+        "risk board data at 100,000 employees (in process, median of 21)",
+        board[board.len() / 2].as_secs_f64(),
+        "—",
+        "",
+    ));
+    let (session, detail) = board_user(&app).await?;
+    app.db.close().await;
+    rows.push(board_over_http(exe, &url, &session, &detail).await?);
+    println!("{}", crate::ui::table(&["measurement", "seconds", "target", "notes"], &rows));
+    Ok(())
+}
+
+fn row(what: &str, secs: f64, target: &str, notes: &str) -> Vec<String> {
+    vec![what.into(), format!("{secs:.3}"), target.into(), notes.into()]
+}
+
+async fn open(url: &str) -> Result<App> {
+    App::open(url, 8).await.map_err(|e| anyhow!("cannot open {url}: {e}"))
+}
+
+/// Imports the generated company (entities, units, employees) untimed.
+async fn seed_people(app: &App, n: usize) -> Result<()> {
+    let ctx = Ctx::system("bench");
+    for (kind, bytes) in lizhi_app::demo::demo_files(n) {
+        let report = import::run(app, &ctx, kind, "bench.csv", &bytes, true, &NoProgress).await?;
+        ensure!(report.is_clean(), "the generated {} file was rejected", kind.name());
+    }
+    Ok(())
+}
+
+/// Every employee with their employer's time zone, by employee number.
+async fn load_people(app: &App) -> Result<Vec<Person>> {
+    let ctx = Ctx::system("bench");
+    let entities = lizhi_app::people::list_entities(app, &ctx).await?;
+    let mut conn = app.db.acquire().await?;
+    let mut out: Vec<Person> = lizhi_store::employees::index(&mut conn.conn())
+        .await?
+        .into_iter()
+        .map(|(no, id, entity)| {
+            let zone = entities
+                .iter()
+                .find(|e| e.id == entity)
+                .and_then(|e| e.time_zone.parse().ok())
+                .unwrap_or(chrono_tz::UTC);
+            Person { id, no, zone }
+        })
+        .collect();
+    out.sort_by(|a, b| a.no.cmp(&b.no));
+    Ok(out)
+}
+
+/// The in and out punches of one person on one day (09:00 and 18:00 local).
+fn day_punches(p: &Person, day: NaiveDate) -> [(chrono::DateTime<Utc>, &'static str); 2] {
+    let at = |h: u32| {
+        p.zone.with_ymd_and_hms(day.year(), day.month(), day.day(), h, 0, 0).single().map_or_else(
+            || Utc.from_utc_datetime(&day.and_hms_opt(h, 0, 0).unwrap_or_default()),
+            |t| t.with_timezone(&Utc),
+        )
+    };
+    [(at(9), "gate-in"), (at(18), "gate-out")]
+}
+
+/// Times the import of exactly one million punches: two a day for 10,000 people over the most
+/// recent 50 weekdays.
+async fn time_punch_import(url: &str, last: NaiveDate) -> Result<(f64, f64)> {
+    let app = open(url).await?;
+    seed_people(&app, IMPORT_EMPLOYEES).await?;
+    let people = load_people(&app).await?;
+    let mut days = Vec::new();
+    let mut day = last;
+    while days.len() < IMPORT_PUNCHES / (2 * people.len()) {
+        if weekday(day) {
+            days.push(day);
+        }
+        day = day.pred_opt().context("date")?;
+    }
+    let mut csv = String::with_capacity(IMPORT_PUNCHES * 48);
+    csv.push_str("employee_no,punched_at,source\n");
+    for p in &people {
+        for d in &days {
+            for (at, source) in day_punches(p, *d) {
+                // Half in the local offset, half in UTC, as devices and exports mix them.
+                let stamp = if p.id % 2 == 0 {
+                    at.with_timezone(&p.zone).to_rfc3339()
+                } else {
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                };
+                csv.push_str(&format!("{},{stamp},{source}\n", p.no));
+            }
+        }
+    }
+    let started = Instant::now();
+    let report =
+        import::run(&app, &Ctx::system("bench"), ImportKind::Punches, "punches.csv", csv.as_bytes(), true, &NoProgress)
+            .await?;
+    let secs = started.elapsed().as_secs_f64();
+    ensure!(report.is_clean() && report.created == IMPORT_PUNCHES, "punch import: {:?}", report.errors.first());
+    app.db.close().await;
+    Ok((secs, csv.len() as f64 / 1_048_576.0))
+}
+
+/// Punches and activity for every weekday in the range (skipping what the pattern says is
+/// absent), written through the store in transactions of 200,000 rows. `only_missing` skips days
+/// that already have punches (the import covered them).
+async fn fill_history(app: &App, people: &[Person], from: NaiveDate, to: NaiveDate, only_missing: bool) -> Result<()> {
+    let now = Utc::now();
+    let mut covered = std::collections::HashSet::new();
+    if only_missing {
+        let mut conn = app.db.acquire().await?;
+        for (id, day) in store::attendance_days(&mut conn.conn(), from, to, None).await? {
+            covered.insert((id, day));
+        }
+    }
+    let mut punches = Vec::new();
+    let mut activity = Vec::new();
+    for (index, p) in people.iter().enumerate() {
+        let mut day = from;
+        while day <= to {
+            if weekday(day) && !absent(index, day, to) {
+                if !covered.contains(&(p.id, day)) {
+                    for (at, source) in day_punches(p, day) {
+                        punches.push(Punch {
+                            employee_id: p.id,
+                            punched_at: at,
+                            source: source.into(),
+                            attendance_day: day,
+                        });
+                    }
+                }
+                let events = if index % 50 == 11 { 2 } else { 20 + (index % 17) as i64 };
+                activity.push(ActivityRow { employee_id: p.id, day, system: "OA".into(), events });
+            }
+            day = day.succ_opt().context("date")?;
+        }
+        if punches.len() + activity.len() >= 200_000 || index + 1 == people.len() {
+            let mut tx = app.db.begin().await?;
+            store::insert_punches(&mut tx.conn(), &punches, now).await?;
+            store::upsert_activity(&mut tx.conn(), &activity, now).await?;
+            tx.commit().await?;
+            punches.clear();
+            activity.clear();
+        }
+    }
+    Ok(())
+}
+
+/// An HR user with a session, and one red employee to open.
+async fn board_user(app: &App) -> Result<(String, String)> {
+    let ctx = Ctx::system("bench");
+    let password = auth::new_secret("");
+    auth::create_user(
+        app,
+        &ctx,
+        NewUser {
+            username: "bench-hr".into(),
+            display_name: "Benchmark HR".into(),
+            password: Some(password.clone()),
+            grants: vec![Grant { role: Role::Hr, org_unit_id: None }],
+        },
+    )
+    .await?;
+    let session = auth::sign_in(app, "bench-hr", &password, "127.0.0.1").await?;
+    let board = lizhi_app::risk_board::board(app, &ctx, None, &BoardQuery::default()).await?;
+    let first = board.items.first().map(|i| i.finding.employee_no.clone()).context("no alert to open")?;
+    Ok((session.session_id, first))
+}
+
+/// `GET /risk` and one alert opened, served by a child server: latency and server CPU.
+async fn board_over_http(exe: &Path, url: &str, session: &str, detail: &str) -> Result<Vec<String>> {
+    let server = ServerChild::start(exe, url).await?;
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    wait_healthy(&client, &server.base, Duration::from_secs(15)).await?;
+    let cookie = ("cookie", format!("{}={session}", lizhi_web::SESSION_COOKIE));
+    let target = Target { url: format!("{}/risk", server.base), header: cookie.clone() };
+    let _ = load(&client, &target, 20, 2).await;
+    let ticks = crate::bench::clock_ticks_per_second();
+    let before = crate::bench::cpu_ticks(server.pid())?;
+    let n = 200;
+    let result = load(&client, &target, n, 2).await;
+    let cpu = (crate::bench::cpu_ticks(server.pid())?.saturating_sub(before)) as f64 * 1000.0 / ticks as f64 / n as f64;
+    let detail = Target { url: format!("{}/risk/{detail}", server.base), header: cookie };
+    let opened = load(&client, &detail, 50, 2).await;
+    server.stop();
+    ensure!(result.errors == 0, "GET /risk failed: {:?}", result.first_error);
+    Ok(vec![
+        "GET /risk at 100,000 employees (child server, 200 requests)".into(),
+        format!("{:.4}", cpu / 1000.0),
+        "≤ 10 ms server time".into(),
+        format!(
+            "server CPU {cpu:.2} ms/req; p50 {:.1} ms, p99 {:.1} ms; one alert opened p50 {:.1} ms",
+            ms(percentile(&result.latencies, 0.5)),
+            ms(percentile(&result.latencies, 0.99)),
+            ms(percentile(&opened.latencies, 0.5))
+        ),
+    ])
+}
