@@ -7,7 +7,7 @@
 
 use crate::{App, AppError, Ctx};
 use chrono::{Days, NaiveDate, NaiveTime};
-use lizhi_core::absence::{AbsenceInput, Assessment, Leave, LeaveStatus, assess};
+use lizhi_core::absence::{AbsenceInput, Assessment, DayEvents, Leave, LeaveStatus, PunchDays, assess};
 use lizhi_core::auth::{Permission, Scope};
 use lizhi_core::backtest::backtest as core_backtest;
 use lizhi_core::calendar::{DayOverride, DaySource, Roster, Schedule, Shift, WorkCalendar};
@@ -19,7 +19,7 @@ use lizhi_store::employees::ScanSubject;
 use lizhi_store::summary::{self, Whose};
 use lizhi_store::{Conn, employees, org};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// One non-green assessment of one employee on one date.
 #[derive(Debug, Clone, Serialize)]
@@ -59,13 +59,63 @@ fn lookback_days(policy: &Policy) -> u64 {
     cumulative.max(activity).max(62) + 7
 }
 
+/// One employee's punch days and activity over the loaded window: a bitmap and a day array, filled
+/// straight from the yearly summaries (no set or map per person).
+#[derive(Debug)]
+struct Window {
+    start: NaiveDate,
+    len: usize,
+    punched: Vec<u64>,
+    /// Empty until the person has any activity.
+    events: Vec<u32>,
+}
+
+/// The window of someone with no punches and no activity.
+static NOTHING: Window = Window { start: NaiveDate::MIN, len: 0, punched: Vec::new(), events: Vec::new() };
+
+impl Window {
+    fn new(start: NaiveDate, len: usize) -> Self {
+        Window { start, len, punched: vec![0; len.div_ceil(64)], events: Vec::new() }
+    }
+
+    fn index(&self, date: NaiveDate) -> Option<usize> {
+        usize::try_from((date - self.start).num_days()).ok().filter(|i| *i < self.len)
+    }
+
+    fn mark(&mut self, date: NaiveDate) {
+        if let Some(i) = self.index(date) {
+            self.punched[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    fn add(&mut self, date: NaiveDate, events: u32) {
+        if let Some(i) = self.index(date) {
+            if self.events.is_empty() {
+                self.events = vec![0; self.len];
+            }
+            self.events[i] = self.events[i].saturating_add(events);
+        }
+    }
+}
+
+impl PunchDays for Window {
+    fn punched(&self, date: NaiveDate) -> bool {
+        self.index(date).is_some_and(|i| self.punched[i / 64] & (1 << (i % 64)) != 0)
+    }
+}
+
+impl DayEvents for Window {
+    fn events_on(&self, date: NaiveDate) -> u32 {
+        self.index(date).and_then(|i| self.events.get(i).copied()).unwrap_or(0)
+    }
+}
+
 /// Everything stored about a group of employees over a window, grouped by employee id.
 #[derive(Default)]
 struct Evidence {
     rosters: HashMap<i64, Roster>,
-    punches: HashMap<i64, BTreeSet<NaiveDate>>,
+    days: HashMap<i64, Window>,
     leaves: HashMap<i64, Vec<Leave>>,
-    activity: HashMap<i64, BTreeMap<NaiveDate, u32>>,
 }
 
 impl Evidence {
@@ -81,16 +131,15 @@ impl Evidence {
                 e.rosters.entry(r.employee_id).or_default().set(r.day, shift);
             }
         }
-        // Punch days and activity come from the monthly summaries: a few rows per person.
-        for m in summary::months(c, from, to, whose).await? {
-            let in_window = |d: &NaiveDate| (from..=to).contains(d);
-            let days: Vec<NaiveDate> = m.punched().filter(in_window).collect();
-            if !days.is_empty() {
-                e.punches.entry(m.employee_id).or_default().extend(days);
+        // Punch days and activity come from the yearly summaries: one or two rows per person.
+        let len = usize::try_from((to - from).num_days() + 1).unwrap_or(0);
+        for m in summary::years(c, from, to, whose).await? {
+            let window = e.days.entry(m.employee_id).or_insert_with(|| Window::new(from, len));
+            for day in m.punched() {
+                window.mark(day);
             }
-            let active: Vec<(NaiveDate, u32)> = m.active().filter(|(d, _)| in_window(d)).collect();
-            if !active.is_empty() {
-                e.activity.entry(m.employee_id).or_default().extend(active);
+            for (day, events) in m.active() {
+                window.add(day, events);
             }
         }
         for l in store::leaves(c, from, to, employee).await? {
@@ -220,13 +269,12 @@ fn evaluate(
         None => DaySource::Calendar(calendar),
     };
     let Ok(schedule) = Schedule::new(source, hire_date, None) else { return Vec::new() };
-    let empty_days = BTreeSet::new();
-    let empty_activity = BTreeMap::new();
+    let days = evidence.days.get(&id).unwrap_or(&NOTHING);
     let input = AbsenceInput {
         schedule,
-        punch_days: evidence.punches.get(&id).unwrap_or(&empty_days),
+        punch_days: days,
         leaves: evidence.leaves.get(&id).map(Vec::as_slice).unwrap_or(&[]),
-        activity: evidence.activity.get(&id).unwrap_or(&empty_activity),
+        activity: days,
     };
     if from == to {
         let a = assess(&input, policy, from);

@@ -298,17 +298,42 @@ pub struct Assessment {
     pub explanation: Vec<Fact>,
 }
 
+/// The attendance days (local dates, see [`crate::calendar::attendance_day`]) with at least one
+/// punch. A trait so a scan can hand over compact bitmaps instead of building a set per person.
+pub trait PunchDays: fmt::Debug {
+    /// Whether `date` had a punch.
+    fn punched(&self, date: NaiveDate) -> bool;
+}
+
+impl PunchDays for BTreeSet<NaiveDate> {
+    fn punched(&self, date: NaiveDate) -> bool {
+        self.contains(&date)
+    }
+}
+
+/// Activity events per local date, summed over systems (0 when unknown).
+pub trait DayEvents: fmt::Debug {
+    /// Events on `date`.
+    fn events_on(&self, date: NaiveDate) -> u32;
+}
+
+impl DayEvents for BTreeMap<NaiveDate, u32> {
+    fn events_on(&self, date: NaiveDate) -> u32 {
+        self.get(&date).copied().unwrap_or(0)
+    }
+}
+
 /// Everything known about one employee that the rules read. Borrowed so a scan builds nothing per employee.
 #[derive(Debug, Clone, Copy)]
 pub struct AbsenceInput<'a> {
     /// Which days the person is expected.
     pub schedule: Schedule<'a>,
-    /// Attendance days (local dates, see [`crate::calendar::attendance_day`]) with at least one punch.
-    pub punch_days: &'a BTreeSet<NaiveDate>,
+    /// Days with at least one punch.
+    pub punch_days: &'a dyn PunchDays,
     /// Leave requests in any status.
     pub leaves: &'a [Leave],
     /// Events per local date, summed over systems.
-    pub activity: &'a BTreeMap<NaiveDate, u32>,
+    pub activity: &'a dyn DayEvents,
 }
 
 impl AbsenceInput<'_> {
@@ -319,7 +344,7 @@ impl AbsenceInput<'_> {
 
     /// What accounts for the person on `date` (a punch first, then approved leave); `None` if nothing does.
     pub fn excuse(&self, date: NaiveDate) -> Option<Excuse> {
-        if self.punch_days.contains(&date) {
+        if self.punch_days.punched(date) {
             Some(Excuse::Punch)
         } else {
             self.approved_leave(date).map(|l| Excuse::ApprovedLeave { kind: l.kind.clone() })
@@ -332,11 +357,11 @@ impl AbsenceInput<'_> {
     }
 
     pub(crate) fn is_accounted(&self, date: NaiveDate) -> bool {
-        self.punch_days.contains(&date) || self.approved_leave(date).is_some()
+        self.punch_days.punched(date) || self.approved_leave(date).is_some()
     }
 
     pub(crate) fn events(&self, date: NaiveDate) -> u64 {
-        u64::from(self.activity.get(&date).copied().unwrap_or(0))
+        u64::from(self.activity.events_on(date))
     }
 }
 
@@ -498,7 +523,7 @@ fn day_facts(input: &AbsenceInput<'_>, day: NaiveDate, facts: &mut Vec<Fact>, ab
         }
         DayStatus::NotScheduled(reason) => {
             facts.push(Fact::NotScheduled { date: day, reason });
-            if input.punch_days.contains(&day) {
+            if input.punch_days.punched(day) {
                 facts.push(Fact::PunchOnUnscheduledDay { date: day });
             }
         }

@@ -74,6 +74,12 @@ pub struct ActivityRow {
     pub events: i64,
 }
 
+/// ` AND employee_id = $n` when filtering by one employee: a separate statement rather than
+/// `($n IS NULL OR employee_id = $n)`, which keeps SQLite from using the employee indexes.
+fn only(employee: Option<i64>, n: usize) -> String {
+    employee.map(|_| format!(" AND employee_id = ${n}")).unwrap_or_default()
+}
+
 /// Overrides of the given calendars.
 pub async fn calendar_days(c: &mut Conn<'_>, calendars: &[String]) -> Result<Vec<CalendarDay>, StoreError> {
     if calendars.is_empty() {
@@ -120,10 +126,11 @@ pub async fn roster_days(
     to: NaiveDate,
     employee: Option<i64>,
 ) -> Result<Vec<RosterDay>, StoreError> {
-    let rows: Vec<(i64, NaiveDate, String, Option<String>)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, day, shift, day_ends_at FROM roster_days WHERE day >= $1 AND day <= $2 \
-         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, day")
-        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
+    let rows: Vec<(i64, NaiveDate, String, Option<String>)> = on_conn!(c, c => {
+        let sql = format!("SELECT employee_id, day, shift, day_ends_at FROM roster_days WHERE day >= $1 AND day <= $2{} ORDER BY employee_id, day", only(employee, 3));
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        match employee { Some(id) => q.bind(id), None => q }.fetch_all(&mut **c).await?
+    });
     Ok(rows
         .into_iter()
         .map(|(employee_id, day, shift, day_ends_at)| RosterDay { employee_id, day, shift, day_ends_at })
@@ -150,7 +157,7 @@ pub async fn upsert_roster_days(c: &mut Conn<'_>, rows: &[RosterDay], now: DateT
 }
 
 /// Adds punches, ignoring ones already stored (same employee, instant and source), and marks
-/// their days in the monthly summaries; returns how many were new.
+/// their days in the yearly summaries; returns how many were new.
 pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut inserted = 0;
     match c {
@@ -200,10 +207,11 @@ pub async fn attendance_days(
     to: NaiveDate,
     employee: Option<i64>,
 ) -> Result<Vec<(i64, NaiveDate)>, StoreError> {
-    Ok(on_conn!(c, c => sqlx::query_as(
-        "SELECT DISTINCT employee_id, attendance_day FROM punches WHERE attendance_day >= $1 AND attendance_day <= $2 \
-         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, attendance_day")
-        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?))
+    Ok(on_conn!(c, c => {
+        let sql = format!("SELECT DISTINCT employee_id, attendance_day FROM punches WHERE attendance_day >= $1 AND attendance_day <= $2{} ORDER BY employee_id, attendance_day", only(employee, 3));
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        match employee { Some(id) => q.bind(id), None => q }.fetch_all(&mut **c).await?
+    }))
 }
 
 /// Leave overlapping two dates (inclusive), of one employee or of all.
@@ -213,10 +221,11 @@ pub async fn leaves(
     to: NaiveDate,
     employee: Option<i64>,
 ) -> Result<Vec<LeaveRow>, StoreError> {
-    let rows: Vec<(i64, NaiveDate, NaiveDate, String, String)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, start_day, end_day, kind, status FROM leaves WHERE end_day >= $1 AND start_day <= $2 \
-         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, start_day")
-        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
+    let rows: Vec<(i64, NaiveDate, NaiveDate, String, String)> = on_conn!(c, c => {
+        let sql = format!("SELECT employee_id, start_day, end_day, kind, status FROM leaves WHERE end_day >= $1 AND start_day <= $2{} ORDER BY employee_id, start_day", only(employee, 3));
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        match employee { Some(id) => q.bind(id), None => q }.fetch_all(&mut **c).await?
+    });
     Ok(rows
         .into_iter()
         .map(|(employee_id, start_day, end_day, kind, status)| LeaveRow {
@@ -259,17 +268,18 @@ pub async fn activity(
     to: NaiveDate,
     employee: Option<i64>,
 ) -> Result<Vec<ActivityRow>, StoreError> {
-    let rows: Vec<(i64, NaiveDate, String, i64)> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, day, system, events FROM activity WHERE day >= $1 AND day <= $2 \
-         AND ($3 IS NULL OR employee_id = $3) ORDER BY employee_id, day")
-        .bind(from).bind(to).bind(employee).fetch_all(&mut **c).await?);
+    let rows: Vec<(i64, NaiveDate, String, i64)> = on_conn!(c, c => {
+        let sql = format!("SELECT employee_id, day, system, events FROM activity WHERE day >= $1 AND day <= $2{} ORDER BY employee_id, day", only(employee, 3));
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(from).bind(to);
+        match employee { Some(id) => q.bind(id), None => q }.fetch_all(&mut **c).await?
+    });
     Ok(rows
         .into_iter()
         .map(|(employee_id, day, system, events)| ActivityRow { employee_id, day, system, events })
         .collect())
 }
 
-/// Inserts or replaces activity counts and recomputes the monthly summaries they touch.
+/// Inserts or replaces activity counts and recomputes the yearly summaries they touch.
 pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTime<Utc>) -> Result<(), StoreError> {
     for chunk in rows.chunks(500) {
         on_conn!(c, c => {
@@ -284,8 +294,8 @@ pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTi
             qb.build().execute(&mut **c).await?;
         });
     }
-    let months = rows.iter().map(|r| (r.employee_id, summary::month_of(r.day))).collect();
-    summary::refresh_activity(c, &months).await
+    let years = rows.iter().map(|r| (r.employee_id, summary::year_of(r.day))).collect();
+    summary::refresh_activity(c, &years).await
 }
 
 /// Moves punches (by their natural key) to another attendance day, after a roster change moved a
@@ -359,10 +369,15 @@ pub async fn risk_actions(
 ) -> Result<Vec<RiskAction>, StoreError> {
     type R =
         (i64, NaiveDate, String, Option<String>, Option<String>, Option<String>, Option<String>, DateTime<Utc>, String);
-    let rows: Vec<R> = on_conn!(c, c => sqlx::query_as(
-        "SELECT employee_id, episode_start, kind, reason, channel, outcome, note, happened_at, actor FROM risk_actions \
-         WHERE episode_start >= $1 AND ($2 IS NULL OR employee_id = $2) ORDER BY happened_at, id")
-        .bind(since).bind(employee).fetch_all(&mut **c).await?);
+    let rows: Vec<R> = on_conn!(c, c => {
+        let sql = format!(
+            "SELECT employee_id, episode_start, kind, reason, channel, outcome, note, happened_at, actor \
+             FROM risk_actions WHERE episode_start >= $1{} ORDER BY happened_at, id",
+            only(employee, 2)
+        );
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since);
+        match employee { Some(id) => q.bind(id), None => q }.fetch_all(&mut **c).await?
+    });
     Ok(rows
         .into_iter()
         .map(|(employee_id, episode_start, kind, reason, channel, outcome, note, happened_at, actor)| RiskAction {

@@ -101,7 +101,13 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // A large import touches far more than the default 2 MiB of pages; spilling them
+                // mid-transaction and reading them back made a million punches three times slower.
+                // Pages are allocated only when used, so idle connections stay small.
+                .pragma("cache_size", "-65536")
+                // Statement journals (one per multi-row insert) in memory, not in temp files.
+                .pragma("temp_store", "memory");
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {

@@ -286,10 +286,12 @@ pub async fn alerts(c: &mut Conn<'_>, scan_ids: &[i64], paths: Option<&[String]>
     }
     let rows: Vec<(i64, i64, String, String, String, String, String)> = on_conn!(c, c => {
         let mut qb = QueryBuilder::new(
+            // CROSS JOIN keeps SQLite from starting at the employees (100,000 of them) instead of
+            // the scan's alerts; PostgreSQL plans it like any inner join.
             "SELECT a.scan_id, a.employee_id, e.employee_no, e.name, le.code AS legal_entity, ou.code AS org_unit, \
-             a.assessment FROM risk_alerts a JOIN employees e ON e.id = a.employee_id \
-             JOIN legal_entities le ON le.id = e.legal_entity_id JOIN org_units ou ON ou.id = e.org_unit_id \
-             WHERE a.scan_id IN (",
+             a.assessment FROM risk_alerts a CROSS JOIN employees e CROSS JOIN legal_entities le \
+             CROSS JOIN org_units ou WHERE e.id = a.employee_id AND le.id = e.legal_entity_id \
+             AND ou.id = e.org_unit_id AND a.scan_id IN (",
         );
         let mut sep = qb.separated(", ");
         for id in scan_ids {

@@ -41,7 +41,7 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
     let postgres =
         (UrlKind::of(&env.config().database_url) == Some(UrlKind::Postgres)).then(|| env.config().database_url.clone());
     if args.part == BenchPart::Risk {
-        crate::bench_risk::run(work.path(), postgres.as_deref(), &exe).await?;
+        crate::bench_risk::run(work.path(), args.data.as_deref(), postgres.as_deref(), &exe).await?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -181,7 +181,7 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
         "\nTargets (docs/performance.md): 10k import ≤ 0.5 s; list page ≤ 5 ms server CPU and p99 ≤ 50 ms at 16 connections; start ≤ 0.3 s; RSS ≤ 60 MiB."
     );
     if args.part == BenchPart::All {
-        crate::bench_risk::run(work.path(), postgres.as_deref(), &exe).await?;
+        crate::bench_risk::run(work.path(), args.data.as_deref(), postgres.as_deref(), &exe).await?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -373,6 +373,11 @@ pub struct BenchArgs {
     /// Which measurements to run.
     #[arg(long, value_enum, default_value_t = BenchPart::All)]
     pub part: BenchPart,
+
+    /// Keep the prepared early-warning databases in DIR and reuse them on later runs (the
+    /// 100,000-employee history takes minutes to generate).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
 }
 
 /// Parts of `lizhi bench`.

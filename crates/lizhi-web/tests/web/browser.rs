@@ -127,7 +127,12 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
         let filtered = browser.script("return document.querySelectorAll('table.list tbody tr').length").await;
         assert_eq!(filtered, 1, "live search replaced the table at {width}px");
         // The risk board and an opened alert (nobody in the seeded company ever punched: all red).
-        for page in ["/risk?as_of=2026-03-04", "/risk/C00005?as_of=2026-03-04"] {
+        // The trial run's table: every week of the range, everyone red from the first day.
+        for page in [
+            "/risk?as_of=2026-03-04",
+            "/risk/C00005?as_of=2026-03-04",
+            "/risk/trial?from=2026-02-02&to=2026-03-01&profile=CN-default&consecutive_red=5",
+        ] {
             browser.goto(&format!("{}{page}", t.base)).await;
             let rows = browser.script("return document.querySelectorAll('table.list tbody tr').length").await;
             assert!(rows.as_u64().unwrap_or(0) >= 1, "{page} at {width}px: {rows}");
