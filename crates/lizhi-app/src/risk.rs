@@ -60,7 +60,7 @@ fn lookback_days(policy: &Policy) -> u64 {
 }
 
 /// One employee's punch days and activity over the loaded window: a bitmap and a day array, filled
-/// straight from the yearly summaries (no set or map per person).
+/// straight from the monthly summaries (no set or map per person).
 #[derive(Debug)]
 struct Window {
     start: NaiveDate,
@@ -118,28 +118,78 @@ struct Evidence {
     leaves: HashMap<i64, Vec<Leave>>,
 }
 
+/// Punch days and activity from the monthly summaries: a few small rows per person.
+async fn windows(
+    c: &mut Conn<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    whose: Whose,
+) -> Result<HashMap<i64, Window>, AppError> {
+    let len = usize::try_from((to - from).num_days() + 1).unwrap_or(0);
+    let mut out: HashMap<i64, Window> = HashMap::new();
+    for m in summary::months(c, from, to, whose).await? {
+        let window = out.entry(m.employee_id).or_insert_with(|| Window::new(from, len));
+        for day in m.punched() {
+            window.mark(day);
+        }
+        for (day, events) in m.active() {
+            window.add(day, events);
+        }
+    }
+    Ok(out)
+}
+
+/// Scans of more people than this read their summaries in two halves on two connections, which
+/// SQLite serves on two threads.
+const PARALLEL_FROM: usize = 20_000;
+
 impl Evidence {
+    /// Loads a group's evidence; `halves` splits the summary read of a large group in two.
+    async fn load_split(
+        app: &App,
+        from: NaiveDate,
+        to: NaiveDate,
+        whose: Whose,
+        halves: Option<[Whose; 2]>,
+    ) -> Result<Evidence, AppError> {
+        let Some([a, b]) = halves else {
+            let mut conn = app.db.acquire().await?;
+            return Evidence::load(&mut conn.conn(), from, to, whose).await;
+        };
+        let half = |part: Whose| async move {
+            let mut conn = app.db.acquire().await?;
+            windows(&mut conn.conn(), from, to, part).await
+        };
+        let (first, second) = tokio::try_join!(half(a), half(b))?;
+        let mut conn = app.db.acquire().await?;
+        let mut e = Evidence::rest(&mut conn.conn(), from, to, None).await?;
+        e.days = first;
+        e.days.extend(second);
+        Ok(e)
+    }
+
     async fn load(c: &mut Conn<'_>, from: NaiveDate, to: NaiveDate, whose: Whose) -> Result<Evidence, AppError> {
         let employee = match whose {
             Whose::Employee(id) => Some(id),
             _ => None,
         };
+        let mut e = Evidence::rest(c, from, to, employee).await?;
+        e.days = windows(c, from, to, whose).await?;
+        Ok(e)
+    }
+
+    /// Rosters and leave (small tables), of one employee or all.
+    async fn rest(
+        c: &mut Conn<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        employee: Option<i64>,
+    ) -> Result<Evidence, AppError> {
         let mut e = Evidence::default();
         for r in store::roster_days(c, from, to, employee).await? {
             let day_start = r.day_ends_at.as_deref().and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok());
             if let Ok(shift) = Shift::parse(&r.shift, day_start) {
                 e.rosters.entry(r.employee_id).or_default().set(r.day, shift);
-            }
-        }
-        // Punch days and activity come from the yearly summaries: one or two rows per person.
-        let len = usize::try_from((to - from).num_days() + 1).unwrap_or(0);
-        for m in summary::years(c, from, to, whose).await? {
-            let window = e.days.entry(m.employee_id).or_insert_with(|| Window::new(from, len));
-            for day in m.punched() {
-                window.mark(day);
-            }
-            for (day, events) in m.active() {
-                window.add(day, events);
             }
         }
         for l in store::leaves(c, from, to, employee).await? {
@@ -221,12 +271,20 @@ pub async fn backtest(
     calendar_names.sort();
     calendar_names.dedup();
     let calendars = calendars(&mut c, calendar_names).await?;
+    drop(conn);
     let whose = match (&people[..], entity) {
         ([one], _) if query.employee_no.is_some() => Whose::Employee(one.id),
         (_, Some(e)) => Whose::Entity(e.id),
         _ => Whose::All,
     };
-    let evidence = Evidence::load(&mut c, window_start, to, whose).await?;
+    let halves = (people.len() >= PARALLEL_FROM).then(|| {
+        let mut ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+        ids.sort_unstable();
+        let mid = ids[ids.len() / 2];
+        let entity = entity.map(|e| e.id);
+        [Whose::Ids { entity, first: i64::MIN, last: mid - 1 }, Whose::Ids { entity, first: mid, last: i64::MAX }]
+    });
+    let evidence = Evidence::load_split(app, window_start, to, whose, halves).await?;
 
     let mut findings = Vec::new();
     for e in &people {
@@ -237,7 +295,8 @@ pub async fn backtest(
         let mut results = evaluate(e.id, e.hire_date, calendar, &evidence, policy, from, to);
         // A streak reaching back past the loaded window: recompute this person from the hire date.
         if results.iter().any(|(_, a)| a.first_absent_date.is_some_and(|d| d <= window_start)) {
-            let full = Evidence::load(&mut c, e.hire_date, to, Whose::Employee(e.id)).await?;
+            let mut conn = app.db.acquire().await?;
+            let full = Evidence::load(&mut conn.conn(), e.hire_date, to, Whose::Employee(e.id)).await?;
             results = evaluate(e.id, e.hire_date, calendar, &full, policy, from, to);
         }
         findings.extend(results.into_iter().map(|(date, assessment)| Finding {

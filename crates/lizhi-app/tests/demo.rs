@@ -35,10 +35,10 @@ fn on_approved_leave(files: &[(ImportKind, Vec<u8>)], day: NaiveDate) -> BTreeSe
     out
 }
 
-/// Punched days and activity totals as the yearly summaries hold them.
+/// Punched days and activity totals as the monthly summaries hold them.
 async fn summaries(app: &App) -> (BTreeSet<(i64, NaiveDate)>, BTreeMap<(i64, NaiveDate), u32>) {
     let mut conn = app.db.acquire().await.expect("conn");
-    let months = lizhi_store::summary::years(
+    let months = lizhi_store::summary::months(
         &mut conn.conn(),
         d("2000-01-01"),
         d("2100-01-01"),
@@ -145,7 +145,7 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
         findings.iter().map(|f| (f.employee_no.clone(), f.assessment.level)).collect();
     assert_eq!(stored, live);
 
-    // The yearly summaries the scans read agree with the punch and activity rows, and a rebuild
+    // The monthly summaries the scans read agree with the punch and activity rows, and a rebuild
     // from the rows (what migration 3 does) gives them back unchanged.
     let summaries = summaries(&app).await;
     let mut conn = app.db.acquire().await.expect("conn");
@@ -163,7 +163,7 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
     assert!(!punched.is_empty() && !active.is_empty());
     assert_eq!(summaries.0, punched);
     assert_eq!(summaries.1, active);
-    lizhi_store::on_conn!(&mut conn.conn(), c => sqlx::query("DELETE FROM attendance_years").execute(&mut **c).await.expect("clear").rows_affected());
+    lizhi_store::on_conn!(&mut conn.conn(), c => sqlx::query("DELETE FROM attendance_months").execute(&mut **c).await.expect("clear").rows_affected());
     lizhi_store::summary::rebuild_all(&mut conn.conn()).await.expect("rebuild");
     drop(conn);
     assert_eq!(summaries(&app).await, (punched, active));

@@ -157,7 +157,7 @@ pub async fn upsert_roster_days(c: &mut Conn<'_>, rows: &[RosterDay], now: DateT
 }
 
 /// Adds punches, ignoring ones already stored (same employee, instant and source), and marks
-/// their days in the yearly summaries; returns how many were new.
+/// their days in the monthly summaries; returns how many were new.
 pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let mut inserted = 0;
     match c {
@@ -279,7 +279,7 @@ pub async fn activity(
         .collect())
 }
 
-/// Inserts or replaces activity counts and recomputes the yearly summaries they touch.
+/// Inserts or replaces activity counts and recomputes the monthly summaries they touch.
 pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTime<Utc>) -> Result<(), StoreError> {
     for chunk in rows.chunks(500) {
         on_conn!(c, c => {
@@ -294,8 +294,8 @@ pub async fn upsert_activity(c: &mut Conn<'_>, rows: &[ActivityRow], now: DateTi
             qb.build().execute(&mut **c).await?;
         });
     }
-    let years = rows.iter().map(|r| (r.employee_id, summary::year_of(r.day))).collect();
-    summary::refresh_activity(c, &years).await
+    let months = rows.iter().map(|r| (r.employee_id, summary::month_of(r.day))).collect();
+    summary::refresh_activity(c, &months).await
 }
 
 /// Moves punches (by their natural key) to another attendance day, after a roster change moved a

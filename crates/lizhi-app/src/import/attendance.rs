@@ -226,7 +226,7 @@ fn punch_day<Z: chrono::TimeZone>(
 }
 
 /// After a roster change, moves the punches whose night-shift attribution changed and refreshes
-/// the yearly summaries they touch.
+/// the monthly summaries they touch.
 async fn reattribute(c: &mut Conn<'_>, people: &People, changed: &[RosterDay]) -> Result<(), AppError> {
     let Some((from, to)) = date_span(changed.iter().map(|r| &r.day)) else { return Ok(()) };
     let to = to.succ_opt().unwrap_or(to);
@@ -234,19 +234,19 @@ async fn reattribute(c: &mut Conn<'_>, people: &People, changed: &[RosterDay]) -
     let zones: HashMap<i64, chrono_tz::Tz> = people.0.values().copied().collect();
     let cutoffs = night_cutoffs(c, from.pred_opt().unwrap_or(from), to).await?;
     let mut moves = Vec::new();
-    let mut years = std::collections::BTreeSet::new();
+    let mut months = std::collections::BTreeSet::new();
     for p in store::punches_between(c, from, to).await?.into_iter().filter(|p| ids.contains(&p.employee_id)) {
         let tz = zones.get(&p.employee_id).copied().unwrap_or(chrono_tz::UTC);
         let day = punch_day(p.punched_at, tz, p.employee_id, &cutoffs);
         if day != p.attendance_day {
-            years.insert((p.employee_id, summary::year_of(day)));
-            years.insert((p.employee_id, summary::year_of(p.attendance_day)));
+            months.insert((p.employee_id, summary::month_of(day)));
+            months.insert((p.employee_id, summary::month_of(p.attendance_day)));
             moves.push((p, day));
         }
     }
     if !moves.is_empty() {
         store::set_attendance_days(c, &moves).await?;
-        summary::refresh_punch_days(c, &years).await?;
+        summary::refresh_punch_days(c, &months).await?;
     }
     Ok(())
 }

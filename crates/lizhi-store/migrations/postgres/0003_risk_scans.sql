@@ -1,6 +1,7 @@
 -- Daily risk scans: when each legal entity is scanned, when a night shift's attendance day
 -- ends, the scans themselves (one per slot, claimed by one instance), the alerts they stored, and
--- per-year attendance summaries that keep a scan of a large workforce to one row per person.
+-- per-month attendance summaries that keep a scan of a large workforce to a few small rows per
+-- person.
 
 -- Local time of day ('HH:MM', in the entity's time zone) at which the daily scan runs.
 ALTER TABLE legal_entities ADD COLUMN scan_time TEXT NOT NULL DEFAULT '06:00';
@@ -8,20 +9,15 @@ ALTER TABLE legal_entities ADD COLUMN scan_time TEXT NOT NULL DEFAULT '06:00';
 -- Night shifts: punches on the next date before this local time ('HH:MM') belong to this shift.
 ALTER TABLE roster_days ADD COLUMN day_ends_at TEXT;
 
--- One row per employee and year: bit (o % 64) of p(o / 64) is set when the day with ordinal o
--- (0 = 1 January) had a punch; activity holds 366 little-endian u32 day totals over all systems
--- (NULL when there was none). Derived from punches and activity, kept in step by the imports.
-CREATE TABLE attendance_years (
+-- One row per employee and month: bit (d - 1) of punch_days is set when day d had a punch;
+-- activity holds 31 little-endian u16 day totals over all systems, saturated at 65,535 (NULL when
+-- there was none). Derived from punches and activity, kept in step by the imports.
+CREATE TABLE attendance_months (
     employee_id BIGINT NOT NULL REFERENCES employees(id),
-    year BIGINT NOT NULL,
-    p0 BIGINT NOT NULL DEFAULT 0,
-    p1 BIGINT NOT NULL DEFAULT 0,
-    p2 BIGINT NOT NULL DEFAULT 0,
-    p3 BIGINT NOT NULL DEFAULT 0,
-    p4 BIGINT NOT NULL DEFAULT 0,
-    p5 BIGINT NOT NULL DEFAULT 0,
+    month DATE NOT NULL,
+    punch_days BIGINT NOT NULL DEFAULT 0,
     activity BYTEA,
-    PRIMARY KEY (employee_id, year)
+    PRIMARY KEY (employee_id, month)
 );
 
 -- A scan of one legal entity as of one date. `slot` is the dedupe key: the scheduler's
