@@ -46,6 +46,7 @@ error-bad_credentials = Wrong username or password.
 error-rate_limited = Too many failed sign-ins. Try again later.
 error-invalid_input = Some input is invalid.
 error-conflict = This already exists.
+error-corrupt_data = Stored data is malformed; the server log names it.
 error-csrf = The form expired. Please reload the page and try again.
 error-password_too_short = The password must have at least 10 characters.
 error-password_is_username = The password must differ from the username.

@@ -46,6 +46,7 @@ error-bad_credentials = 用户名或密码错误。
 error-rate_limited = 登录失败次数过多，请稍后再试。
 error-invalid_input = 部分输入无效。
 error-conflict = 该记录已存在。
+error-corrupt_data = 已存储的数据格式有误，详情见服务器日志。
 error-csrf = 表单已过期，请刷新页面后重试。
 error-password_too_short = 密码至少需要 10 个字符。
 error-password_is_username = 密码不能与用户名相同。

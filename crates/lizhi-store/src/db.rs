@@ -21,6 +21,9 @@ pub enum StoreError {
     /// A unique constraint refused the write.
     #[error("already exists: {0}")]
     Conflict(String),
+    /// Stored data does not have the shape Lizhi writes (edited by hand, or a bug).
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
     /// Anything else the driver reported.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -34,6 +37,7 @@ impl StoreError {
             StoreError::Folder { .. } => "database_folder",
             StoreError::Migration { .. } => "migration_failed",
             StoreError::Conflict(_) => "conflict",
+            StoreError::Corrupt(_) => "corrupt_data",
             StoreError::Database(_) => "database_error",
         }
     }

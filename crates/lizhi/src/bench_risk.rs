@@ -292,14 +292,15 @@ async fn board_user(app: &App) -> Result<(String, String)> {
         app,
         &ctx,
         NewUser {
-            username: "bench-hr".into(),
+            // A kept database already has the previous runs' users.
+            username: format!("bench-hr-{}", std::process::id()),
             display_name: "Benchmark HR".into(),
             password: Some(password.clone()),
             grants: vec![Grant { role: Role::Hr, org_unit_id: None }],
         },
     )
     .await?;
-    let session = auth::sign_in(app, "bench-hr", &password, "127.0.0.1").await?;
+    let session = auth::sign_in(app, &format!("bench-hr-{}", std::process::id()), &password, "127.0.0.1").await?;
     let board = lizhi_app::risk_board::board(app, &ctx, None, &BoardQuery::default()).await?;
     let first = board.items.first().map(|i| i.finding.employee_no.clone()).context("no alert to open")?;
     Ok((session.session_id, first))
