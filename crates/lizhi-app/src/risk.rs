@@ -230,6 +230,7 @@ pub async fn backtest(
     if let Some(p) = &query.policy {
         p.validate().map_err(|e| AppError::invalid("policy", e.code()))?;
     }
+    let started = std::time::Instant::now();
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
     let entities = org::list_entities(&mut c).await?;
@@ -284,7 +285,9 @@ pub async fn backtest(
         let entity = entity.map(|e| e.id);
         [Whose::Ids { entity, first: i64::MIN, last: mid - 1 }, Whose::Ids { entity, first: mid, last: i64::MAX }]
     });
+    let loaded_people = started.elapsed();
     let evidence = Evidence::load_split(app, window_start, to, whose, halves).await?;
+    let loaded_evidence = started.elapsed();
 
     let mut findings = Vec::new();
     for e in &people {
@@ -310,6 +313,15 @@ pub async fn backtest(
         }));
     }
     findings.sort_by(|a, b| (a.date, &a.employee_no).cmp(&(b.date, &b.employee_no)));
+    tracing::debug!(
+        employees = people.len(),
+        days = (to - from).num_days() + 1,
+        findings = findings.len(),
+        people_ms = loaded_people.as_millis() as u64,
+        evidence_ms = (loaded_evidence - loaded_people).as_millis() as u64,
+        evaluate_ms = (started.elapsed() - loaded_evidence).as_millis() as u64,
+        "risk evaluation"
+    );
     Ok(findings)
 }
 

@@ -9,7 +9,7 @@ use crate::risk::{Finding, RiskQuery, scan};
 use crate::risk_scan::ScanSummary;
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use lizhi_core::absence::Level;
+use lizhi_core::absence::{Assessment, Level, RuleHit, RuleId};
 use lizhi_core::auth::Permission;
 use lizhi_core::auth::Scope;
 use lizhi_store::attendance::{self as store, RiskAction};
@@ -43,6 +43,30 @@ pub struct BoardQuery {
     pub org_unit: Option<String>,
     /// Also list dismissed episodes.
     pub include_dismissed: bool,
+    /// Read each alert's full explanation (the API); a page lists the summary only.
+    pub explanations: bool,
+}
+
+/// The summary of a stored alert (level, rules, streak) without its facts.
+fn summary_of(row: &store_scans::AlertRow) -> Result<Assessment, AppError> {
+    let bad = || AppError::Internal(format!("stored alert of employee {}", row.employee_id));
+    let rules = row
+        .rules
+        .split(';')
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let (rule, level) = r.split_once(':').ok_or_else(bad)?;
+            Ok(RuleHit { rule: RuleId::parse(rule).ok_or_else(bad)?, level: Level::parse(level).ok_or_else(bad)? })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(Assessment {
+        level: Level::parse(&row.level).ok_or_else(bad)?,
+        rules,
+        consecutive_absent_workdays: u32::try_from(row.consecutive_absent_workdays).map_err(|_| bad())?,
+        first_absent_date: row.first_absent_date,
+        absent_dates: Vec::new(),
+        explanation: Vec::new(),
+    })
 }
 
 fn episode_start(f: &Finding) -> NaiveDate {
@@ -148,10 +172,12 @@ pub async fn board(app: &App, ctx: &Ctx, as_of: Option<NaiveDate>, query: &Board
             }),
         }
     }
-    for row in store_scans::alerts(&mut c, &stored, paths.as_deref()).await? {
+    for row in store_scans::alerts(&mut c, &stored, paths.as_deref(), query.explanations).await? {
         let Some(scan) = scans.iter().find(|s| s.id == row.scan_id) else { continue };
-        let assessment =
-            serde_json::from_str(&row.assessment).map_err(|e| AppError::Internal(format!("stored alert: {e}")))?;
+        let assessment = match &row.assessment {
+            Some(json) => serde_json::from_str(json).map_err(|e| AppError::Internal(format!("stored alert: {e}")))?,
+            None => summary_of(&row)?,
+        };
         findings.push(Finding {
             date: scan.as_of,
             employee_id: row.employee_id,

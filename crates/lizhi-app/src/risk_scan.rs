@@ -159,7 +159,7 @@ fn alert(f: &Finding) -> Result<NewAlert, AppError> {
     Ok(NewAlert {
         employee_id: f.employee_id,
         level: a.level.code().to_owned(),
-        rules: a.rules.iter().map(|r| r.rule.code()).collect::<Vec<_>>().join(";"),
+        rules: a.rules.iter().map(|r| format!("{}:{}", r.rule.code(), r.level.code())).collect::<Vec<_>>().join(";"),
         consecutive_absent_workdays: i64::from(a.consecutive_absent_workdays),
         first_absent_date: a.first_absent_date,
         assessment: serde_json::to_string(a).map_err(|e| AppError::Internal(e.to_string()))?,

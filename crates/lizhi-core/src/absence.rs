@@ -45,6 +45,11 @@ impl Level {
             Level::Red => "red",
         }
     }
+
+    /// The level of a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [Level::Green, Level::Yellow, Level::Red].into_iter().find(|l| l.code() == code)
+    }
 }
 
 /// Which rule fired; the codes appear in the backtest CSV `rules` column and must never change.
@@ -67,6 +72,13 @@ impl RuleId {
             RuleId::CumulativeAbsence => "cumulative_absence",
             RuleId::ActivityDrop => "activity_drop",
         }
+    }
+
+    /// The rule of a code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [RuleId::ConsecutiveAbsence, RuleId::CumulativeAbsence, RuleId::ActivityDrop]
+            .into_iter()
+            .find(|r| r.code() == code)
     }
 }
 

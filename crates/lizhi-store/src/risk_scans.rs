@@ -122,7 +122,7 @@ pub struct NewAlert {
     pub employee_id: i64,
     /// `yellow` or `red`.
     pub level: String,
-    /// Rule ids, `;`-separated.
+    /// The rules that fired as `rule:level`, `;`-separated.
     pub rules: String,
     /// Streak length.
     pub consecutive_absent_workdays: i64,
@@ -147,8 +147,16 @@ pub struct AlertRow {
     pub legal_entity: String,
     /// Org unit code.
     pub org_unit: String,
-    /// The assessment as JSON.
-    pub assessment: String,
+    /// `yellow` or `red`.
+    pub level: String,
+    /// The rules that fired as `rule:level`, `;`-separated.
+    pub rules: String,
+    /// Streak length.
+    pub consecutive_absent_workdays: i64,
+    /// First day of the streak.
+    pub first_absent_date: Option<NaiveDate>,
+    /// The whole assessment as JSON, when asked for.
+    pub assessment: Option<String>,
 }
 
 /// Inserts a scan claimed by the caller; `None` when the slot is taken already.
@@ -279,17 +287,28 @@ pub async fn recent(c: &mut Conn<'_>, limit: i64) -> Result<Vec<ScanRow>, StoreE
 }
 
 /// Alerts of the given scans, limited to employees in org units whose path starts with one of
-/// `paths` (all when `None`).
-pub async fn alerts(c: &mut Conn<'_>, scan_ids: &[i64], paths: Option<&[String]>) -> Result<Vec<AlertRow>, StoreError> {
+/// `paths` (all when `None`); with the full assessments only when `explanations` is set (a board
+/// page needs the summary columns, an API client may want every fact).
+pub async fn alerts(
+    c: &mut Conn<'_>,
+    scan_ids: &[i64],
+    paths: Option<&[String]>,
+    explanations: bool,
+) -> Result<Vec<AlertRow>, StoreError> {
     if scan_ids.is_empty() || paths.is_some_and(<[String]>::is_empty) {
         return Ok(Vec::new());
     }
-    let rows: Vec<(i64, i64, String, String, String, String, String)> = on_conn!(c, c => {
+    type Row = (i64, i64, String, String, String, String, String, String, i64, Option<NaiveDate>, Option<String>);
+    let rows: Vec<Row> = on_conn!(c, c => {
         let mut qb = QueryBuilder::new(
             // CROSS JOIN keeps SQLite from starting at the employees (100,000 of them) instead of
             // the scan's alerts; PostgreSQL plans it like any inner join.
             "SELECT a.scan_id, a.employee_id, e.employee_no, e.name, le.code AS legal_entity, ou.code AS org_unit, \
-             a.assessment FROM risk_alerts a CROSS JOIN employees e CROSS JOIN legal_entities le \
+             a.level, a.rules, a.consecutive_absent_workdays, a.first_absent_date, ",
+        );
+        qb.push(if explanations { "a.assessment" } else { "CAST(NULL AS TEXT)" });
+        qb.push(
+            " FROM risk_alerts a CROSS JOIN employees e CROSS JOIN legal_entities le \
              CROSS JOIN org_units ou WHERE e.id = a.employee_id AND le.id = e.legal_entity_id \
              AND ou.id = e.org_unit_id AND a.scan_id IN (",
         );
@@ -313,14 +332,32 @@ pub async fn alerts(c: &mut Conn<'_>, scan_ids: &[i64], paths: Option<&[String]>
     });
     Ok(rows
         .into_iter()
-        .map(|(scan_id, employee_id, employee_no, name, legal_entity, org_unit, assessment)| AlertRow {
-            scan_id,
-            employee_id,
-            employee_no,
-            name,
-            legal_entity,
-            org_unit,
-            assessment,
-        })
+        .map(
+            |(
+                scan_id,
+                employee_id,
+                employee_no,
+                name,
+                legal_entity,
+                org_unit,
+                level,
+                rules,
+                consecutive_absent_workdays,
+                first_absent_date,
+                assessment,
+            )| AlertRow {
+                scan_id,
+                employee_id,
+                employee_no,
+                name,
+                legal_entity,
+                org_unit,
+                level,
+                rules,
+                consecutive_absent_workdays,
+                first_absent_date,
+                assessment,
+            },
+        )
         .collect())
 }

@@ -71,12 +71,14 @@ fn month_end(month: NaiveDate) -> NaiveDate {
     month.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(month)
 }
 
-fn encode(days: &[u16]) -> Vec<u8> {
-    days.iter().flat_map(|n| n.to_le_bytes()).collect()
+/// Day totals as stored: 4 hex digits per day (little-endian u16).
+fn encode(days: &[u16]) -> String {
+    hex::encode(days.iter().flat_map(|n| n.to_le_bytes()).collect::<Vec<u8>>())
 }
 
-fn decode(blob: &[u8]) -> Option<Vec<u16>> {
-    (blob.len() == DAYS * 2).then(|| blob.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
+fn decode(text: &str) -> Option<Vec<u16>> {
+    let bytes = hex::decode(text).ok()?;
+    (bytes.len() == DAYS * 2).then(|| bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect())
 }
 
 /// Which employees' summaries to read.
@@ -107,7 +109,7 @@ const BATCH: i64 = 256;
 ///
 /// The drivers hand rows over one at a time, at a few microseconds each, and a scan of 100,000
 /// people needs some 400,000 summary rows. So the database packs the rows of [`BATCH`] employees
-/// into one text value (`id,month,bits,hex;…`) and this function unpacks it: a few hundred rows
+/// into one text value (`id,month,bits,activity;…`) and this function unpacks it: a few hundred rows
 /// cross the driver instead of hundreds of thousands.
 pub async fn months(
     c: &mut Conn<'_>,
@@ -129,11 +131,11 @@ pub async fn months(
     };
     let packed = match c {
         Conn::Sqlite(_) => {
-            "group_concat(employee_id || ',' || month || ',' || punch_days || ',' || coalesce(hex(activity), ''), ';')"
+            "group_concat(employee_id || ',' || month || ',' || punch_days || ',' || coalesce(activity, ''), ';')"
         }
         Conn::Postgres(_) => {
             "string_agg(employee_id::text || ',' || to_char(month, 'YYYY-MM-DD') || ',' || punch_days::text || ',' \
-             || coalesce(encode(activity, 'hex'), ''), ';')"
+             || coalesce(activity, ''), ';')"
         }
     };
     let sql = format!(
@@ -162,7 +164,7 @@ fn unpack(entry: &str) -> Option<MonthSummary> {
     let month = NaiveDate::parse_from_str(fields.next()?, "%Y-%m-%d").ok()?;
     let punch_days = fields.next()?.parse().ok()?;
     let hex_text = fields.next()?;
-    let activity = if hex_text.is_empty() { None } else { Some(decode(&hex::decode(hex_text).ok()?)?) };
+    let activity = if hex_text.is_empty() { None } else { Some(decode(hex_text)?) };
     Some(MonthSummary { employee_id, month, punch_days, activity })
 }
 
@@ -284,7 +286,7 @@ pub async fn refresh_activity(c: &mut Conn<'_>, keys: &BTreeSet<(i64, NaiveDate)
             days[index(day)] = u16::try_from(events).unwrap_or(u16::MAX);
         }
     }
-    let rows: Vec<(i64, NaiveDate, Option<Vec<u8>>)> =
+    let rows: Vec<(i64, NaiveDate, Option<String>)> =
         blobs.into_iter().map(|((e, m), days)| (e, m, days.iter().any(|n| *n > 0).then(|| encode(&days)))).collect();
     for chunk in rows.chunks(3_000) {
         on_conn!(c, c => {

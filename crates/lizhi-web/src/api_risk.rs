@@ -58,7 +58,12 @@ pub async fn risk_board(
     Extension(rid): Extension<RequestId>,
     Query(p): Query<BoardParams>,
 ) -> ApiResult {
-    let query = BoardQuery { legal_entity: p.legal_entity, org_unit: p.org_unit, include_dismissed: p.dismissed };
+    let query = BoardQuery {
+        legal_entity: p.legal_entity,
+        org_unit: p.org_unit,
+        include_dismissed: p.dismissed,
+        explanations: true,
+    };
     let board = lizhi_app::risk_board::board(&s.app, &ctx(&caller, &rid), p.as_of, &query)
         .await
         .map_err(|e| ApiError::from_app(e, l))?;

@@ -10,13 +10,14 @@ ALTER TABLE legal_entities ADD COLUMN scan_time TEXT NOT NULL DEFAULT '06:00';
 ALTER TABLE roster_days ADD COLUMN day_ends_at TEXT;
 
 -- One row per employee and month: bit (d - 1) of punch_days is set when day d had a punch;
--- activity holds 31 little-endian u16 day totals over all systems, saturated at 65,535 (NULL when
--- there was none). Derived from punches and activity, kept in step by the imports.
+-- activity holds 31 day totals over all systems as 4 hex digits each (little-endian u16, saturated
+-- at 65,535; hex text so a scan can pack rows without converting them), NULL when there was none.
+-- Derived from punches and activity, kept in step by the imports.
 CREATE TABLE attendance_months (
     employee_id INTEGER NOT NULL REFERENCES employees(id),
     month TEXT NOT NULL,
     punch_days INTEGER NOT NULL DEFAULT 0,
-    activity BLOB,
+    activity TEXT,
     PRIMARY KEY (employee_id, month)
 ) WITHOUT ROWID;
 

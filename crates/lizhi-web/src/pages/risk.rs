@@ -62,6 +62,7 @@ pub async fn risk_board(
         legal_entity: p.legal_entity.clone().filter(|v| !v.is_empty()),
         org_unit: p.org_unit.clone().filter(|v| !v.is_empty()),
         include_dismissed: p.dismissed.as_deref() == Some("1"),
+        explanations: false,
     };
     let board = match risk_board::board(&s.app, &c, day, &query).await {
         Ok(board) => board,
