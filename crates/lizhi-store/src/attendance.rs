@@ -180,18 +180,19 @@ pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>
             }
         }
         Conn::Sqlite(lite) => {
-            for chunk in rows.chunks(1_000) {
+            // `created_at` is bound once per statement, not once per row: a million punches
+            // otherwise spend a second formatting the same instant.
+            for chunk in rows.chunks(4_000) {
                 let mut qb = QueryBuilder::new(
-                    "INSERT INTO punches (employee_id, punched_at, source, attendance_day, created_at) ",
+                    "INSERT INTO punches (employee_id, punched_at, source, attendance_day, created_at) \
+                     SELECT column1, column2, column3, column4, ",
                 );
+                qb.push_bind(now).push(" FROM (");
                 qb.push_values(chunk, |mut b, p| {
-                    b.push_bind(p.employee_id)
-                        .push_bind(p.punched_at)
-                        .push_bind(&p.source)
-                        .push_bind(p.attendance_day)
-                        .push_bind(now);
+                    b.push_bind(p.employee_id).push_bind(p.punched_at).push_bind(&p.source).push_bind(p.attendance_day);
                 });
-                qb.push(" ON CONFLICT (employee_id, punched_at, source) DO NOTHING");
+                // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+                qb.push(") WHERE true ON CONFLICT (employee_id, punched_at, source) DO NOTHING");
                 inserted += qb.build().execute(&mut **lite).await?.rows_affected() as usize;
             }
         }

@@ -299,15 +299,22 @@ pub async fn alerts(
         return Ok(Vec::new());
     }
     type Row = (i64, i64, String, String, String, String, String, String, i64, Option<NaiveDate>, Option<String>);
-    let rows: Vec<Row> = on_conn!(c, c => {
-        let mut qb = QueryBuilder::new(
-            // CROSS JOIN keeps SQLite from starting at the employees (100,000 of them) instead of
-            // the scan's alerts; PostgreSQL plans it like any inner join.
-            "SELECT a.scan_id, a.employee_id, e.employee_no, e.name, le.code AS legal_entity, ou.code AS org_unit, \
+    // One JSON array for all the alerts: the drivers hand rows over one at a time, and a board
+    // of a thousand alerts would otherwise spend most of its time there.
+    let (open, close) = match c {
+        Conn::Sqlite(_) => ("CAST(json_group_array(json_array(", ")) AS TEXT)"),
+        Conn::Postgres(_) => ("CAST(json_agg(json_build_array(", ")) AS TEXT)"),
+    };
+    let packed: Option<String> = on_conn!(c, c => {
+        let mut qb = QueryBuilder::new("SELECT ");
+        qb.push(open).push(
+            "a.scan_id, a.employee_id, e.employee_no, e.name, le.code, ou.code, \
              a.level, a.rules, a.consecutive_absent_workdays, a.first_absent_date, ",
         );
-        qb.push(if explanations { "a.assessment" } else { "CAST(NULL AS TEXT)" });
+        qb.push(if explanations { "a.assessment" } else { "NULL" }).push(close);
         qb.push(
+            // CROSS JOIN keeps SQLite from starting at the employees (100,000 of them) instead of
+            // the scan's alerts; PostgreSQL plans it like any inner join.
             " FROM risk_alerts a CROSS JOIN employees e CROSS JOIN legal_entities le \
              CROSS JOIN org_units ou WHERE e.id = a.employee_id AND le.id = e.legal_entity_id \
              AND ou.id = e.org_unit_id AND a.scan_id IN (",
@@ -328,8 +335,12 @@ pub async fn alerts(
             }
             qb.push(")");
         }
-        qb.build_query_as().fetch_all(&mut **c).await?
+        qb.build_query_scalar().fetch_one(&mut **c).await?
     });
+    let rows: Vec<Row> = match packed {
+        Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("risk alerts: {e}")))?,
+        None => Vec::new(),
+    };
     Ok(rows
         .into_iter()
         .map(

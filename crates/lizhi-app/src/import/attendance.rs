@@ -5,7 +5,7 @@
 //! counts instead of one per punch.
 
 use super::{Columns, Counts, Errors, Pass, required_text};
-use crate::audit::{change, digest, record};
+use crate::audit::{change, digest_seq, record};
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use lizhi_core::calendar::{attendance_day, attendance_day_with_cutoff};
@@ -112,7 +112,7 @@ async fn audit_file(
 ) -> Result<(), AppError> {
     let rows: Vec<&Vec<String>> = table.rows.iter().map(|r| &r.cells).collect();
     let info = serde_json::json!({
-        "headers": table.headers, "rows": rows.len(), "rows_digest": digest(&rows),
+        "headers": table.headers, "rows": rows.len(), "rows_digest": digest_seq(&rows),
         "created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged,
     });
     record(app, c, ctx, &[change(ctx, &format!("import.{kind}"), "import", kind, None, Some(&info))]).await
@@ -278,7 +278,7 @@ pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
         let (Some((employee_id, tz)), Ok(at), Some(source)) = (employee, at, source) else { continue };
         let punched_at = at.with_timezone(&Utc);
         // The same punch twice in one file (device exports overlap) is not an error, just nothing new.
-        if !seen.insert((employee_id, punched_at, source.clone())) {
+        if !seen.insert((employee_id, punched_at, cols.get(record, "source").trim())) {
             counts.unchanged += 1;
             continue;
         }
