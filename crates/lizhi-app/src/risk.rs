@@ -6,7 +6,7 @@
 //! `first_absent_date` and the streak length are exact however long someone has been gone.
 
 use crate::{App, AppError, Ctx};
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::{Datelike, Days, NaiveDate, NaiveTime};
 use lizhi_core::absence::{AbsenceInput, Assessment, DayEvents, Leave, LeaveStatus, PunchDays, assess};
 use lizhi_core::auth::{Permission, Scope};
 use lizhi_core::backtest::backtest as core_backtest;
@@ -63,7 +63,8 @@ fn lookback_days(policy: &Policy) -> u64 {
 /// straight from the monthly summaries (no set or map per person).
 #[derive(Debug)]
 struct Window {
-    start: NaiveDate,
+    /// First day, as days from the common era (cheap to subtract, unlike dates).
+    start: i32,
     len: usize,
     punched: Vec<u64>,
     /// Empty until the person has any activity.
@@ -71,25 +72,30 @@ struct Window {
 }
 
 /// The window of someone with no punches and no activity.
-static NOTHING: Window = Window { start: NaiveDate::MIN, len: 0, punched: Vec::new(), events: Vec::new() };
+static NOTHING: Window = Window { start: 0, len: 0, punched: Vec::new(), events: Vec::new() };
 
 impl Window {
     fn new(start: NaiveDate, len: usize) -> Self {
-        Window { start, len, punched: vec![0; len.div_ceil(64)], events: Vec::new() }
+        Window { start: start.num_days_from_ce(), len, punched: vec![0; len.div_ceil(64)], events: Vec::new() }
+    }
+
+    /// The index of a day given as days from the common era.
+    fn at(&self, day: i32) -> Option<usize> {
+        usize::try_from(day - self.start).ok().filter(|i| *i < self.len)
     }
 
     fn index(&self, date: NaiveDate) -> Option<usize> {
-        usize::try_from((date - self.start).num_days()).ok().filter(|i| *i < self.len)
+        self.at(date.num_days_from_ce())
     }
 
-    fn mark(&mut self, date: NaiveDate) {
-        if let Some(i) = self.index(date) {
+    fn mark(&mut self, day: i32) {
+        if let Some(i) = self.at(day) {
             self.punched[i / 64] |= 1 << (i % 64);
         }
     }
 
-    fn add(&mut self, date: NaiveDate, events: u32) {
-        if let Some(i) = self.index(date) {
+    fn add(&mut self, day: i32, events: u32) {
+        if let Some(i) = self.at(day) {
             if self.events.is_empty() {
                 self.events = vec![0; self.len];
             }
@@ -129,11 +135,12 @@ async fn windows(
     let mut out: HashMap<i64, Window> = HashMap::new();
     for m in summary::months(c, from, to, whose).await? {
         let window = out.entry(m.employee_id).or_insert_with(|| Window::new(from, len));
-        for day in m.punched() {
-            window.mark(day);
+        let first = m.month.num_days_from_ce();
+        for day0 in m.punched_days0() {
+            window.mark(first + day0 as i32);
         }
-        for (day, events) in m.active() {
-            window.add(day, events);
+        for (day0, events) in m.active_days0() {
+            window.add(first + day0 as i32, events);
         }
     }
     Ok(out)

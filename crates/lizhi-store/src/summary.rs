@@ -36,6 +36,11 @@ impl MonthSummary {
 
     /// The dates with a punch.
     pub fn punched(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.punched_days0().filter_map(|i| self.day(i))
+    }
+
+    /// The days of the month with a punch, 0-based (for callers that index by day).
+    pub fn punched_days0(&self) -> impl Iterator<Item = usize> + use<> {
         let mut bits = self.punch_days;
         std::iter::from_fn(move || {
             if bits == 0 {
@@ -45,7 +50,14 @@ impl MonthSummary {
             bits &= bits - 1;
             Some(index)
         })
-        .filter_map(|i| self.day(i))
+    }
+
+    /// Activity per day of the month, 0-based, days without activity left out.
+    pub fn active_days0(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.activity
+            .iter()
+            .flat_map(|days| days.iter().enumerate().filter(|(_, n)| **n > 0))
+            .map(|(i, n)| (i, u32::from(*n)))
     }
 
     /// The dates with activity and their totals.
@@ -157,11 +169,18 @@ pub async fn months(
     Ok(out)
 }
 
+/// `YYYY-MM-DD` (as both databases print dates), without the general format parser.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let (y, rest) = text.split_once('-')?;
+    let (m, d) = rest.split_once('-')?;
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
 /// One `id,month,bits,hex` entry of a packed batch.
 fn unpack(entry: &str) -> Option<MonthSummary> {
     let mut fields = entry.split(',');
     let employee_id = fields.next()?.parse().ok()?;
-    let month = NaiveDate::parse_from_str(fields.next()?, "%Y-%m-%d").ok()?;
+    let month = parse_date(fields.next()?)?;
     let punch_days = fields.next()?.parse().ok()?;
     let hex_text = fields.next()?;
     let activity = if hex_text.is_empty() { None } else { Some(decode(hex_text)?) };
