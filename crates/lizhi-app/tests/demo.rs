@@ -147,7 +147,7 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
 
     // The monthly summaries the scans read agree with the punch and activity rows, and a rebuild
     // from the rows (what migration 3 does) gives them back unchanged.
-    let summaries = summaries(&app).await;
+    let stored_summaries = summaries(&app).await;
     let mut conn = app.db.acquire().await.expect("conn");
     let (from, to) = (d("2000-01-01"), d("2100-01-01"));
     let punched: BTreeSet<(i64, NaiveDate)> =
@@ -161,8 +161,8 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
         *active.entry((a.employee_id, a.day)).or_default() += a.events as u32;
     }
     assert!(!punched.is_empty() && !active.is_empty());
-    assert_eq!(summaries.0, punched);
-    assert_eq!(summaries.1, active);
+    assert_eq!(stored_summaries.0, punched);
+    assert_eq!(stored_summaries.1, active);
     lizhi_store::on_conn!(&mut conn.conn(), c => sqlx::query("DELETE FROM attendance_months").execute(&mut **c).await.expect("clear").rows_affected());
     lizhi_store::summary::rebuild_all(&mut conn.conn()).await.expect("rebuild");
     drop(conn);

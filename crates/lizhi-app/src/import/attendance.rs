@@ -291,7 +291,7 @@ pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
     }
     if write && errors.is_empty() {
         // Device exports come in time order; per person they land next to each other in the indexes.
-        planned.sort_unstable_by(|a, b| (a.employee_id, a.punched_at).cmp(&(b.employee_id, b.punched_at)));
+        planned.sort_unstable_by_key(|p| (p.employee_id, p.punched_at));
         let inserted = store::insert_punches(c, &planned, app.clock.now()).await?;
         counts.created = inserted;
         counts.unchanged += planned.len() - inserted;

@@ -97,9 +97,11 @@ pub async fn risk_board(
             .map(|src| (src.legal_entity.clone(), src.as_of.to_string(), source_line(l, src), src.scan.is_none()))
             .collect(),
         can_scan,
-        hidden: (hidden > 0)
-            .then(|| i18n::t_args(l, "risk-more-yellow", &[("count", &hidden.to_string())]))
-            .unwrap_or_default(),
+        hidden: if hidden > 0 {
+            i18n::t_args(l, "risk-more-yellow", &[("count", &hidden.to_string())])
+        } else {
+            String::new()
+        },
         entities: entities.iter().map(|e| (e.code.clone(), e.name.clone(), sel(&p.legal_entity, &e.code))).collect(),
         units: units
             .iter()
