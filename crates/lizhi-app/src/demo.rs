@@ -257,7 +257,9 @@ pub async fn seed_with_date(
         org::list_entities(&mut conn.conn()).await?
     };
     for e in &entities {
-        crate::risk_scan::scan_now(app, &ctx, &e.code, Some(today)).await?;
+        // The demo's "today" is Shanghai's yesterday; London's may not be over yet.
+        let as_of = today.min(crate::risk_scan::last_complete_day(e, app.clock.now()));
+        crate::risk_scan::scan_now(app, &ctx, &e.code, Some(as_of)).await?;
     }
     // Operators of slow disks see where the start-up time goes.
     tracing::info!(
