@@ -379,7 +379,8 @@ pub async fn scheduled_days(
     let mut c = conn.conn();
     let name = employee.work_calendar.clone().unwrap_or_else(|| employee.legal_entity_code.clone());
     let calendars = calendars(&mut c, vec![name.clone()]).await?;
-    let evidence = Evidence::load(&mut c, from, to, Whose::Employee(employee.id)).await?;
+    // Only the roster decides; punches and activity are not needed here.
+    let evidence = Evidence::rest(&mut c, from, to, Some(employee.id)).await?;
     let fallback = WorkCalendar::new(name.clone());
     let calendar = calendars.get(&name).unwrap_or(&fallback);
     let source = match evidence.rosters.get(&employee.id) {

@@ -356,10 +356,8 @@ pub async fn scan_subjects(
     employee_no: Option<&str>,
 ) -> Result<Vec<ScanSubject>, StoreError> {
     type Subject = (i64, String, String, i64, String, String, NaiveDate, Option<String>);
-    let packed = match c {
-        Conn::Sqlite(_) => "json_group_array(json_array(",
-        Conn::Postgres(_) => "json_agg(json_build_array(",
-    };
+    let packed =
+        c.json_rows("e.id, e.employee_no, e.name, e.legal_entity_id, ou.code, ou.path, e.hire_date, e.work_calendar");
     let mut filter = String::new();
     if legal_entity_id.is_some() {
         filter.push_str(" AND e.legal_entity_id = $1");
@@ -368,8 +366,7 @@ pub async fn scan_subjects(
         filter.push_str(if legal_entity_id.is_some() { " AND e.employee_no = $2" } else { " AND e.employee_no = $1" });
     }
     let sql = format!(
-        "SELECT CAST({packed}e.id, e.employee_no, e.name, e.legal_entity_id, ou.code, ou.path, e.hire_date, \
-         e.work_calendar)) AS TEXT) FROM employees e JOIN org_units ou ON ou.id = e.org_unit_id \
+        "SELECT {packed} FROM employees e JOIN org_units ou ON ou.id = e.org_unit_id \
          WHERE e.status = 'active'{filter} GROUP BY e.id / 256"
     );
     let batches: Vec<(String,)> = on_conn!(c, c => {

@@ -299,19 +299,16 @@ pub async fn alerts(
         return Ok(Vec::new());
     }
     type Row = (i64, i64, String, String, String, String, String, String, i64, Option<NaiveDate>, Option<String>);
-    // One JSON array for all the alerts: the drivers hand rows over one at a time, and a board
-    // of a thousand alerts would otherwise spend most of its time there.
-    let (open, close) = match c {
-        Conn::Sqlite(_) => ("CAST(json_group_array(json_array(", ")) AS TEXT)"),
-        Conn::Postgres(_) => ("CAST(json_agg(json_build_array(", ")) AS TEXT)"),
-    };
+    // One JSON array for all the alerts: a board of a thousand alerts would otherwise spend most
+    // of its time in the driver.
+    let columns = format!(
+        "a.scan_id, a.employee_id, e.employee_no, e.name, le.code, ou.code, a.level, a.rules, \
+         a.consecutive_absent_workdays, a.first_absent_date, {}",
+        if explanations { "a.assessment" } else { "NULL" }
+    );
+    let select = format!("SELECT {}", c.json_rows(&columns));
     let packed: Option<String> = on_conn!(c, c => {
-        let mut qb = QueryBuilder::new("SELECT ");
-        qb.push(open).push(
-            "a.scan_id, a.employee_id, e.employee_no, e.name, le.code, ou.code, \
-             a.level, a.rules, a.consecutive_absent_workdays, a.first_absent_date, ",
-        );
-        qb.push(if explanations { "a.assessment" } else { "NULL" }).push(close);
+        let mut qb = QueryBuilder::new(select);
         qb.push(
             // CROSS JOIN keeps SQLite from starting at the employees (100,000 of them) instead of
             // the scan's alerts; PostgreSQL plans it like any inner join.

@@ -62,10 +62,7 @@ impl MonthSummary {
 
     /// The dates with activity and their totals.
     pub fn active(&self) -> impl Iterator<Item = (NaiveDate, u32)> + '_ {
-        self.activity
-            .iter()
-            .flat_map(|days| days.iter().enumerate().filter(|(_, n)| **n > 0))
-            .filter_map(|(i, n)| Some((self.day(i)?, u32::from(*n))))
+        self.active_days0().filter_map(|(i, n)| Some((self.day(i)?, n)))
     }
 }
 

@@ -98,7 +98,6 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
         .timeout(Duration::from_secs(30))
         .build()
         .context("cannot build the HTTP client")?;
-    let ticks_per_sec = clock_ticks_per_second();
     let endpoints = [
         ("GET /employees (HTML list)", "/employees".to_owned(), Auth::Cookie),
         ("GET /employees/{no} (HTML detail)", format!("/employees/{}", fixture.detail_no), Auth::Cookie),
@@ -121,11 +120,7 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
             notes.push(format!("{path}: {}", warm.first_error.unwrap_or_default()));
             continue;
         }
-        let cpu_before = cpu_ticks(server.pid())?;
-        let result = load(&client, &target, args.requests, args.connections).await;
-        let cpu_after = cpu_ticks(server.pid())?;
-        let cpu_ms =
-            (cpu_after.saturating_sub(cpu_before)) as f64 * 1000.0 / ticks_per_sec as f64 / args.requests as f64;
+        let (result, cpu_ms) = load_measured(&client, &target, args.requests, args.connections, &server).await?;
         if let Some(e) = &result.first_error {
             notes.push(format!("{path}: {} errors, first: {e}", result.errors));
         }
@@ -278,6 +273,20 @@ pub(crate) struct LoadResult {
     pub(crate) errors: usize,
     pub(crate) first_error: Option<String>,
     wall: Duration,
+}
+
+/// [`load`] against a child server, with the server's CPU milliseconds per request.
+pub(crate) async fn load_measured(
+    client: &reqwest::Client,
+    target: &Target,
+    n: usize,
+    connections: usize,
+    server: &ServerChild,
+) -> Result<(LoadResult, f64)> {
+    let before = cpu_ticks(server.pid())?;
+    let result = load(client, target, n, connections).await;
+    let ticks = cpu_ticks(server.pid())?.saturating_sub(before);
+    Ok((result, ticks as f64 * 1000.0 / clock_ticks_per_second() as f64 / n as f64))
 }
 
 /// Sends `n` GETs over `connections` concurrent workers; every response body is read in full.

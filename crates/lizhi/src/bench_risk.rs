@@ -6,7 +6,7 @@
 //! the imports end with, summaries included), so preparing 100,000 people × 120 days stays in
 //! minutes. Nothing here asserts: it measures and prints.
 
-use crate::bench::{ServerChild, Target, load, ms, percentile, thousands, wait_healthy};
+use crate::bench::{ServerChild, Target, load, load_measured, ms, percentile, thousands, wait_healthy};
 use anyhow::{Context, Result, anyhow, ensure};
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
 use lizhi_app::auth::{self, NewUser};
@@ -318,16 +318,9 @@ async fn board_over_http(exe: &Path, url: &str, session: &str, detail: &str) -> 
     let cookie = ("cookie", format!("{}={session}", lizhi_web::SESSION_COOKIE));
     let target = Target { url: format!("{}/risk", server.base), header: cookie.clone() };
     let _ = load(&client, &target, 20, 2).await;
-    let ticks = crate::bench::clock_ticks_per_second();
-    let before = crate::bench::cpu_ticks(server.pid())?;
-    let n = 200;
-    let result = load(&client, &target, n, 2).await;
-    let cpu = (crate::bench::cpu_ticks(server.pid())?.saturating_sub(before)) as f64 * 1000.0 / ticks as f64 / n as f64;
+    let (result, cpu) = load_measured(&client, &target, 200, 2, &server).await?;
     let detail = Target { url: format!("{}/risk/{detail}", server.base), header: cookie };
-    let before = crate::bench::cpu_ticks(server.pid())?;
-    let opened = load(&client, &detail, 50, 2).await;
-    let detail_cpu =
-        (crate::bench::cpu_ticks(server.pid())?.saturating_sub(before)) as f64 * 1000.0 / ticks as f64 / 50.0;
+    let (opened, detail_cpu) = load_measured(&client, &detail, 50, 2, &server).await?;
     server.stop();
     ensure!(
         result.errors == 0 && opened.errors == 0,

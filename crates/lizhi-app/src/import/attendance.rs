@@ -71,10 +71,10 @@ fn first_time<K: std::hash::Hash + Eq>(
     fresh
 }
 
-fn date_span<'a>(days: impl Iterator<Item = &'a NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
-    days.fold(None, |span, d| match span {
-        None => Some((*d, *d)),
-        Some((lo, hi)) => Some((lo.min(*d), hi.max(*d))),
+fn date_span<D: std::borrow::Borrow<NaiveDate>>(days: impl Iterator<Item = D>) -> Option<(NaiveDate, NaiveDate)> {
+    days.map(|d| *d.borrow()).fold(None, |span, d| match span {
+        None => Some((d, d)),
+        Some((lo, hi)) => Some((lo.min(d), hi.max(d))),
     })
 }
 
@@ -254,19 +254,8 @@ async fn reattribute(c: &mut Conn<'_>, people: &People, changed: &[RosterDay]) -
 pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
     let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
-    // Night shifts rostered in the file's span (and the day before) decide early-morning punches.
-    let dates: Vec<NaiveDate> = table
-        .rows
-        .iter()
-        .filter_map(|r| DateTime::parse_from_rfc3339(cols.get(r, "punched_at").trim()).ok())
-        .map(|at| at.date_naive())
-        .collect();
-    let cutoffs = match date_span(dates.iter()) {
-        Some((from, to)) => night_cutoffs(c, from.checked_sub_days(chrono::Days::new(2)).unwrap_or(from), to).await?,
-        None => HashMap::new(),
-    };
     let mut seen = HashSet::new();
-    let mut planned = Vec::new();
+    let mut parsed = Vec::new();
     let mut counts = Counts::default();
     for record in &table.rows {
         let employee = people.find(cols, record, errors);
@@ -276,19 +265,27 @@ pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
         });
         let source = label(cols, record, "source", 64, errors);
         let (Some((employee_id, tz)), Ok(at), Some(source)) = (employee, at, source) else { continue };
-        let punched_at = at.with_timezone(&Utc);
         // The same punch twice in one file (device exports overlap) is not an error, just nothing new.
-        if !seen.insert((employee_id, punched_at, cols.get(record, "source").trim())) {
+        if !seen.insert((employee_id, at.with_timezone(&Utc), cols.get(record, "source").trim())) {
             counts.unchanged += 1;
             continue;
         }
-        planned.push(Punch {
+        parsed.push((employee_id, tz, at, source));
+    }
+    // Night shifts rostered in the file's span (and the day before) decide early-morning punches.
+    let cutoffs = match date_span(parsed.iter().map(|(_, _, at, _)| at.date_naive())) {
+        Some((from, to)) => night_cutoffs(c, from.checked_sub_days(chrono::Days::new(2)).unwrap_or(from), to).await?,
+        None => HashMap::new(),
+    };
+    let mut planned: Vec<Punch> = parsed
+        .into_iter()
+        .map(|(employee_id, tz, at, source)| Punch {
             employee_id,
-            punched_at,
+            punched_at: at.with_timezone(&Utc),
             source,
             attendance_day: punch_day(at, tz, employee_id, &cutoffs),
-        });
-    }
+        })
+        .collect();
     if write && errors.is_empty() {
         // Device exports come in time order; per person they land next to each other in the indexes.
         planned.sort_unstable_by_key(|p| (p.employee_id, p.punched_at));
