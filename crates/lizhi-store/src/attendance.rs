@@ -164,25 +164,25 @@ pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>
         // Array parameters: one statement per batch instead of thousands of bound values.
         Conn::Postgres(pg) => {
             for chunk in rows.chunks(50_000) {
-                let ids: Vec<i64> = sqlx::query_scalar(
+                let done = sqlx::query(
                     "INSERT INTO punches (employee_id, punched_at, source, attendance_day, created_at) \
                      SELECT t.e, t.at, t.src, t.day, $5 FROM UNNEST($1::int8[], $2::timestamptz[], $3::text[], $4::date[]) \
-                     AS t(e, at, src, day) ON CONFLICT (employee_id, punched_at, source) DO NOTHING RETURNING id",
+                     AS t(e, at, src, day) ON CONFLICT (employee_id, punched_at, source) DO NOTHING",
                 )
                 .bind(chunk.iter().map(|p| p.employee_id).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|p| p.punched_at).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|p| p.source.clone()).collect::<Vec<_>>())
                 .bind(chunk.iter().map(|p| p.attendance_day).collect::<Vec<_>>())
                 .bind(now)
-                .fetch_all(&mut **pg)
+                .execute(&mut **pg)
                 .await?;
-                inserted += ids.len();
+                inserted += done.rows_affected() as usize;
             }
         }
         Conn::Sqlite(lite) => {
             // `created_at` is bound once per statement, not once per row: a million punches
             // otherwise spend a second formatting the same instant.
-            for chunk in rows.chunks(4_000) {
+            let build = |chunk: &[Punch]| {
                 let mut qb = QueryBuilder::new(
                     "INSERT INTO punches (employee_id, punched_at, source, attendance_day, created_at) \
                      SELECT column1, column2, column3, column4, ",
@@ -193,7 +193,17 @@ pub async fn insert_punches(c: &mut Conn<'_>, rows: &[Punch], now: DateTime<Utc>
                 });
                 // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
                 qb.push(") WHERE true ON CONFLICT (employee_id, punched_at, source) DO NOTHING");
-                inserted += qb.build().execute(&mut **lite).await?.rows_affected() as usize;
+                qb
+            };
+            // SQLite runs a statement on sqlx's worker thread; the next one is bound meanwhile.
+            // 8,000 rows × 4 parameters stays under SQLite's limit of 32,766 per statement.
+            let mut chunks = rows.chunks(8_000);
+            let mut next = chunks.next().map(build);
+            while let Some(mut qb) = next.take() {
+                let (done, following) =
+                    tokio::join!(qb.build().execute(&mut **lite), async { chunks.next().map(build) });
+                inserted += done?.rows_affected() as usize;
+                next = following;
             }
         }
     }

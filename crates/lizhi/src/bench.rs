@@ -40,9 +40,16 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the lizhi executable")?;
     let postgres =
         (UrlKind::of(&env.config().database_url) == Some(UrlKind::Postgres)).then(|| env.config().database_url.clone());
-    if args.part == BenchPart::Risk {
-        crate::bench_risk::run(work.path(), args.data.as_deref(), postgres.as_deref(), &exe).await?;
-        return Ok(ExitCode::SUCCESS);
+    match args.part {
+        BenchPart::Risk => {
+            crate::bench_risk::run(work.path(), args.data.as_deref(), postgres.as_deref(), &exe).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchPart::Punches => {
+            crate::bench_risk::punches_only(work.path(), postgres.as_deref()).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        BenchPart::All | BenchPart::Foundation => {}
     }
 
     // (1) Imports.

@@ -56,16 +56,7 @@ pub async fn run(work: &Path, keep: Option<&Path>, postgres: Option<&str>, exe: 
     let mut rows = Vec::new();
 
     // (a) A million punches through `lizhi import punches`' code path, always on a fresh database.
-    let import_db = work.join(format!("import-{}.db", std::process::id()));
-    let url = format!("sqlite://{}", import_db.display());
-    let (secs, size) = time_punch_import(&url, last).await.context("SQLite punch import")?;
-    rows.push(row("import 1,000,000 punches (SQLite)", secs, "≤ 3 s", &format!("{size:.0} MiB CSV")));
-    remove_sqlite(&import_db);
-    if let Some(admin) = postgres {
-        let db = crate::bench::PgScratch::create(admin, &format!("lizhi_bench_{}_punches", std::process::id()))?;
-        let (secs, _) = time_punch_import(&db.url, last).await.context("PostgreSQL punch import")?;
-        rows.push(row("import 1,000,000 punches (PostgreSQL)", secs, "—", ""));
-    }
+    rows.extend(punch_import_rows(work, last, postgres).await?);
 
     // (b) The backtest: 10,000 employees with 120 days.
     let app = prepared(&data.join(format!("backtest-{last}.db")), IMPORT_EMPLOYEES, history_from, last).await?;
@@ -118,6 +109,30 @@ pub async fn run(work: &Path, keep: Option<&Path>, postgres: Option<&str>, exe: 
     rows.extend(board_over_http(exe, &url, &session, &detail).await?);
     println!("{}", crate::ui::table(&["measurement", "seconds", "target", "notes"], &rows));
     Ok(())
+}
+
+/// Runs only the timed punch import and prints its rows.
+pub async fn punches_only(work: &Path, postgres: Option<&str>) -> Result<()> {
+    let last = Utc::now().date_naive().pred_opt().context("date")?;
+    let rows = punch_import_rows(work, last, postgres).await?;
+    println!("{}", crate::ui::table(&["measurement", "seconds", "target", "notes"], &rows));
+    Ok(())
+}
+
+/// Times a million punches imported into a fresh SQLite database, and into PostgreSQL when given.
+async fn punch_import_rows(work: &Path, last: NaiveDate, postgres: Option<&str>) -> Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    let import_db = work.join(format!("import-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", import_db.display());
+    let (secs, size) = time_punch_import(&url, last).await.context("SQLite punch import")?;
+    rows.push(row("import 1,000,000 punches (SQLite)", secs, "≤ 3 s", &format!("{size:.0} MiB CSV")));
+    remove_sqlite(&import_db);
+    if let Some(admin) = postgres {
+        let db = crate::bench::PgScratch::create(admin, &format!("lizhi_bench_{}_punches", std::process::id()))?;
+        let (secs, _) = time_punch_import(&db.url, last).await.context("PostgreSQL punch import")?;
+        rows.push(row("import 1,000,000 punches (PostgreSQL)", secs, "—", ""));
+    }
+    Ok(rows)
 }
 
 /// A database with `n` employees and their history, prepared once and reused when it exists. It is

@@ -389,6 +389,8 @@ pub enum BenchPart {
     Foundation,
     /// Early warning: punch import, daily scan, backtest, risk board.
     Risk,
+    /// Only the timed punch import (quick, for tuning the import path).
+    Punches,
 }
 
 /// Parses a role name for clap, listing the valid ones on error.

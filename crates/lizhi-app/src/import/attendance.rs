@@ -13,10 +13,11 @@ use lizhi_core::{EmployeeNo, EntityCode, WorkDate};
 use lizhi_docs::{Record, Table};
 use lizhi_store::attendance::{self as store, ActivityRow, CalendarDay, LeaveRow, Punch, RosterDay};
 use lizhi_store::{Conn, employees, org, summary};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{HashMap, HashSet};
 
 /// Employee number → (id, time zone of the employer).
-struct People(HashMap<String, (i64, chrono_tz::Tz)>);
+struct People(FxHashMap<String, (i64, chrono_tz::Tz)>);
 
 impl People {
     async fn load(c: &mut Conn<'_>) -> Result<People, AppError> {
@@ -54,6 +55,11 @@ fn date(cols: &Columns<'_>, record: &Record, column: &str, errors: &mut Errors) 
 fn label(cols: &Columns<'_>, record: &Record, column: &str, max: usize, errors: &mut Errors) -> Option<String> {
     let raw = cols.get(record, column);
     required_text(raw, max).map_err(|e| errors.cell(record, column, &e, raw)).ok()
+}
+
+/// A record's cell in a column that may be absent.
+fn cell(record: &Record, column: Option<usize>) -> &str {
+    column.map_or("", |i| record.get(i))
 }
 
 /// Rejects a second row with the same key; true when the key is new.
@@ -254,22 +260,33 @@ async fn reattribute(c: &mut Conn<'_>, people: &People, changed: &[RosterDay]) -
 pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) -> Result<Counts, AppError> {
     let (app, ctx, table, cols, write) = (p.app, p.ctx, p.table, &p.cols, p.write);
     let people = People::load(c).await?;
-    let mut seen = HashSet::new();
-    let mut parsed = Vec::new();
+    let mut parsed = Vec::with_capacity(table.rows.len());
     let mut counts = Counts::default();
+    // A million-row file is the normal case here, so the row loop avoids allocating: a known
+    // employee number is looked up as written and only an unknown one goes through validation.
+    let (no_at, at_at, source_at) = (table.column("employee_no"), table.column("punched_at"), table.column("source"));
+    // Sources as written → index into their validated labels (a handful per file).
+    let mut source_index: FxHashMap<&str, usize> = FxHashMap::default();
+    let mut sources: Vec<String> = Vec::new();
     for record in &table.rows {
-        let employee = people.find(cols, record, errors);
-        let raw = cols.get(record, "punched_at");
+        let employee = match people.0.get(cell(record, no_at).trim()) {
+            Some(found) => Some(*found),
+            None => people.find(cols, record, errors),
+        };
+        let raw = cell(record, at_at);
         let at = DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
             errors.push(Some(record.row), Some("punched_at"), "invalid_timestamp", Some(raw));
         });
-        let source = label(cols, record, "source", 64, errors);
+        let raw_source = cell(record, source_at).trim();
+        let source = match source_index.get(raw_source) {
+            Some(i) => Some(*i),
+            None => label(cols, record, "source", 64, errors).map(|s| {
+                sources.push(s);
+                source_index.insert(raw_source, sources.len() - 1);
+                sources.len() - 1
+            }),
+        };
         let (Some((employee_id, tz)), Ok(at), Some(source)) = (employee, at, source) else { continue };
-        // The same punch twice in one file (device exports overlap) is not an error, just nothing new.
-        if !seen.insert((employee_id, at.with_timezone(&Utc), cols.get(record, "source").trim())) {
-            counts.unchanged += 1;
-            continue;
-        }
         parsed.push((employee_id, tz, at, source));
     }
     // Night shifts rostered in the file's span (and the day before) decide early-morning punches.
@@ -282,13 +299,19 @@ pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
         .map(|(employee_id, tz, at, source)| Punch {
             employee_id,
             punched_at: at.with_timezone(&Utc),
-            source,
+            source: sources[source].clone(),
             attendance_day: punch_day(at, tz, employee_id, &cutoffs),
         })
         .collect();
+    // Device exports come in time order; per person they land next to each other in the indexes.
+    // The same punch twice in one file (exports overlap) is not an error, just nothing new.
+    planned.sort_unstable_by(|a, b| {
+        (a.employee_id, a.punched_at, &a.source).cmp(&(b.employee_id, b.punched_at, &b.source))
+    });
+    let before = planned.len();
+    planned.dedup_by(|a, b| (a.employee_id, a.punched_at, &a.source) == (b.employee_id, b.punched_at, &b.source));
+    counts.unchanged += before - planned.len();
     if write && errors.is_empty() {
-        // Device exports come in time order; per person they land next to each other in the indexes.
-        planned.sort_unstable_by_key(|p| (p.employee_id, p.punched_at));
         let inserted = store::insert_punches(c, &planned, app.clock.now()).await?;
         counts.created = inserted;
         counts.unchanged += planned.len() - inserted;
@@ -296,7 +319,7 @@ pub(super) async fn punches(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors)
             audit_file(app, c, ctx, "punches", table, &counts).await?;
         }
     } else if let Some((from, to)) = date_span(planned.iter().map(|p| &p.attendance_day)) {
-        let stored: HashSet<(i64, DateTime<Utc>, String)> = store::punches_between(c, from, to)
+        let stored: FxHashSet<(i64, DateTime<Utc>, String)> = store::punches_between(c, from, to)
             .await?
             .into_iter()
             .map(|p| (p.employee_id, p.punched_at, p.source))
