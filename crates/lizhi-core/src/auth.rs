@@ -3,11 +3,11 @@
 //! The table of who may do what lives here, in one place, so the web routes, the API and the tests
 //! that walk every route × role all read the same truth.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A job a user holds in Lizhi. A user can hold several; a manager role is tied to an org unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the installation: users, settings, everything HR can do.

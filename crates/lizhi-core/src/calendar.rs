@@ -99,6 +99,49 @@ impl WorkCalendar {
         }
     }
 
+    /// The `n`th workday after `from` (`from` itself never counts), for deadlines set in business days
+    /// ("the union replies within 5 workdays"). `n = 0` gives `from` rolled forward to a workday.
+    pub fn add_workdays(&self, from: NaiveDate, n: u32) -> NaiveDate {
+        if n == 0 {
+            return self.next_workday_from(from);
+        }
+        let mut day = from;
+        let mut left = n;
+        // A calendar with no workday at all cannot move forward; stop after a year rather than loop forever.
+        for _ in 0..(n as usize * 7 + 366) {
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+            if self.is_workday(day) {
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        day
+    }
+
+    /// `day` if it is a workday, else the next workday: a statutory period whose last day is a rest day or
+    /// holiday ends on the first workday after it (CN Civil Code art. 203).
+    pub fn next_workday_from(&self, day: NaiveDate) -> NaiveDate {
+        let mut d = day;
+        for _ in 0..366 {
+            if self.is_workday(d) {
+                return d;
+            }
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => break,
+            }
+        }
+        day
+    }
+
+    /// Workdays strictly after `from` up to and including `to` (0 when `to <= from`).
+    pub fn workdays_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        from.iter_days().skip(1).take_while(|d| *d <= to).filter(|d| self.is_workday(*d)).count() as u32
+    }
+
     /// Why `date` is or is not a workday, so explanations can name the holiday or the make-up day.
     pub fn day_status(&self, date: NaiveDate) -> DayStatus {
         match self.overrides.get(&date) {
@@ -451,6 +494,29 @@ mod tests {
         assert!(fwd.contains(&d("2024-10-12")) && !fwd.contains(&d("2024-10-01")));
         assert_eq!(fwd.first(), Some(&d("2024-09-20")));
         assert_eq!(fwd.last(), Some(&d("2024-10-18")));
+    }
+
+    #[test]
+    fn workday_deadlines_step_over_holidays_and_onto_make_up_days() {
+        // National Day 2024: 1–7 October off, Sunday 29 September and Saturday 12 October worked.
+        let mut cal = WorkCalendar::new("cn");
+        for day in 1..=7 {
+            cal.set_override(NaiveDate::from_ymd_opt(2024, 10, day).unwrap(), DayOverride::Holiday { name: "国庆".into() });
+        }
+        cal.set_override(d("2024-09-29"), DayOverride::Workday { name: "调休".into() });
+        cal.set_override(d("2024-10-12"), DayOverride::Workday { name: "调休".into() });
+        // Friday 27 Sep + 1 workday = Sunday 29 Sep (make-up); + 2 = Monday 30 Sep; + 3 = Tuesday 8 Oct.
+        assert_eq!(cal.add_workdays(d("2024-09-27"), 1), d("2024-09-29"));
+        assert_eq!(cal.add_workdays(d("2024-09-27"), 3), d("2024-10-08"));
+        // 8, 9, 10, 11 Oct, then Saturday 12 Oct is the 5th.
+        assert_eq!(cal.add_workdays(d("2024-10-07"), 5), d("2024-10-12"));
+        assert_eq!(cal.add_workdays(d("2024-10-03"), 0), d("2024-10-08"));
+        assert_eq!(cal.next_workday_from(d("2024-10-05")), d("2024-10-08"));
+        assert_eq!(cal.next_workday_from(d("2024-10-12")), d("2024-10-12"));
+        assert_eq!(cal.workdays_between(d("2024-09-27"), d("2024-10-08")), 3);
+        assert_eq!(cal.workdays_between(d("2024-10-08"), d("2024-10-08")), 0);
+        let never = WorkCalendar { weekly: [false; 7], ..WorkCalendar::new("none") };
+        assert!(never.add_workdays(d("2024-01-01"), 2) > d("2024-01-01"), "terminates without workdays");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod absence;
 pub mod auth;
 pub mod backtest;
 pub mod calendar;
+pub mod case;
 pub mod field;
 pub mod graph;
 pub mod model;
