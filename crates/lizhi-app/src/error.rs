@@ -50,6 +50,12 @@ pub enum AppError {
     /// The database failed.
     #[error(transparent)]
     Store(StoreError),
+    /// A case action the rules refuse (a skipped step, a timer still running…).
+    #[error("case: {0}")]
+    Case(lizhi_core::case::process::CaseError),
+    /// An approval decision the chain refuses.
+    #[error("approval: {0}")]
+    Approval(lizhi_core::case::approval::ApprovalError),
     /// A bug or an impossible state (e.g. a value that cannot be serialised); never the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -78,6 +84,8 @@ impl AppError {
             AppError::TooLarge { .. } => "file_too_large",
             AppError::Table(t) => t.code(),
             AppError::Store(s) => s.code(),
+            AppError::Case(e) => e.code(),
+            AppError::Approval(e) => e.code(),
             AppError::Internal(_) => "internal_error",
         }
     }

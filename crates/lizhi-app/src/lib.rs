@@ -5,6 +5,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod case_flow;
+pub mod case_view;
+pub mod cases;
 mod clock;
 pub mod demo;
 mod demo_attendance;

@@ -210,7 +210,7 @@ impl Evidence {
 }
 
 /// The work calendars by name (Mon–Fri plus stored overrides).
-async fn calendars(c: &mut Conn<'_>, names: Vec<String>) -> Result<HashMap<String, WorkCalendar>, AppError> {
+pub(crate) async fn calendars(c: &mut Conn<'_>, names: Vec<String>) -> Result<HashMap<String, WorkCalendar>, AppError> {
     let mut out: HashMap<String, WorkCalendar> =
         names.iter().map(|n| (n.clone(), WorkCalendar::new(n.clone()))).collect();
     for d in store::calendar_days(c, &names).await? {

@@ -72,15 +72,18 @@ impl Role {
             Role::Admin => true,
             Role::Hr | Role::HrSupervisor => match permission {
                 ManageUsers => false,
-                ViewAudit => self == Role::HrSupervisor,
+                ViewAudit | ApproveCases => self == Role::HrSupervisor,
                 _ => true,
             },
-            Role::Manager => matches!(permission, ViewOrg | ViewEmployees | ViewRisk | ActOnRisk),
+            Role::Manager => matches!(permission, ViewOrg | ViewEmployees | ViewRisk | ActOnRisk | ViewCases),
             Role::It | Role::Finance | Role::Facilities => {
                 matches!(permission, ViewOrg | ViewEmployees)
             }
             Role::Auditor => {
-                matches!(permission, ViewOrg | ViewEmployees | ViewPersonalDetails | ExportData | ViewAudit | ViewRisk)
+                matches!(
+                    permission,
+                    ViewOrg | ViewEmployees | ViewPersonalDetails | ExportData | ViewAudit | ViewRisk | ViewCases
+                )
             }
         }
     }
@@ -116,11 +119,17 @@ pub enum Permission {
     ViewRisk,
     /// Log contact attempts on alerts, dismiss them with a reason, escalate them.
     ActOnRisk,
+    /// Read separation cases (managers: their subtree's).
+    ViewCases,
+    /// Open cases and act on them (contacts, notices, receipts, checklist items).
+    WorkCases,
+    /// Steps the policy reserves for a case approver: the union letter, serving termination, announcement.
+    ApproveCases,
 }
 
 impl Permission {
     /// Every permission, so lists of them (the `/me` answer, documentation) cannot miss a new one.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewOrg,
         Permission::ViewEmployees,
         Permission::ViewPersonalDetails,
@@ -131,6 +140,9 @@ impl Permission {
         Permission::ViewAudit,
         Permission::ViewRisk,
         Permission::ActOnRisk,
+        Permission::ViewCases,
+        Permission::WorkCases,
+        Permission::ApproveCases,
     ];
 
     /// The name used in the OpenAPI document and error details.
@@ -146,6 +158,9 @@ impl Permission {
             Permission::ViewAudit => "view_audit",
             Permission::ViewRisk => "view_risk",
             Permission::ActOnRisk => "act_on_risk",
+            Permission::ViewCases => "view_cases",
+            Permission::WorkCases => "work_cases",
+            Permission::ApproveCases => "approve_cases",
         }
     }
 }

@@ -501,7 +501,10 @@ mod tests {
         // National Day 2024: 1–7 October off, Sunday 29 September and Saturday 12 October worked.
         let mut cal = WorkCalendar::new("cn");
         for day in 1..=7 {
-            cal.set_override(NaiveDate::from_ymd_opt(2024, 10, day).unwrap(), DayOverride::Holiday { name: "国庆".into() });
+            cal.set_override(
+                NaiveDate::from_ymd_opt(2024, 10, day).unwrap(),
+                DayOverride::Holiday { name: "国庆".into() },
+            );
         }
         cal.set_override(d("2024-09-29"), DayOverride::Workday { name: "调休".into() });
         cal.set_override(d("2024-10-12"), DayOverride::Workday { name: "调休".into() });

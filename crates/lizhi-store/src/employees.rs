@@ -170,6 +170,18 @@ pub async fn get_by_no(c: &mut Conn<'_>, employee_no: &str) -> Result<Option<Emp
     }))
 }
 
+/// One employee by id.
+pub async fn get_by_id(c: &mut Conn<'_>, id: i64) -> Result<Option<Employee>, StoreError> {
+    Ok(on_conn!(c, c => {
+        let mut qb = QueryBuilder::new(SELECT);
+        qb.push(" WHERE e.id = ").push_bind(id);
+        match qb.build().fetch_optional(&mut **c).await? {
+            Some(r) => Some(employee_from_row!(&r)),
+            None => None,
+        }
+    }))
+}
+
 /// Every employee keyed by number (imports diff against it).
 pub async fn all_by_no(c: &mut Conn<'_>) -> Result<HashMap<String, Employee>, StoreError> {
     Ok(on_conn!(c, c => {

@@ -4,8 +4,11 @@
 //! driver, which loses dates and JSON. Queries are written once with `$N` placeholders (both
 //! backends accept them) and dispatched to the right driver by the [`on_conn!`] macro.
 
+pub mod approvals;
 pub mod attendance;
 pub mod audit;
+pub mod cases;
+pub mod checklist;
 mod db;
 pub mod employees;
 pub mod imports;

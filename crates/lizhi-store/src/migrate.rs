@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_risk_scans.sql"),
         postgres: include_str!("../migrations/postgres/0003_risk_scans.sql"),
     },
+    Migration {
+        version: 4,
+        name: "cases",
+        sqlite: include_str!("../migrations/sqlite/0004_cases.sql"),
+        postgres: include_str!("../migrations/postgres/0004_cases.sql"),
+    },
 ];
 
 /// Arbitrary constant shared by all instances to serialise migrations on PostgreSQL.

@@ -369,3 +369,12 @@ pub async fn alerts(
         )
         .collect())
 }
+
+/// The first absent day of an employee's most recent stored alert (a case opened from the board starts there).
+pub async fn latest_first_absent(c: &mut Conn<'_>, employee_id: i64) -> Result<Option<NaiveDate>, StoreError> {
+    let sql = "SELECT a.first_absent_date FROM risk_alerts a JOIN risk_scans s ON s.id = a.scan_id \
+               WHERE a.employee_id = $1 AND a.first_absent_date IS NOT NULL ORDER BY s.as_of DESC, s.id DESC LIMIT 1";
+    let found: Option<Option<NaiveDate>> =
+        on_conn!(c, c => sqlx::query_scalar(sql).bind(employee_id).fetch_optional(&mut **c).await?);
+    Ok(found.flatten())
+}

@@ -5,6 +5,7 @@
 //! attached from that declaration, so no route can be added without deciding who may call it.
 
 mod api;
+mod api_cases;
 mod api_risk;
 mod caller;
 mod error;

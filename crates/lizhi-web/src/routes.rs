@@ -5,7 +5,7 @@
 
 use crate::caller::{Caller, Lang, Via};
 use crate::error::ApiError;
-use crate::{AppState, api, api_risk, caller, middleware, pages};
+use crate::{AppState, api, api_cases, api_risk, caller, middleware, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -177,6 +177,15 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/risk/board", Needs(ViewRisk), get(api_risk::risk_board))
         .add(Method::GET, "/api/v1/risk/scans", Needs(ViewRisk), get(api_risk::risk_scans))
         .add(Method::POST, "/api/v1/risk/scans", Needs(ActOnRisk), post(api_risk::risk_scan_now))
+        .add(Method::GET, "/api/v1/cases", Needs(ViewCases), get(api_cases::list))
+        .add(Method::POST, "/api/v1/cases", Needs(WorkCases), post(api_cases::open))
+        .add(Method::GET, "/api/v1/cases/{id}", Needs(ViewCases), get(api_cases::get))
+        .add(Method::POST, "/api/v1/cases/{id}/actions", Needs(WorkCases), post(api_cases::act))
+        // Approvers are whoever a chain names (a department head is a manager); the use case checks it.
+        .add(Method::POST, "/api/v1/cases/{id}/decisions", SignedIn, post(api_cases::decide))
+        // Item owners hold any role (IT, finance, facilities); the use case checks ownership.
+        .add(Method::PUT, "/api/v1/checklist/{id}", SignedIn, put(api_cases::item))
+        .add(Method::GET, "/api/v1/me/tasks", SignedIn, get(api_cases::my_tasks))
 }
 
 /// Builds the router and returns it with the table of routes it holds.

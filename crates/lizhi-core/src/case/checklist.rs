@@ -92,7 +92,12 @@ impl ItemTemplate {
     }
 
     /// The due date, once the dates it depends on are known; `None` while termination is pending.
-    pub fn due_on(&self, approved_on: NaiveDate, terminated_on: Option<NaiveDate>, calendar: &WorkCalendar) -> Option<NaiveDate> {
+    pub fn due_on(
+        &self,
+        approved_on: NaiveDate,
+        terminated_on: Option<NaiveDate>,
+        calendar: &WorkCalendar,
+    ) -> Option<NaiveDate> {
         match self.due {
             Due::WorkdaysAfterApproval(n) => Some(calendar.add_workdays(approved_on, n)),
             Due::AtTermination => terminated_on,
@@ -123,7 +128,12 @@ pub fn default_items(case_type: CaseType, policy: &Policy) -> Vec<ItemTemplate> 
         },
     ];
     if let Some(days) = after.final_pay_days {
-        items.push(ItemTemplate::new("final_wages", Finance, Owner::Role(Role::Finance), Due::DaysAfterTermination(days)));
+        items.push(ItemTemplate::new(
+            "final_wages",
+            Finance,
+            Owner::Role(Role::Finance),
+            Due::DaysAfterTermination(days),
+        ));
     }
     if after.certificate_at_termination {
         items.push(ItemTemplate::new("termination_certificate", Legal, Owner::CaseOwner, Due::AtTermination));
@@ -140,7 +150,12 @@ pub fn default_items(case_type: CaseType, policy: &Policy) -> Vec<ItemTemplate> 
     if case_type == CaseType::Death {
         // There is nobody to pay a final wage to in person; the estate settlement is its own item.
         items.retain(|i| i.key != "final_wages");
-        items.push(ItemTemplate::new("estate_settlement", Finance, Owner::Role(Role::Finance), Due::DaysAfterTermination(30)));
+        items.push(ItemTemplate::new(
+            "estate_settlement",
+            Finance,
+            Owner::Role(Role::Finance),
+            Due::DaysAfterTermination(30),
+        ));
     }
     items
 }
@@ -161,7 +176,10 @@ mod tests {
         let items = default_items(CaseType::Absconding, &policy);
         let mut cal = WorkCalendar::new("cn");
         for day in 1..=7 {
-            cal.set_override(NaiveDate::from_ymd_opt(2024, 10, day).unwrap(), DayOverride::Holiday { name: "国庆".into() });
+            cal.set_override(
+                NaiveDate::from_ymd_opt(2024, 10, day).unwrap(),
+                DayOverride::Holiday { name: "国庆".into() },
+            );
         }
         let get = |key: &str| items.iter().find(|i| i.key == key).unwrap_or_else(|| panic!("{key}"));
         let (approved, terminated) = (d("2024-09-03"), d("2024-09-16"));

@@ -28,23 +28,14 @@ pub enum Channel {
     Email,
     /// Visit to the home address.
     Visit,
-    /// Letter.
-    Letter,
-    /// Emergency contact or family.
-    EmergencyContact,
+    /// Anything else (emergency contact, family, a colleague), described in the note.
+    Other,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Channel; 7] = [
-        Channel::Phone,
-        Channel::Sms,
-        Channel::Wecom,
-        Channel::Email,
-        Channel::Visit,
-        Channel::Letter,
-        Channel::EmergencyContact,
-    ];
+    pub const ALL: [Channel; 6] =
+        [Channel::Phone, Channel::Wecom, Channel::Sms, Channel::Email, Channel::Visit, Channel::Other];
 
     /// Stable name (API, database, translation key `channel-<name>`).
     pub fn name(self) -> &'static str {
@@ -54,8 +45,7 @@ impl Channel {
             Channel::Wecom => "wecom",
             Channel::Email => "email",
             Channel::Visit => "visit",
-            Channel::Letter => "letter",
-            Channel::EmergencyContact => "emergency_contact",
+            Channel::Other => "other",
         }
     }
 
@@ -568,9 +558,10 @@ pub fn apply(f: &Facts<'_>, action: &Action) -> Result<Outcome, CaseError> {
         (S::ReturnNoticeServing | S::TerminationServing, Action::DispatchNotice { method, on, reason }) => {
             dispatch(f, *method, *on, reason.as_deref())
         }
-        (S::ReturnNoticeServing | S::TerminationServing | S::PublicNotice, Action::RecordReceipt { notice_id, outcome, on }) => {
-            receipt(f, *notice_id, *outcome, *on)
-        }
+        (
+            S::ReturnNoticeServing | S::TerminationServing | S::PublicNotice,
+            Action::RecordReceipt { notice_id, outcome, on },
+        ) => receipt(f, *notice_id, *outcome, *on),
         (S::AwaitingReturn, Action::NextNotice) => {
             passed(f)?;
             if f.return_round >= f.policy.return_notices_max {
@@ -631,7 +622,10 @@ pub fn apply(f: &Facts<'_>, action: &Action) -> Result<Outcome, CaseError> {
             }
             let days =
                 if *probation { f.policy.resignation_notice_days_probation } else { f.policy.resignation_notice_days };
-            Ok(Outcome { resignation_last_day: received_on.checked_add_days(Days::new(days.into())), ..to(S::Converted) })
+            Ok(Outcome {
+                resignation_last_day: received_on.checked_add_days(Days::new(days.into())),
+                ..to(S::Converted)
+            })
         }
         (S::Open, Action::Approve) if !absconding => {
             if !f.approved {
@@ -686,7 +680,13 @@ fn dispatch(f: &Facts<'_>, method: ServiceMethod, on: NaiveDate, reason: Option<
     if on > f.today {
         return Err(CaseError::DateInvalid);
     }
-    let stay = Outcome { to: f.state, deadline: None, effective_on: None, return_round: f.return_round, resignation_last_day: None };
+    let stay = Outcome {
+        to: f.state,
+        deadline: None,
+        effective_on: None,
+        return_round: f.return_round,
+        resignation_last_day: None,
+    };
     if method != ServiceMethod::PublicNotice {
         return Ok(stay);
     }
@@ -706,9 +706,7 @@ fn dispatch(f: &Facts<'_>, method: ServiceMethod, on: NaiveDate, reason: Option<
     }
     let served = f.announcement_served_on(on);
     match kind {
-        NoticeKind::Termination => {
-            Ok(Outcome { to: CaseState::PublicNotice, deadline: Some(Some(served)), ..stay })
-        }
+        NoticeKind::Termination => Ok(Outcome { to: CaseState::PublicNotice, deadline: Some(Some(served)), ..stay }),
         NoticeKind::ReturnToWork => Ok(Outcome { deadline: Some(Some(served)), ..stay }),
     }
 }
@@ -740,7 +738,13 @@ fn receipt(f: &Facts<'_>, notice_id: i64, outcome: ReceiptOutcome, on: NaiveDate
             });
         }
     }
-    let stay = Outcome { to: f.state, deadline: None, effective_on: None, return_round: f.return_round, resignation_last_day: None };
+    let stay = Outcome {
+        to: f.state,
+        deadline: None,
+        effective_on: None,
+        return_round: f.return_round,
+        resignation_last_day: None,
+    };
     if !outcome.serves() {
         return Ok(stay);
     }

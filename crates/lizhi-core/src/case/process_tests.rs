@@ -254,8 +254,12 @@ fn termination_by_announcement_takes_effect_when_it_counts_as_served() {
     c.state = CaseState::TerminationServing;
     c.dispatch(ServiceMethod::Post, "2024-11-01").unwrap();
     c.receive(ReceiptOutcome::Undeliverable, "2024-11-01").unwrap();
-    c.act(Action::DispatchNotice { method: ServiceMethod::PublicNotice, on: d("2024-11-01"), reason: Some("moved".into()) })
-        .unwrap();
+    c.act(Action::DispatchNotice {
+        method: ServiceMethod::PublicNotice,
+        on: d("2024-11-01"),
+        reason: Some("moved".into()),
+    })
+    .unwrap();
     assert_eq!(c.state, CaseState::PublicNotice);
     c.today = d("2024-11-30");
     assert_eq!(c.receive(ReceiptOutcome::DeemedServed, "2024-11-30"), Err("deadline_not_reached"));
@@ -280,9 +284,11 @@ fn a_return_before_termination_ends_the_termination_path_but_not_after() {
 fn a_written_resignation_converts_with_the_notice_period() {
     let mut c = Case::new(PolicyProfile::CnDefault, CaseType::Absconding, "2024-09-10");
     c.contacted();
-    let out = apply(&c.facts(), &Action::ConvertToResignation { received_on: d("2024-09-09"), probation: false }).unwrap();
+    let out =
+        apply(&c.facts(), &Action::ConvertToResignation { received_on: d("2024-09-09"), probation: false }).unwrap();
     assert_eq!((out.to, out.resignation_last_day), (CaseState::Converted, Some(d("2024-10-09"))));
-    let out = apply(&c.facts(), &Action::ConvertToResignation { received_on: d("2024-09-09"), probation: true }).unwrap();
+    let out =
+        apply(&c.facts(), &Action::ConvertToResignation { received_on: d("2024-09-09"), probation: true }).unwrap();
     assert_eq!(out.resignation_last_day, Some(d("2024-09-12")));
     let future = Action::ConvertToResignation { received_on: d("2024-09-11"), probation: false };
     assert_eq!(c.act(future), Err("date_invalid"));

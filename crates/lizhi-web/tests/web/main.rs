@@ -4,6 +4,7 @@
 mod attendance;
 mod auth;
 mod browser;
+mod cases;
 mod imports;
 mod people;
 mod routes;

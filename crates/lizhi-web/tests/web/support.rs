@@ -24,8 +24,16 @@ pub struct Session {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(None).await
+}
+
+/// Same, served with a clock the test sets (deadlines, reminders).
+pub async fn spawn_app_with(clock: Option<std::sync::Arc<dyn lizhi_app::Clock>>) -> TestApp {
     let url = lizhi_store::testing::fresh_database_url().await.expect("db url");
-    let app = App::open(&url, 4).await.expect("open");
+    let mut app = App::open(&url, 4).await.expect("open");
+    if let Some(clock) = clock {
+        app = App::with_clock(app.db.clone(), clock);
+    }
     let ctx = Ctx::system("test");
     for (kind, bytes) in lizhi_app::demo::demo_files(80) {
         let report = import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");

@@ -1,0 +1,393 @@
+//! The working parts of a case around its state: the approval chain (resolved to people, decided, escalated),
+//! the checklist (generated on approval, deadlines from the calendar and the law, worked by owners) and the
+//! people's own task lists.
+
+use crate::audit::{change, record};
+use crate::cases::{policy_of, visible_case};
+use crate::{App, AppError, Ctx};
+use chrono::{DateTime, NaiveDate, Utc};
+use lizhi_core::auth::{Permission, Role};
+use lizhi_core::calendar::WorkCalendar;
+use lizhi_core::case::approval::{self, Approver, Chain, ChainStatus, Decision, Mode, StepRecord};
+use lizhi_core::case::checklist::{self, Due, ItemTemplate, Owner};
+use lizhi_core::case::{CaseState, CaseType};
+use lizhi_core::model::{Employee, LegalEntity, User};
+use lizhi_store::cases::{self as store, CaseRow, EventRow};
+use lizhi_store::checklist::{self as items, ItemRow};
+use lizhi_store::{Conn, approvals, org, users};
+use serde::Serialize;
+
+/// Today in a legal entity's time zone (deadlines and receipts are local dates).
+pub(crate) fn local_today(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+    now.with_timezone(&tz).date_naive()
+}
+
+/// Whether the caller may take the steps a policy reserves for an approver.
+pub(crate) fn approver_flag(ctx: &Ctx) -> bool {
+    ctx.require(Permission::ApproveCases).is_ok()
+}
+
+pub(crate) async fn entity_of(c: &mut Conn<'_>, id: i64) -> Result<LegalEntity, AppError> {
+    org::list_entities(c).await?.into_iter().find(|e| e.id == id).ok_or(AppError::NotFound)
+}
+
+/// The work calendar deadlines of this person's case are counted on.
+pub(crate) async fn calendar_of(c: &mut Conn<'_>, employee: &Employee) -> Result<WorkCalendar, AppError> {
+    let name = employee.work_calendar.clone().unwrap_or_else(|| employee.legal_entity_code.clone());
+    let mut calendars = crate::risk::calendars(c, vec![name.clone()]).await?;
+    Ok(calendars.remove(&name).unwrap_or_else(|| WorkCalendar::new(name)))
+}
+
+/// Users who head the employee's department: managers of the deepest unit on the employee's path that has one,
+/// else the user of the employee's own line manager.
+async fn department_heads(c: &mut Conn<'_>, employee: &Employee, all: &[User]) -> Result<Vec<i64>, AppError> {
+    let units = org::list_org_units(c).await?;
+    let path = units.iter().find(|u| u.id == employee.org_unit_id).map(|u| u.path.clone()).unwrap_or_default();
+    let mut best: Option<(usize, Vec<i64>)> = None;
+    for user in all.iter().filter(|u| !u.disabled && u.employee_id != Some(employee.id)) {
+        for grant in user.grants.iter().filter(|g| g.role == Role::Manager) {
+            let Some(unit) = grant.org_unit_id.and_then(|id| units.iter().find(|u| u.id == id)) else { continue };
+            if path.starts_with(unit.path.as_str()) {
+                let depth = unit.path.len();
+                match &mut best {
+                    Some((d, ids)) if *d == depth => ids.push(user.id),
+                    Some((d, _)) if *d > depth => {}
+                    _ => best = Some((depth, vec![user.id])),
+                }
+            }
+        }
+    }
+    if let Some((_, ids)) = best {
+        return Ok(ids);
+    }
+    Ok(all
+        .iter()
+        .filter(|u| !u.disabled && u.employee_id.is_some() && u.employee_id == employee.manager_id)
+        .map(|u| u.id)
+        .collect())
+}
+
+fn with_role(all: &[User], role: Role) -> Vec<i64> {
+    all.iter().filter(|u| !u.disabled && u.grants.iter().any(|g| g.role == role)).map(|u| u.id).collect()
+}
+
+/// Resolves the configured (or shipped) chain of a case type to users and stores it. A step nobody can take
+/// (no department head configured) falls back to the HR supervisors, so a case never waits on nobody.
+pub(crate) async fn create_chain(
+    c: &mut Conn<'_>,
+    case_id: i64,
+    kind: CaseType,
+    employee: &Employee,
+    today: NaiveDate,
+    activate: Option<&WorkCalendar>,
+) -> Result<(), AppError> {
+    let chain = match approvals::configured_chain(c, employee.legal_entity_id, kind.name()).await? {
+        Some(json) => serde_json::from_str::<Chain>(&json).map_err(|e| AppError::Internal(format!("chain: {e}")))?,
+        None => Chain::default_for(kind),
+    };
+    let all = users::list(c).await?;
+    for (position, step) in chain.steps.iter().enumerate() {
+        let mut assignees = Vec::new();
+        for approver in &step.approvers {
+            match approver {
+                Approver::Role(role) => assignees.extend(with_role(&all, *role)),
+                Approver::User(name) => assignees.extend(all.iter().filter(|u| &u.username == name).map(|u| u.id)),
+                Approver::DepartmentHead => assignees.extend(department_heads(c, employee, &all).await?),
+            }
+        }
+        assignees.retain(|u| all.iter().any(|x| x.id == *u && x.employee_id != Some(employee.id)));
+        assignees.sort_unstable();
+        assignees.dedup();
+        if assignees.is_empty() {
+            assignees = with_role(&all, Role::HrSupervisor);
+        }
+        let mode = match step.mode {
+            Mode::AnyOf => "any_of",
+            Mode::AllOf => "all_of",
+        };
+        approvals::insert_step(c, case_id, position as i64, &step.name, mode, step.due_workdays.into(), &assignees)
+            .await?;
+    }
+    if let Some(calendar) = activate {
+        activate_first_step(c, case_id, today, calendar).await?;
+    }
+    Ok(())
+}
+
+/// Starts the clock of the chain's first step.
+pub(crate) async fn activate_first_step(
+    c: &mut Conn<'_>,
+    case_id: i64,
+    today: NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<(), AppError> {
+    if let Some(step) = approvals::steps(c, case_id).await?.into_iter().next() {
+        let due = calendar.add_workdays(today, step.due_workdays as u32);
+        approvals::activate_step(c, step.id, today, due).await?;
+    }
+    Ok(())
+}
+
+fn records(steps: &[approvals::StepRow]) -> Vec<StepRecord> {
+    steps
+        .iter()
+        .map(|s| StepRecord {
+            mode: if s.mode == "all_of" { Mode::AllOf } else { Mode::AnyOf },
+            assignees: s.assignees.iter().map(|(u, _)| *u).collect(),
+            decisions: s.decisions.iter().filter_map(|(u, d, _, _)| Decision::parse(d).map(|d| (*u, d))).collect(),
+        })
+        .collect()
+}
+
+/// Records an approver's decision. When the chain completes, the case is approved and its checklist generated;
+/// other case types move to `approved` at once.
+pub async fn decide(
+    app: &App,
+    ctx: &Ctx,
+    case_id: i64,
+    decision: Decision,
+    comment: Option<&str>,
+) -> Result<(), AppError> {
+    let principal = ctx.principal.as_ref().ok_or(AppError::Forbidden)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let mut case = visible_case(&mut c, ctx, case_id, true).await.or_else(|e| match e {
+        // An assignee outside the case scope (HR supervisors always see everything) is still an approver.
+        AppError::NotFound | AppError::Forbidden => Err(AppError::NotFound),
+        other => Err(other),
+    })?;
+    let state = CaseState::parse(&case.state).unwrap_or(CaseState::Closed);
+    if state.is_final() || !matches!(state, CaseState::CaseReview | CaseState::Open) {
+        return Err(AppError::Case(lizhi_core::case::process::CaseError::NotAllowed { action: "approve", state }));
+    }
+    let steps = approvals::steps(&mut c, case_id).await?;
+    let subject =
+        users::list(&mut c).await?.into_iter().find(|u| u.employee_id == Some(case.employee_id)).map(|u| u.id);
+    let index = approval::may_decide(&records(&steps), principal.user_id, subject).map_err(AppError::Approval)?;
+    let now = app.clock.now();
+    let comment = comment.map(str::trim).filter(|s| !s.is_empty());
+    if decision == Decision::Reject && comment.is_none() {
+        return Err(AppError::invalid("comment", "reason_required"));
+    }
+    approvals::insert_decision(&mut c, steps[index].id, principal.user_id, decision.name(), comment, now).await?;
+    let after = approvals::steps(&mut c, case_id).await?;
+    let entity = entity_of(&mut c, case.legal_entity_id).await?;
+    let today = local_today(&entity.time_zone, now);
+    let employee = lizhi_store::employees::get_by_id(&mut c, case.employee_id).await?.ok_or(AppError::NotFound)?;
+    let calendar = calendar_of(&mut c, &employee).await?;
+    let from = case.state.clone();
+    match approval::status(&records(&after)) {
+        ChainStatus::Active(next) if next != index => {
+            let due = calendar.add_workdays(today, after[next].due_workdays as u32);
+            approvals::activate_step(&mut c, after[next].id, today, due).await?;
+        }
+        ChainStatus::Approved => {
+            case.approved_on = Some(today);
+            if state == CaseState::Open {
+                case.state = CaseState::Approved.name().into();
+            }
+            generate_checklist(&mut c, &case, &employee, today, &calendar).await?;
+        }
+        _ => {}
+    }
+    case.updated_at = now;
+    store::save(&mut c, &case).await?;
+    let detail = serde_json::json!({"step": after[index].name, "decision": decision.name(), "comment": comment});
+    let event = EventRow {
+        id: 0,
+        action: format!("decision_{}", decision.name()),
+        from_state: from,
+        to_state: case.state.clone(),
+        detail: detail.to_string(),
+        policy_version: case.policy_version,
+        actor: ctx.actor.clone(),
+        at: now,
+    };
+    store::insert_event(&mut c, case_id, &event).await?;
+    record(app, &mut c, ctx, &[change(ctx, "case.decision", "case", &case_id.to_string(), None, Some(&detail))])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Generates the checklist from the shipped templates: owners resolved to people, deadlines in workdays of the
+/// person's calendar; one return item per asset is added by the asset register when it exists.
+async fn generate_checklist(
+    c: &mut Conn<'_>,
+    case: &CaseRow,
+    employee: &Employee,
+    approved_on: NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<(), AppError> {
+    if !items::of_case(c, case.id).await?.is_empty() {
+        return Ok(());
+    }
+    let kind = CaseType::parse(&case.case_type).unwrap_or(CaseType::Absconding);
+    let policy = policy_of(case)?;
+    let all = users::list(c).await?;
+    let heads = department_heads(c, employee, &all).await?;
+    let mut rows = Vec::new();
+    for (position, t) in checklist::default_items(kind, &policy).iter().enumerate() {
+        let (owner_user_id, owner_role) = match &t.owner {
+            Owner::Role(role) => (with_role(&all, *role).first().copied(), Some(role.name().to_owned())),
+            Owner::DepartmentHead => (heads.first().copied(), Some(Role::Manager.name().to_owned())),
+            Owner::CaseOwner => (case.owner_user_id, Some(Role::Hr.name().to_owned())),
+        };
+        rows.push(ItemRow {
+            id: 0,
+            case_id: case.id,
+            position: position as i64,
+            item_key: t.key.clone(),
+            category: t.category.name().into(),
+            label: None,
+            owner_user_id,
+            owner_role,
+            due_rule: serde_json::to_string(&t.due).map_err(|e| AppError::Internal(e.to_string()))?,
+            due_on: t.due_on(approved_on, case.effective_on.filter(|_| case_is_terminated(case)), calendar),
+            after_termination_only: t.after_termination_only,
+            status: "open".into(),
+            note: None,
+            completed_at: None,
+            completed_by: None,
+        });
+    }
+    items::insert(c, &rows).await?;
+    Ok(())
+}
+
+fn case_is_terminated(case: &CaseRow) -> bool {
+    CaseState::parse(&case.state).is_some_and(CaseState::is_terminated)
+}
+
+/// Once termination is effective, the items whose deadline counts from it get their dates.
+pub(crate) async fn set_termination_deadlines(
+    c: &mut Conn<'_>,
+    case: &CaseRow,
+    effective: NaiveDate,
+    calendar: &WorkCalendar,
+) -> Result<(), AppError> {
+    let approved = case.approved_on.unwrap_or(effective);
+    for item in items::of_case(c, case.id).await? {
+        let Ok(due) = serde_json::from_str::<Due>(&item.due_rule) else { continue };
+        if matches!(due, Due::AtTermination | Due::DaysAfterTermination(_)) {
+            let template = ItemTemplate {
+                key: item.item_key.clone(),
+                category: checklist::Category::Legal,
+                owner: Owner::CaseOwner,
+                due,
+                after_termination_only: item.after_termination_only,
+            };
+            items::set_due(c, item.id, template.due_on(approved, Some(effective), calendar)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Completes, waives or reopens a checklist item. Owners work their own items; HR works any. Waiving needs a
+/// note; the stop-pay signal cannot be completed before termination is effective.
+pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note: Option<&str>) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let item = items::get(&mut c, item_id).await?.ok_or(AppError::NotFound)?;
+    let owner = ctx.principal.as_ref().is_some_and(|p| Some(p.user_id) == item.owner_user_id);
+    if !owner {
+        // Someone else's item looks missing, as a case outside one's scope does.
+        ctx.require(Permission::WorkCases).map_err(|_| AppError::NotFound)?;
+        visible_case(&mut c, ctx, item.case_id, false).await?;
+    }
+    let case = store::get(&mut c, item.case_id, true).await?.ok_or(AppError::NotFound)?;
+    if CaseState::parse(&case.state).is_some_and(CaseState::is_final) {
+        return Err(AppError::invalid("status", "case_final"));
+    }
+    let note = note.map(str::trim).filter(|s| !s.is_empty());
+    let now = app.clock.now();
+    match status {
+        "done" if item.after_termination_only && !case_is_terminated(&case) => {
+            return Err(AppError::invalid("status", "not_before_termination"));
+        }
+        "waived" if note.is_none() => return Err(AppError::invalid("note", "reason_required")),
+        "done" | "waived" => items::set_status(&mut c, item_id, status, note, Some(&ctx.actor), Some(now)).await?,
+        "open" => items::set_status(&mut c, item_id, "open", note, None, None).await?,
+        _ => return Err(AppError::invalid("status", "invalid_input")),
+    }
+    let detail = serde_json::json!({"item": item.item_key, "status": status, "note": note});
+    let event = EventRow {
+        id: 0,
+        action: "checklist_item".into(),
+        from_state: case.state.clone(),
+        to_state: case.state.clone(),
+        detail: detail.to_string(),
+        policy_version: case.policy_version,
+        actor: ctx.actor.clone(),
+        at: now,
+    };
+    store::insert_event(&mut c, case.id, &event).await?;
+    record(app, &mut c, ctx, &[change(ctx, "case.checklist_item", "case", &case.id.to_string(), None, Some(&detail))])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What waits on one person: checklist items they own and approval steps they must decide.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tasks {
+    /// Open checklist items, soonest due first.
+    pub items: Vec<TaskItem>,
+    /// Approvals waiting on them.
+    pub approvals: Vec<TaskApproval>,
+}
+
+/// One checklist item in a task list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskItem {
+    /// Item id.
+    pub id: i64,
+    /// Case id.
+    pub case_id: i64,
+    /// Template key.
+    pub key: String,
+    /// Category.
+    pub category: String,
+    /// Deadline.
+    pub due_on: Option<NaiveDate>,
+    /// Past its deadline.
+    pub overdue: bool,
+}
+
+/// One approval in a task list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskApproval {
+    /// Case id.
+    pub case_id: i64,
+    /// Step name.
+    pub step: String,
+    /// Deadline.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// The caller's own open items and pending approvals.
+pub async fn my_tasks(app: &App, ctx: &Ctx) -> Result<Tasks, AppError> {
+    let principal = ctx.principal.as_ref().ok_or(AppError::Forbidden)?;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let today = app.clock.now().date_naive();
+    let items = items::open_for_user(&mut c, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|i| TaskItem {
+            id: i.id,
+            case_id: i.case_id,
+            overdue: i.due_on.is_some_and(|d| d < today),
+            key: i.item_key,
+            category: i.category,
+            due_on: i.due_on,
+        })
+        .collect();
+    let approvals = approvals::pending_for_user(&mut c, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|(case_id, _, step, due_on)| TaskApproval { case_id, step, due_on })
+        .collect();
+    Ok(Tasks { items, approvals })
+}

@@ -1,0 +1,148 @@
+-- Separation cases: the case itself (with its policy snapshot), every transition as an event, the
+-- contact log, notices with their receipts, the resolved approval chain and the checklist.
+
+-- The day the contract ended, set when a case terminates (the active list and scans stop there).
+ALTER TABLE employees ADD COLUMN departed_on TEXT;
+
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    employee_id INTEGER NOT NULL REFERENCES employees(id),
+    legal_entity_id INTEGER NOT NULL REFERENCES legal_entities(id),
+    org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+    case_type TEXT NOT NULL,
+    state TEXT NOT NULL,
+    -- The policy in force when the case opened (JSON), so later edits never apply backwards.
+    policy TEXT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    owner_user_id INTEGER REFERENCES users(id),
+    first_absent_date TEXT,
+    last_working_day TEXT,
+    return_round INTEGER NOT NULL DEFAULT 0,
+    protected_status BOOLEAN,
+    approved_on TEXT,
+    union_notified_on TEXT,
+    union_replied_on TEXT,
+    -- The last day of the period the case is waiting on, if any.
+    deadline TEXT,
+    effective_on TEXT,
+    resolution TEXT,
+    rehire_eligible BOOLEAN,
+    rehire_reason TEXT,
+    converted_to INTEGER REFERENCES cases(id),
+    opened_at TEXT NOT NULL,
+    opened_by TEXT NOT NULL,
+    confirmed_at TEXT,
+    confirmed_by TEXT,
+    closed_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX cases_board ON cases(state, legal_entity_id);
+CREATE INDEX cases_employee ON cases(employee_id);
+-- One case in progress per person.
+CREATE UNIQUE INDEX cases_one_in_progress ON cases(employee_id)
+    WHERE state NOT IN ('closed', 'returned', 'converted', 'cancelled');
+
+-- Every action taken on a case, with the inputs it relied on (JSON) and the server time.
+CREATE TABLE case_events (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    action TEXT NOT NULL,
+    from_state TEXT NOT NULL,
+    to_state TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX case_events_case ON case_events(case_id, id);
+
+CREATE TABLE case_contacts (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    channel TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    note TEXT,
+    happened_at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX case_contacts_case ON case_contacts(case_id, happened_at);
+
+CREATE TABLE case_notices (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    kind TEXT NOT NULL CHECK (kind IN ('return_to_work', 'termination')),
+    round INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    dispatched_on TEXT NOT NULL,
+    tracking_no TEXT,
+    reason TEXT,
+    receipt_outcome TEXT,
+    received_on TEXT,
+    receipt_note TEXT,
+    created_at TEXT NOT NULL,
+    actor TEXT NOT NULL
+);
+CREATE INDEX case_notices_case ON case_notices(case_id, id);
+
+-- The approval chain of a case, resolved to users when the case opened.
+CREATE TABLE approval_steps (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('any_of', 'all_of')),
+    due_workdays INTEGER NOT NULL,
+    activated_on TEXT,
+    due_on TEXT,
+    UNIQUE (case_id, position)
+);
+
+CREATE TABLE approval_assignees (
+    step_id INTEGER NOT NULL REFERENCES approval_steps(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    escalated BOOLEAN NOT NULL DEFAULT FALSE,
+    PRIMARY KEY (step_id, user_id)
+);
+CREATE INDEX approval_assignees_user ON approval_assignees(user_id);
+
+CREATE TABLE approval_decisions (
+    id INTEGER PRIMARY KEY,
+    step_id INTEGER NOT NULL REFERENCES approval_steps(id),
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    comment TEXT,
+    decided_at TEXT NOT NULL,
+    UNIQUE (step_id, user_id)
+);
+
+-- Configured chains per case type, for one legal entity or (NULL) all of them.
+CREATE TABLE approval_chains (
+    id INTEGER PRIMARY KEY,
+    legal_entity_id INTEGER REFERENCES legal_entities(id),
+    case_type TEXT NOT NULL,
+    chain TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE UNIQUE INDEX approval_chains_key ON approval_chains(COALESCE(legal_entity_id, 0), case_type);
+
+CREATE TABLE checklist_items (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    position INTEGER NOT NULL,
+    item_key TEXT NOT NULL,
+    category TEXT NOT NULL,
+    label TEXT,
+    owner_user_id INTEGER REFERENCES users(id),
+    owner_role TEXT,
+    due_rule TEXT NOT NULL,
+    due_on TEXT,
+    after_termination_only BOOLEAN NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'done', 'waived')),
+    note TEXT,
+    completed_at TEXT,
+    completed_by TEXT,
+    UNIQUE (case_id, position)
+);
+CREATE INDEX checklist_items_owner ON checklist_items(owner_user_id, status, due_on);

@@ -1,0 +1,146 @@
+//! The case API: the board, opening a case, acting on it, approving, the checklist and one's own tasks.
+
+use crate::AppState;
+use crate::api::{ApiResult, ctx};
+use crate::caller::{Caller, Lang};
+use crate::error::ApiError;
+use crate::middleware::RequestId;
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use lizhi_app::case_flow;
+use lizhi_app::cases::{self, BoardQuery, Command, OpenCase};
+use lizhi_core::case::approval::Decision;
+use serde::Deserialize;
+
+/// `GET /api/v1/cases`: cases visible to the caller, newest first (`state`, `case_type`, `legal_entity`, `limit`).
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<BoardQuery>,
+) -> ApiResult {
+    let lines = cases::list(&s.app, &ctx(&caller, &rid), &q).await.map_err(|e| ApiError::from_app(e, l))?;
+    let items: Vec<serde_json::Value> = lines
+        .into_iter()
+        .map(|line| {
+            let k = &line.case;
+            serde_json::json!({
+                "id": k.id, "employee_no": line.employee_no, "employee_name": line.employee_name,
+                "legal_entity": line.legal_entity_code, "org_unit": line.org_unit_code, "case_type": k.case_type,
+                "state": k.state, "deadline": k.deadline, "effective_on": k.effective_on, "opened_at": k.opened_at,
+                "open_items": line.open_items, "overdue_items": line.overdue_items,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `POST /api/v1/cases`: opens a case; 201 with the case, 409 when the person already has one in progress.
+pub async fn open(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Json(body): Json<OpenCase>,
+) -> ApiResult {
+    let c = ctx(&caller, &rid);
+    let id = cases::open(&s.app, &c, &body).await.map_err(|e| ApiError::from_app(e, l))?;
+    let detail = lizhi_app::case_view::get(&s.app, &c, id).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok((StatusCode::CREATED, Json(detail)).into_response())
+}
+
+/// `GET /api/v1/cases/{id}`: one case with its timeline, contacts, notices, approvals and checklist.
+pub async fn get(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let detail =
+        lizhi_app::case_view::get(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(detail).into_response())
+}
+
+/// `POST /api/v1/cases/{id}/actions`: one action (`{"action": "confirm_departure"}`, …); 409 with the rule's
+/// code when the process does not allow it.
+pub async fn act(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Json(command): Json<Command>,
+) -> ApiResult {
+    let c = ctx(&caller, &rid);
+    cases::act(&s.app, &c, id, &command).await.map_err(|e| ApiError::from_app(e, l))?;
+    let detail = lizhi_app::case_view::get(&s.app, &c, id).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(detail).into_response())
+}
+
+/// Body of an approval decision.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Required when rejecting.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// `POST /api/v1/cases/{id}/decisions`: the caller's decision on the step waiting on them.
+pub async fn decide(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> ApiResult {
+    let decision = Decision::parse(&body.decision)
+        .ok_or_else(|| ApiError::from_app(lizhi_app::AppError::invalid("decision", "invalid_input"), l))?;
+    let c = ctx(&caller, &rid);
+    case_flow::decide(&s.app, &c, id, decision, body.comment.as_deref()).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({"case_id": id, "decision": decision.name()})).into_response())
+}
+
+/// Body of a checklist update.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemBody {
+    /// `done`, `waived` or `open`.
+    pub status: String,
+    /// What was done; required when waiving.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `PUT /api/v1/checklist/{id}`: the owner (or HR) completes, waives or reopens an item.
+pub async fn item(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Json(body): Json<ItemBody>,
+) -> ApiResult {
+    case_flow::update_item(&s.app, &ctx(&caller, &rid), id, body.status.trim(), body.note.as_deref())
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({"id": id, "status": body.status.trim()})).into_response())
+}
+
+/// `GET /api/v1/me/tasks`: the caller's open checklist items and pending approvals.
+pub async fn my_tasks(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+) -> ApiResult {
+    let tasks = case_flow::my_tasks(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(tasks).into_response())
+}

@@ -1,0 +1,279 @@
+//! Separation cases driven through the API: the absconding process step by step, with the clock moved by hand
+//! so periods run from the recorded receipt and land on workdays around holidays.
+
+use crate::support::*;
+use chrono::{DateTime, Duration, Utc};
+use lizhi_app::FixedClock;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).expect("instant").with_timezone(&Utc)
+}
+
+struct Api<'a> {
+    t: &'a TestApp,
+}
+
+impl Api<'_> {
+    async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut rb = self.t.http.request(method, format!("{}{path}", self.t.base)).bearer_auth(token);
+        if let Some(body) = body {
+            rb = rb.json(&body);
+        }
+        let res = rb.send().await.expect("send");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// An action that must succeed; returns the case.
+    async fn ok(&self, token: &str, case: i64, body: Value) -> Value {
+        let (status, v) =
+            self.call(token, Method::POST, &format!("/api/v1/cases/{case}/actions"), Some(body.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{body} → {v}");
+        v
+    }
+
+    /// An action that must be refused with this code.
+    async fn refused(&self, token: &str, case: i64, body: Value, code: &str) {
+        let (status, v) =
+            self.call(token, Method::POST, &format!("/api/v1/cases/{case}/actions"), Some(body.clone())).await;
+        assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some(code)), "{body} → {v}");
+        assert!(!v["error"]["message"].as_str().unwrap_or_default().is_empty());
+    }
+
+    async fn decide(&self, token: &str, case: i64, decision: &str) -> (StatusCode, Value) {
+        let body = json!({"decision": decision, "comment": "checked the evidence"});
+        self.call(token, Method::POST, &format!("/api/v1/cases/{case}/decisions"), Some(body)).await
+    }
+
+    async fn case(&self, token: &str, case: i64) -> Value {
+        let (status, v) = self.call(token, Method::GET, &format!("/api/v1/cases/{case}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        v
+    }
+
+    async fn first_employee_of(&self, token: &str, unit: &str, skip: usize) -> String {
+        let (_, v) = self.call(token, Method::GET, &format!("/api/v1/employees?org_unit={unit}&limit=10"), None).await;
+        v["items"][skip]["employee_no"].as_str().expect("employee").to_owned()
+    }
+}
+
+fn item<'v>(case: &'v Value, key: &str) -> &'v Value {
+    case["checklist"].as_array().expect("checklist").iter().find(|i| i["key"] == key).unwrap_or_else(|| panic!("{key}"))
+}
+
+#[tokio::test]
+async fn an_absconding_case_runs_from_contact_to_close_and_refuses_every_shortcut() {
+    // Monday 2 March 2026, 10:00 in Shanghai.
+    let clock = Arc::new(FixedClock::new(at("2026-03-02T10:00:00+08:00")));
+    let t = spawn_app_with(Some(clock.clone())).await;
+    let api = Api { t: &t };
+    let (hr, supervisor, manager) = (t.token("hr").await, t.token("hr_supervisor").await, t.token("manager").await);
+    // Monday 9 March is a holiday in this test's calendar, so a period ending on it ends on Tuesday 10 March.
+    let calendar = "calendar,date,kind,name\nCN01,2026-03-09,holiday,测试假日\n";
+    let (status, report) = t.import(&hr, "calendar", "cal.csv", calendar.into(), false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let no = api.first_employee_of(&hr, "CN-RD", 0).await;
+
+    let (status, opened) =
+        api.call(&hr, Method::POST, "/api/v1/cases", Some(json!({"employee_no": no, "case_type": "absconding"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let id = opened["id"].as_i64().expect("id");
+    assert_eq!(opened["state"], "contacting");
+    let (status, again) =
+        api.call(&hr, Method::POST, "/api/v1/cases", Some(json!({"employee_no": no, "case_type": "absconding"}))).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "one case in progress"
+    );
+
+    // Skipped steps are refused.
+    api.refused(&hr, id, json!({"action": "open_review"}), "action_not_allowed").await;
+    api.refused(&hr, id, json!({"action": "serve_termination"}), "action_not_allowed").await;
+    api.refused(&hr, id, json!({"action": "confirm_departure"}), "contact_attempts_insufficient").await;
+    for channel in ["phone", "phone", "wecom"] {
+        api.ok(&hr, id, json!({"action": "log_contact", "channel": channel, "outcome": "no_answer"})).await;
+    }
+    let confirmed = api.ok(&hr, id, json!({"action": "confirm_departure"})).await;
+    assert_eq!(confirmed["state"], "return_notice_serving");
+    assert_eq!(confirmed["confirmed_by"], "hr");
+    assert!(confirmed["confirmed_at"].is_string(), "the evidence chain starts with a server timestamp");
+
+    // Dispatched Monday, received Friday: the 3 days run from Friday, and Monday 9 March is a holiday.
+    let sent = api
+        .ok(&hr, id, json!({"action": "dispatch_notice", "method": "post", "on": "2026-03-02", "tracking_no": "EMS1"}))
+        .await;
+    let notice = sent["notices"][0]["id"].as_i64().expect("notice");
+    clock.advance(Duration::days(4));
+    api.refused(&hr, id, json!({"action": "open_review"}), "action_not_allowed").await;
+    let received = api
+        .ok(&hr, id, json!({"action": "record_receipt", "notice_id": notice, "outcome": "signed", "on": "2026-03-06"}))
+        .await;
+    assert_eq!(
+        (received["state"].as_str(), received["deadline"].as_str()),
+        (Some("awaiting_return"), Some("2026-03-10"))
+    );
+    clock.advance(Duration::days(4)); // Tuesday 10 March: the last day still counts.
+    api.refused(&hr, id, json!({"action": "open_review"}), "deadline_not_reached").await;
+    clock.advance(Duration::days(1));
+    let review = api.ok(&hr, id, json!({"action": "open_review"})).await;
+    assert_eq!(review["state"], "case_review");
+
+    // The fast track: HR supervisor, then the department head; the head cannot go first.
+    api.refused(&hr, id, json!({"action": "notify_union"}), "approvals_pending").await;
+    let (status, v) = api.decide(&manager, id, "approve").await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_an_approver")), "{v}");
+    assert_eq!(api.decide(&supervisor, id, "approve").await.0, StatusCode::OK);
+    assert_eq!(api.decide(&manager, id, "approve").await.0, StatusCode::OK);
+    let approved = api.case(&hr, id).await;
+    assert_eq!(approved["approved_on"], "2026-03-11");
+    // Law-derived deadlines wait for termination; the stop-pay signal cannot be given before it.
+    assert!(item(&approved, "file_transfer")["due_on"].is_null());
+    let stop_pay = item(&approved, "stop_pay_signal")["id"].as_i64().expect("item");
+    let finance = t.token("finance").await;
+    let (status, v) = api
+        .call(&finance, Method::PUT, &format!("/api/v1/checklist/{stop_pay}"), Some(json!({"status": "done"})))
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_before_termination"))
+    );
+
+    api.refused(&hr, id, json!({"action": "notify_union"}), "protected_status_not_screened").await;
+    api.ok(
+        &hr,
+        id,
+        json!({"action": "screen_protected_status", "protected": false, "note": "no pregnancy, no medical leave"}),
+    )
+    .await;
+    api.refused(&hr, id, json!({"action": "skip", "step": "union", "reason": "hurry"}), "step_required_by_policy")
+        .await;
+    api.refused(&hr, id, json!({"action": "notify_union"}), "approver_required").await;
+    let union = api.ok(&supervisor, id, json!({"action": "notify_union"})).await;
+    assert_eq!((union["state"].as_str(), union["deadline"].as_str()), (Some("union_notified"), Some("2026-03-18")));
+    api.refused(&supervisor, id, json!({"action": "serve_termination"}), "union_wait_running").await;
+    clock.advance(Duration::days(1));
+    api.ok(&hr, id, json!({"action": "record_union_reply", "on": "2026-03-12", "note": "no objection"})).await;
+    api.ok(&supervisor, id, json!({"action": "serve_termination"})).await;
+    let served = api.ok(&hr, id, json!({"action": "dispatch_notice", "method": "in_person", "on": "2026-03-12"})).await;
+    let notice = served["notices"][1]["id"].as_i64().expect("notice");
+    let done = api
+        .ok(&hr, id, json!({"action": "record_receipt", "notice_id": notice, "outcome": "refused", "on": "2026-03-12"}))
+        .await;
+    assert_eq!((done["state"].as_str(), done["effective_on"].as_str()), (Some("terminated"), Some("2026-03-12")));
+    // 12 March + 15 = Friday 27 March; + 30 = Saturday 11 April → Monday 13 April.
+    assert_eq!(item(&done, "file_transfer")["due_on"], "2026-03-27");
+    assert_eq!(item(&done, "housing_fund_transfer")["due_on"], "2026-04-13");
+    assert_eq!(item(&done, "termination_certificate")["due_on"], "2026-03-12");
+    let (_, employee) = api.call(&hr, Method::GET, &format!("/api/v1/employees/{no}"), None).await;
+    assert_eq!(employee["status"], "departed");
+
+    // Close only when every item is done or waived.
+    api.refused(&hr, id, json!({"action": "close"}), "checklist_open").await;
+    let (status, _) = api
+        .call(&finance, Method::PUT, &format!("/api/v1/checklist/{stop_pay}"), Some(json!({"status": "done"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "the owner completes it after termination");
+    let (_, tasks) = api.call(&finance, Method::GET, "/api/v1/me/tasks", None).await;
+    assert!(tasks["items"].as_array().expect("items").iter().all(|i| i["id"] != stop_pay));
+    for i in done["checklist"].as_array().expect("items") {
+        let item_id = i["id"].as_i64().expect("id");
+        if item_id != stop_pay {
+            let body = json!({"status": "waived", "note": "handled outside Lizhi in this test"});
+            let (status, v) = api.call(&hr, Method::PUT, &format!("/api/v1/checklist/{item_id}"), Some(body)).await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+    }
+    let (status, v) = api
+        .call(
+            &hr,
+            Method::POST,
+            &format!("/api/v1/cases/{id}/actions"),
+            Some(json!({"action": "close", "rehire_eligible": true})),
+        )
+        .await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required")));
+    let closed = api.ok(&hr, id, json!({"action": "close"})).await;
+    assert_eq!((closed["state"].as_str(), closed["rehire_eligible"].as_bool()), (Some("closed"), Some(false)));
+    let actions: Vec<&str> =
+        closed["events"].as_array().expect("events").iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions.first(), Some(&"open"));
+    assert_eq!(actions.last(), Some(&"close"));
+
+    // Scope: the R&D manager sees the case; a manager of Sales gets 404, not 403.
+    let units = lizhi_app::people::list_org_units(&t.app, &Ctx::system("test")).await.expect("units");
+    let sales = units.iter().find(|u| u.code == "CN-SALES").map(|u| u.id);
+    let other = NewUser {
+        username: "sales_head".into(),
+        display_name: String::new(),
+        password: Some(PASSWORD.into()),
+        grants: vec![Grant { role: Role::Manager, org_unit_id: sales }],
+    };
+    auth::create_user(&t.app, &Ctx::system("test"), other).await.expect("user");
+    let sales_head = t.token("sales_head").await;
+    assert_eq!(api.call(&manager, Method::GET, &format!("/api/v1/cases/{id}"), None).await.0, StatusCode::OK);
+    assert_eq!(api.call(&sales_head, Method::GET, &format!("/api/v1/cases/{id}"), None).await.0, StatusCode::NOT_FOUND);
+    let (_, board) = api.call(&sales_head, Method::GET, "/api/v1/cases", None).await;
+    assert_eq!(board["items"].as_array().map(Vec::len), Some(0));
+    let (_, board) = api.call(&hr, Method::GET, "/api/v1/cases?state=closed", None).await;
+    assert_eq!(board["items"][0]["id"].as_i64(), Some(id));
+}
+
+#[tokio::test]
+async fn a_return_ends_the_termination_path_and_a_resignation_converts_the_case() {
+    let clock = Arc::new(FixedClock::new(at("2026-03-02T10:00:00+08:00")));
+    let t = spawn_app_with(Some(clock.clone())).await;
+    let api = Api { t: &t };
+    let hr = t.token("hr").await;
+    let back = api.first_employee_of(&hr, "CN-RD", 1).await;
+    let quits = api.first_employee_of(&hr, "CN-RD", 2).await;
+    let open = |no: String| json!({"employee_no": no, "case_type": "absconding"});
+    let (_, a) = api.call(&hr, Method::POST, "/api/v1/cases", Some(open(back.clone()))).await;
+    let a = a["id"].as_i64().expect("id");
+    for channel in ["phone", "sms", "visit"] {
+        api.ok(&hr, a, json!({"action": "log_contact", "channel": channel, "outcome": "no_answer"})).await;
+    }
+    api.ok(&hr, a, json!({"action": "confirm_departure"})).await;
+    let sent = api.ok(&hr, a, json!({"action": "dispatch_notice", "method": "post", "on": "2026-03-02"})).await;
+    let notice = sent["notices"][0]["id"].as_i64().expect("notice");
+    api.refused(
+        &hr,
+        a,
+        json!({"action": "record_receipt", "notice_id": notice, "outcome": "signed", "on": "2026-03-03"}),
+        "receipt_date_invalid",
+    )
+    .await;
+    api.refused(
+        &hr,
+        a,
+        json!({"action": "dispatch_notice", "method": "public_notice", "on": "2026-03-02", "reason": "gone"}),
+        "public_notice_needs_failed_service",
+    )
+    .await;
+    let returned = api
+        .ok(&hr, a, json!({"action": "resolve", "resolution": "discipline_only", "note": "came back on day 4"}))
+        .await;
+    assert_eq!(
+        (returned["state"].as_str(), returned["resolution"].as_str()),
+        (Some("returned"), Some("discipline_only"))
+    );
+    api.refused(&hr, a, json!({"action": "confirm_departure"}), "action_not_allowed").await;
+    let (status, _) = api.call(&hr, Method::POST, "/api/v1/cases", Some(open(back))).await;
+    assert_eq!(status, StatusCode::CREATED, "a finished case leaves room for a new one");
+
+    let (_, b) = api.call(&hr, Method::POST, "/api/v1/cases", Some(open(quits))).await;
+    let b = b["id"].as_i64().expect("id");
+    let converted = api
+        .ok(&hr, b, json!({"action": "convert_to_resignation", "received_on": "2026-03-02", "probation": false}))
+        .await;
+    assert_eq!(converted["state"], "converted");
+    let resignation = converted["converted_to"].as_i64().expect("new case");
+    let r = api.case(&hr, resignation).await;
+    assert_eq!(
+        (r["case_type"].as_str(), r["state"].as_str(), r["effective_on"].as_str()),
+        (Some("resignation"), Some("open"), Some("2026-04-01"))
+    );
+    assert_eq!(r["approvals"][0]["name"], "department_head", "a resignation starts with the department head");
+}
