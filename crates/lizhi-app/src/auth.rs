@@ -145,6 +145,13 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Option<(Principal
     Ok(store::get(&mut c, user_id).await?.filter(|u| !u.disabled).map(|u| (principal_of(&u), u)))
 }
 
+/// The principal of an enabled user by name, for the operator's `--as USER` on the command line.
+pub async fn principal_named(app: &App, username: &str) -> Result<Principal, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let users = store::list(&mut conn.conn()).await?;
+    users.iter().find(|u| u.username == username.trim() && !u.disabled).map(principal_of).ok_or(AppError::NotFound)
+}
+
 fn principal_of(user: &User) -> Principal {
     Principal { user_id: user.id, username: user.username.clone(), grants: user.grants.clone() }
 }

@@ -62,11 +62,115 @@ pub enum Command {
     /// Absence scans and backtests (early warning).
     #[command(subcommand)]
     Risk(RiskCommand),
+    /// Separation cases: open, list, show, act on them and approve them.
+    ///
+    /// Actions follow the same rules as the web pages and the API; a refused step prints the rule's
+    /// message and exits with 1.
+    #[command(subcommand)]
+    Case(CaseCommand),
     /// Measure import speed, page latency, server CPU, memory and start-up time.
     ///
     /// Prints numbers, never pass/fail. Build with --release first: debug builds are many times
     /// slower. With --database-url postgres://… the import is measured on PostgreSQL too.
     Bench(BenchArgs),
+}
+
+/// `lizhi case …`
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Cases, newest first, as a table (or JSON).
+    List(CaseListArgs),
+    /// Open a case for an employee and print it as JSON.
+    Open(CaseOpenArgs),
+    /// Print one case (timeline, contacts, notices, approvals, checklist) as JSON.
+    Show(CaseShowArgs),
+    /// Act on a case: `lizhi case act 7 dispatch_notice method=post on=2026-03-02 tracking_no=EMS1`.
+    ///
+    /// ACTION is one of log_contact, confirm_departure, dispatch_notice, record_receipt, next_notice,
+    /// open_review, screen_protected_status, notify_union, record_union_reply, serve_termination, skip,
+    /// resolve, convert_to_resignation, terminate, close, cancel. FIELDS are KEY=VALUE pairs as in the
+    /// API (numbers and true/false are read as such).
+    Act(CaseActArgs),
+    /// Record an approval decision as a user: `lizhi case decide 7 approve --as wang`.
+    Decide(CaseDecideArgs),
+}
+
+/// Acting as a named user instead of the operator.
+#[derive(Debug, Args)]
+pub struct ActAs {
+    /// Act as this user (their roles and scope apply); the operator otherwise.
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+}
+
+/// Flags of `lizhi case list`.
+#[derive(Debug, Args)]
+pub struct CaseListArgs {
+    /// Only this state.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only this type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub case_type: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub who: ActAs,
+}
+
+/// Flags of `lizhi case open`.
+#[derive(Debug, Args)]
+pub struct CaseOpenArgs {
+    /// The employee.
+    pub employee_no: String,
+    /// absconding, resignation, mutual_agreement, dismissal, contract_expiry, retirement or death.
+    #[arg(long = "type", value_name = "TYPE", default_value = "absconding")]
+    pub case_type: String,
+    /// Absconding: the first unexplained day (default: the latest alert's).
+    #[arg(long, value_name = "DATE")]
+    pub first_absent_date: Option<chrono::NaiveDate>,
+    /// Other types: the planned last day.
+    #[arg(long, value_name = "DATE")]
+    pub effective_on: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub who: ActAs,
+}
+
+/// Flags of `lizhi case show`.
+#[derive(Debug, Args)]
+pub struct CaseShowArgs {
+    /// Case id.
+    pub id: i64,
+    #[command(flatten)]
+    pub who: ActAs,
+}
+
+/// Flags of `lizhi case act`.
+#[derive(Debug, Args)]
+pub struct CaseActArgs {
+    /// Case id.
+    pub id: i64,
+    /// The action.
+    pub action: String,
+    /// KEY=VALUE fields of the action.
+    pub fields: Vec<String>,
+    #[command(flatten)]
+    pub who: ActAs,
+}
+
+/// Flags of `lizhi case decide`.
+#[derive(Debug, Args)]
+pub struct CaseDecideArgs {
+    /// Case id.
+    pub id: i64,
+    /// approve or reject.
+    pub decision: String,
+    /// Why (required when rejecting).
+    #[arg(long)]
+    pub comment: Option<String>,
+    #[command(flatten)]
+    pub who: ActAs,
 }
 
 /// `lizhi risk …`

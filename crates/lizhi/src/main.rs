@@ -71,6 +71,7 @@ async fn run(cli: Cli, locale: lizhi_app::i18n::Locale) -> anyhow::Result<ExitCo
         Command::Backup(args) => commands::backup::run(&env, args).await,
         Command::CheckConfig => commands::check::run(&env).await,
         Command::Risk(cmd) => commands::risk::run(&env, cmd).await,
+        Command::Case(cmd) => commands::case::run(&env, cmd).await,
         Command::Bench(args) => bench::run(&env, args).await,
     }
 }

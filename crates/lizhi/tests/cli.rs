@@ -917,3 +917,74 @@ fn absconders_turn_red_on_exactly_the_rule_day() {
         assert!(facts.contains(&"missing_on") && facts.contains(&"make_up_workday"), "{facts:?}");
     }
 }
+
+/// The JSON a `lizhi case …` command printed.
+fn case_json(out: &Out) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+#[test]
+fn an_absconding_case_runs_through_the_cli() {
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let days_ago = |n: u64| (today - chrono::Days::new(n)).to_string();
+    for db in backends() {
+        db.import_demo(30);
+        db.run(&["user", "create", "sup", "--role", "hr_supervisor"]).ok();
+        db.run(&["user", "create", "head", "--role", "manager", "--org-unit", "CN-RD"]).ok();
+        db.run(&["user", "create", "sales", "--role", "manager", "--org-unit", "CN-SALES"]).ok();
+        let people = db.export("employees");
+        let (no_at, unit_at) = (people.column("employee_no").expect("no"), people.column("org_unit").expect("unit"));
+        let no = people.rows.iter().find(|r| r.get(unit_at).starts_with("CN-RD")).expect("someone in R&D").get(no_at);
+
+        let opened = case_json(&db.run(&["case", "open", no]).ok());
+        let id = opened["id"].as_i64().expect("id").to_string();
+        let act = |args: &[&str]| db.run(&[&["case", "act", &id][..], args].concat());
+        let refused = act(&["open_review"]).failed_with(1);
+        assert!(refused.stderr.contains("cannot be skipped"), "[{}] {}", db.label, refused.stderr);
+        for channel in ["phone", "phone", "wecom"] {
+            act(&["log_contact", &format!("channel={channel}"), "outcome=no_answer"]).ok();
+        }
+        act(&["confirm_departure"]).ok();
+        let sent = case_json(
+            &act(&["dispatch_notice", "method=post", &format!("on={}", days_ago(20)), "tracking_no=EMS9"]).ok(),
+        );
+        let notice = sent["notices"][0]["id"].as_i64().expect("notice").to_string();
+        let received = case_json(
+            &act(&[
+                "record_receipt",
+                &format!("notice_id={notice}"),
+                "outcome=signed",
+                &format!("on={}", days_ago(15)),
+            ])
+            .ok(),
+        );
+        assert_eq!(received["state"], "awaiting_return", "[{}]", db.label);
+        assert!(received["deadline"].as_str().expect("deadline") > days_ago(13).as_str(), "from receipt, not dispatch");
+        act(&["open_review"]).ok();
+
+        let early = db.run(&["case", "decide", &id, "approve", "--as", "head"]).failed_with(1);
+        assert!(early.stderr.contains("not an approver"), "[{}] {}", db.label, early.stderr);
+        db.run(&["case", "decide", &id, "approve", "--as", "sup"]).ok();
+        db.run(&["case", "decide", &id, "approve", "--as", "head"]).ok();
+        act(&["screen_protected_status", "protected=false"]).ok();
+        act(&["notify_union"]).ok();
+        act(&["serve_termination"]).failed_with(1);
+        act(&["record_union_reply", &format!("on={today}")]).ok();
+        act(&["serve_termination"]).ok();
+        let served = case_json(&act(&["dispatch_notice", "method=in_person", &format!("on={today}")]).ok());
+        let notice = served["notices"][1]["id"].as_i64().expect("notice").to_string();
+        let done = case_json(
+            &act(&["record_receipt", &format!("notice_id={notice}"), "outcome=signed", &format!("on={today}")]).ok(),
+        );
+        assert_eq!(
+            (done["state"].as_str(), done["effective_on"].as_str()),
+            (Some("terminated"), Some(today.to_string().as_str()))
+        );
+
+        let list = db.run(&["case", "list", "--state", "terminated"]).ok();
+        assert!(list.stdout.contains(no), "[{}] {}", db.label, list.stdout);
+        db.run(&["case", "show", &id, "--as", "head"]).ok();
+        let hidden = db.run(&["case", "show", &id, "--as", "sales"]).failed_with(1);
+        assert!(hidden.stderr.contains("Not found"), "[{}] {}", db.label, hidden.stderr);
+    }
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code or an error to print.
 
 pub mod backup;
+pub mod case;
 pub mod check;
 pub mod data;
 pub mod demo;
