@@ -152,10 +152,10 @@ pub async fn decide(
     let principal = ctx.principal.as_ref().ok_or(AppError::Forbidden)?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let mut case = visible_case(&mut c, ctx, case_id, true).await.or_else(|e| match e {
-        // An assignee outside the case scope (HR supervisors always see everything) is still an approver.
-        AppError::NotFound | AppError::Forbidden => Err(AppError::NotFound),
-        other => Err(other),
+    // Without case rights (an IT user, say) the case looks missing, as it does outside one's scope.
+    let mut case = visible_case(&mut c, ctx, case_id, true).await.map_err(|e| match e {
+        AppError::Forbidden => AppError::NotFound,
+        other => other,
     })?;
     let state = CaseState::parse(&case.state).unwrap_or(CaseState::Closed);
     if state.is_final() || !matches!(state, CaseState::CaseReview | CaseState::Open) {

@@ -130,7 +130,8 @@ pub async fn steps(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<StepRow>, Store
         "SELECT a.step_id, a.user_id, a.escalated FROM approval_assignees a JOIN approval_steps s ON s.id = a.step_id \
          WHERE s.case_id = $1 ORDER BY a.user_id",
     ).bind(case_id).fetch_all(&mut **c).await?);
-    let decisions: Vec<(i64, i64, String, Option<String>, DateTime<Utc>)> = on_conn!(c, c => sqlx::query_as(
+    type Decided = (i64, i64, String, Option<String>, DateTime<Utc>);
+    let decisions: Vec<Decided> = on_conn!(c, c => sqlx::query_as(
         "SELECT d.step_id, d.user_id, d.decision, d.comment, d.decided_at FROM approval_decisions d \
          JOIN approval_steps s ON s.id = d.step_id WHERE s.case_id = $1 ORDER BY d.id",
     ).bind(case_id).fetch_all(&mut **c).await?);

@@ -355,8 +355,8 @@ pub async fn insert_event(c: &mut Conn<'_>, case_id: i64, e: &EventRow) -> Resul
 pub async fn events(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<EventRow>, StoreError> {
     let sql = "SELECT id, action, from_state, to_state, detail, policy_version, actor, at FROM case_events \
                WHERE case_id = $1 ORDER BY id";
-    let rows: Vec<(i64, String, String, String, String, i64, String, DateTime<Utc>)> =
-        on_conn!(c, c => sqlx::query_as(sql).bind(case_id).fetch_all(&mut **c).await?);
+    type Event = (i64, String, String, String, String, i64, String, DateTime<Utc>);
+    let rows: Vec<Event> = on_conn!(c, c => sqlx::query_as(sql).bind(case_id).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
         .map(|(id, action, from_state, to_state, detail, policy_version, actor, at)| EventRow {
@@ -407,8 +407,8 @@ pub async fn insert_contact(
 pub async fn contacts(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<ContactRow>, StoreError> {
     let sql = "SELECT id, channel, outcome, note, happened_at, actor FROM case_contacts WHERE case_id = $1 \
                ORDER BY happened_at, id";
-    let rows: Vec<(i64, String, String, Option<String>, DateTime<Utc>, String)> =
-        on_conn!(c, c => sqlx::query_as(sql).bind(case_id).fetch_all(&mut **c).await?);
+    type Contact = (i64, String, String, Option<String>, DateTime<Utc>, String);
+    let rows: Vec<Contact> = on_conn!(c, c => sqlx::query_as(sql).bind(case_id).fetch_all(&mut **c).await?);
     Ok(rows
         .into_iter()
         .map(|(id, channel, outcome, note, happened_at, actor)| ContactRow {

@@ -153,6 +153,12 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/risk/trial", Needs(ViewRisk), get(pages::risk_trial))
         .add(Method::GET, "/risk/{no}", Needs(ViewRisk), get(pages::risk_detail))
         .add(Method::POST, "/risk/{no}/actions", Needs(ActOnRisk), post(pages::risk_act))
+        .add(Method::GET, "/cases", Needs(ViewCases), get(pages::cases_board))
+        .add(Method::POST, "/cases", Needs(WorkCases), post(pages::case_open))
+        .add(Method::GET, "/cases/{id}", Needs(ViewCases), get(pages::case_detail))
+        .add(Method::POST, "/cases/{id}/actions", Needs(WorkCases), post(pages::case_act))
+        .add(Method::POST, "/cases/{id}/decisions", SignedIn, post(pages::case_decide))
+        .add(Method::POST, "/checklist/{id}", SignedIn, post(pages::checklist_update))
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
         .add(Method::GET, "/api/v1/legal-entities", Needs(ViewOrg), get(api::legal_entities))

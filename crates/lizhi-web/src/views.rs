@@ -308,6 +308,8 @@ pub struct RiskDetailPage {
     /// (what, details, who and when)
     pub actions: Vec<(String, String, String)>,
     pub can_act: bool,
+    /// May open a case from the alert.
+    pub can_open_case: bool,
     pub episode: Option<String>,
     pub now_local: String,
     pub channels: Vec<(&'static str, String)>,

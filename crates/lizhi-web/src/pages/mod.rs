@@ -4,6 +4,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod admin;
+mod cases;
 mod data;
 mod directory;
 mod risk;
@@ -11,6 +12,7 @@ mod risk_trial;
 mod session;
 
 pub use admin::{audit, user_create, user_disabled, user_password, user_roles, user_token, users};
+pub use cases::{case_act, case_decide, case_detail, case_open, cases_board, checklist_update};
 pub use data::{export_download, import_commit, import_preview, import_upload, imports};
 pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
@@ -75,8 +77,9 @@ pub(super) fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, p
     let tr = Tr(locale);
     let mut nav = Vec::new();
     if let Some(c) = caller {
-        let items: [(&'static str, &str, Option<Permission>); 6] = [
+        let items: [(&'static str, &str, Option<Permission>); 7] = [
             ("/risk", "nav-risk", Some(Permission::ViewRisk)),
+            ("/cases", "nav-cases", Some(Permission::ViewCases)),
             ("/employees", "nav-employees", Some(Permission::ViewEmployees)),
             ("/org", "nav-org", Some(Permission::ViewOrg)),
             ("/imports", "nav-imports", Some(Permission::ImportData)),

@@ -224,6 +224,7 @@ pub async fn risk_detail(
         facts,
         actions,
         can_act: caller.principal.can(Permission::ActOnRisk),
+        can_open_case: caller.principal.can(Permission::WorkCases),
         episode: d.finding.as_ref().map(|f| f.assessment.first_absent_date.unwrap_or(f.date).to_string()),
         now_local,
         channels: labelled(l, "channel", channels),

@@ -100,6 +100,25 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
         return;
     };
     let t = spawn_app().await;
+    // A case with a contact and a confirmed departure, for the case board and page.
+    let ctx = Ctx::system("test");
+    let open = lizhi_app::cases::OpenCase {
+        employee_no: "C00005".into(),
+        case_type: "absconding".into(),
+        first_absent_date: None,
+        effective_on: None,
+    };
+    let case = lizhi_app::cases::open(&t.app, &ctx, &open).await.expect("case");
+    for channel in ["phone", "wecom", "sms"] {
+        let log = lizhi_app::cases::Command::LogContact {
+            channel: channel.into(),
+            outcome: "no_answer".into(),
+            happened_at: None,
+            note: Some("电话无人接听，微信未回复".into()),
+        };
+        lizhi_app::cases::act(&t.app, &ctx, case, &log).await.expect("contact");
+    }
+    lizhi_app::cases::act(&t.app, &ctx, case, &lizhi_app::cases::Command::ConfirmDeparture).await.expect("confirm");
     for (width, height) in [(360, 780), (1280, 900)] {
         browser.cmd(Method::POST, "/window/rect", serde_json::json!({"width": width, "height": height})).await;
         browser.goto(&format!("{}/healthz", t.base)).await;
@@ -139,6 +158,18 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
             let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
             assert_eq!(fits, true, "no horizontal scrolling on {page} at {width}px");
         }
+        browser.goto(&format!("{}/cases", t.base)).await;
+        let cards = browser.script("return document.querySelectorAll('.case-card').length").await;
+        assert_eq!(cards, 1, "the case board at {width}px");
+        let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+        assert_eq!(fits, true, "no horizontal scrolling on the case board at {width}px");
+        browser.goto(&format!("{}/cases/{case}", t.base)).await;
+        let steps = browser.script("return document.querySelectorAll('table.list tbody tr').length").await;
+        assert_eq!(steps, 5, "opened, three contacts, confirmed at {width}px");
+        let forms = browser.script("return document.querySelectorAll('details form').length").await;
+        assert!(forms.as_u64().unwrap_or(0) >= 3, "next-step forms at {width}px: {forms}");
+        let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+        assert_eq!(fits, true, "no horizontal scrolling on the case page at {width}px");
         let logs = browser.severe_logs().await;
         assert!(logs.is_empty(), "console errors at {width}px: {logs:?}");
     }

@@ -277,3 +277,69 @@ async fn a_return_ends_the_termination_path_and_a_resignation_converts_the_case(
     );
     assert_eq!(r["approvals"][0]["name"], "department_head", "a resignation starts with the department head");
 }
+
+#[tokio::test]
+async fn the_case_pages_drive_steps_show_refusals_and_hide_other_departments() {
+    let t = spawn_app().await;
+    let api = Api { t: &t };
+    let hr = t.token("hr").await;
+    let no = api.first_employee_of(&hr, "CN-RD", 0).await;
+    let session = t.session("hr").await;
+    let form = |pairs: &[(&str, &str)], s: &Session| {
+        let mut all: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        all.push(("csrf".into(), s.csrf.clone()));
+        all
+    };
+    let res = t
+        .request(Method::POST, "/cases", Some(&session))
+        .form(&form(&[("employee_no", &no), ("case_type", "absconding")], &session))
+        .send()
+        .await
+        .expect("open");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().expect("location").to_owned();
+    let refused = t
+        .request(Method::POST, &format!("{location}/actions"), Some(&session))
+        .form(&form(&[("action", "confirm_departure")], &session))
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.expect("html");
+    assert!(html.contains("role=\"alert\"") && html.contains("contact attempts"), "the page says why");
+    let logged = t
+        .request(Method::POST, &format!("{location}/actions"), Some(&session))
+        .form(&form(
+            &[("action", "log_contact"), ("channel", "phone"), ("outcome", "no_answer"), ("note", "")],
+            &session,
+        ))
+        .send()
+        .await
+        .expect("log");
+    assert_eq!(logged.status(), StatusCode::SEE_OTHER);
+    let page = t
+        .request(Method::GET, &location, Some(&session))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .expect("page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("联系中") && html.contains("登记联系记录"), "zh-CN page");
+    let board =
+        t.request(Method::GET, "/cases", Some(&session)).send().await.expect("board").text().await.expect("html");
+    assert!(board.contains(&location), "the board links the case");
+    let missing = t
+        .request(Method::POST, "/cases/999999/actions", Some(&session))
+        .form(&form(&[("action", "open_review")], &session));
+    assert_eq!(missing.send().await.expect("missing").status(), StatusCode::NOT_FOUND);
+    // The R&D manager sees the case, but may not act on it; the auditor reads it.
+    let manager = t.session("manager").await;
+    assert_eq!(t.request(Method::GET, &location, Some(&manager)).send().await.expect("m").status(), StatusCode::OK);
+    let act = t
+        .request(Method::POST, &format!("{location}/actions"), Some(&manager))
+        .form(&form(&[("action", "open_review")], &manager))
+        .send()
+        .await
+        .expect("act");
+    assert_eq!(act.status(), StatusCode::FORBIDDEN);
+}
