@@ -276,6 +276,34 @@ pub async fn set_disabled(app: &App, ctx: &Ctx, user_id: i64, disabled: bool) ->
     Ok(after)
 }
 
+/// Links a user account to an employee (or unlinks it with `None`), for approval escalation along the line
+/// manager and the own-case rule.
+pub async fn link_employee(app: &App, ctx: &Ctx, user_id: i64, employee_no: Option<&str>) -> Result<User, AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut tx = app.db.begin().await?;
+    let before = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
+    let employee = match employee_no.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(no) => Some(
+            lizhi_store::employees::get_by_no(&mut tx.conn(), no)
+                .await?
+                .ok_or_else(|| AppError::invalid("employee_no", "unknown_employee"))?
+                .id,
+        ),
+        None => None,
+    };
+    store::set_employee(&mut tx.conn(), user_id, employee, app.clock.now()).await?;
+    let after = store::get(&mut tx.conn(), user_id).await?.ok_or(AppError::NotFound)?;
+    record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[change(ctx, "user.link_employee", "user", &after.username, Some(&before), Some(&after))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// Sets a new password (given, or generated and returned once) and ends the user's sessions.
 pub async fn reset_password(
     app: &App,

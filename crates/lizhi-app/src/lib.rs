@@ -17,6 +17,7 @@ pub mod export;
 pub mod i18n;
 pub mod import;
 pub mod people;
+pub mod reminders;
 pub mod risk;
 pub mod risk_board;
 pub mod risk_scan;

@@ -13,6 +13,7 @@ mod db;
 pub mod employees;
 pub mod imports;
 mod migrate;
+pub mod notifications;
 pub mod org;
 pub mod risk_scans;
 pub mod settings;

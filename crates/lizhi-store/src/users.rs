@@ -296,3 +296,16 @@ pub async fn failures_since(
         .bind(client).bind(since).fetch_one(&mut **c).await?);
     Ok((by_user, by_client))
 }
+
+/// Links a user to the employee they are (or unlinks): approvals escalate along the employee's line
+/// manager, and nobody approves a case about themselves.
+pub async fn set_employee(
+    c: &mut Conn<'_>,
+    user_id: i64,
+    employee_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE users SET employee_id = $2, updated_at = $3 WHERE id = $1";
+    on_conn!(c, c => { sqlx::query(sql).bind(user_id).bind(employee_id).bind(now).execute(&mut **c).await?; });
+    Ok(())
+}

@@ -296,6 +296,29 @@ pub async fn user_disabled(
     Ok(Json(user).into_response())
 }
 
+/// Body of `PUT /api/v1/users/{id}/employee`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployeeLinkBody {
+    /// The employee the user is; `null` unlinks.
+    pub employee_no: Option<String>,
+}
+
+/// Links a user to the employee they are.
+pub async fn user_employee(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Json(body): Json<EmployeeLinkBody>,
+) -> ApiResult {
+    let user = auth::link_employee(&s.app, &ctx(&caller, &rid), id, body.employee_no.as_deref())
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(user).into_response())
+}
+
 /// Issues an API token; the secret is in the response once.
 pub async fn token_create(
     State(s): State<AppState>,

@@ -144,3 +144,43 @@ pub async fn my_tasks(
     let tasks = case_flow::my_tasks(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(tasks).into_response())
 }
+
+/// Query of the message list.
+#[derive(Debug, Deserialize, Default)]
+pub struct MessagesParams {
+    /// How many (1–500, default 100).
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/me/messages`: the caller's reminders and notices, unread first.
+pub async fn my_messages(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<MessagesParams>,
+) -> ApiResult {
+    let items = lizhi_app::reminders::inbox(&s.app, &ctx(&caller, &rid), p.limit.unwrap_or(100))
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    let items: Vec<serde_json::Value> = items
+        .into_iter()
+        .map(|m| {
+            let text = crate::pages::message_text(l, &m);
+            serde_json::json!({"id": m.id, "kind": m.kind, "case_id": m.case_id, "params": m.params,
+                "text": text, "created_at": m.created_at, "read": m.read})
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `POST /api/v1/me/messages/read`: marks the caller's messages read.
+pub async fn read_messages(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+) -> ApiResult {
+    let n = lizhi_app::reminders::mark_read(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({ "marked": n })).into_response())
+}

@@ -12,7 +12,7 @@ mod error;
 mod forms;
 mod middleware;
 pub mod openapi;
-mod pages;
+pub(crate) mod pages;
 pub mod routes;
 mod views;
 

@@ -159,6 +159,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/cases/{id}/actions", Needs(WorkCases), post(pages::case_act))
         .add(Method::POST, "/cases/{id}/decisions", SignedIn, post(pages::case_decide))
         .add(Method::POST, "/checklist/{id}", SignedIn, post(pages::checklist_update))
+        .add(Method::GET, "/messages", SignedIn, get(pages::messages))
+        .add(Method::POST, "/messages/read", SignedIn, post(pages::messages_read))
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
         .add(Method::GET, "/api/v1/legal-entities", Needs(ViewOrg), get(api::legal_entities))
@@ -175,6 +177,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/users", Needs(ManageUsers), post(api::user_create))
         .add(Method::PUT, "/api/v1/users/{id}/roles", Needs(ManageUsers), put(api::user_roles))
         .add(Method::PUT, "/api/v1/users/{id}/disabled", Needs(ManageUsers), put(api::user_disabled))
+        .add(Method::PUT, "/api/v1/users/{id}/employee", Needs(ManageUsers), put(api::user_employee))
         .add(Method::POST, "/api/v1/users/{id}/tokens", Needs(ManageUsers), post(api::token_create))
         .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
         .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
@@ -192,6 +195,8 @@ fn declare(r: Routes) -> Routes {
         // Item owners hold any role (IT, finance, facilities); the use case checks ownership.
         .add(Method::PUT, "/api/v1/checklist/{id}", SignedIn, put(api_cases::item))
         .add(Method::GET, "/api/v1/me/tasks", SignedIn, get(api_cases::my_tasks))
+        .add(Method::GET, "/api/v1/me/messages", SignedIn, get(api_cases::my_messages))
+        .add(Method::POST, "/api/v1/me/messages/read", SignedIn, post(api_cases::read_messages))
 }
 
 /// Builds the router and returns it with the table of routes it holds.

@@ -397,6 +397,8 @@ pub enum UserCommand {
     Disable(UserNameArg),
     /// Re-enable a disabled user.
     Enable(UserNameArg),
+    /// Link a user to the employee they are (approvals escalate to that employee's manager).
+    Link(UserLinkArgs),
 }
 
 /// Flags of `lizhi user create`.
@@ -450,6 +452,15 @@ pub struct UserTokenArgs {
 pub struct UserNameArg {
     /// The user.
     pub username: String,
+}
+
+/// Flags of `lizhi user link`.
+#[derive(Debug, Args)]
+pub struct UserLinkArgs {
+    /// The user.
+    pub username: String,
+    /// The employee number.
+    pub employee_no: String,
 }
 
 /// Flags of `lizhi backup`.

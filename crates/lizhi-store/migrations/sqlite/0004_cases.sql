@@ -146,3 +146,17 @@ CREATE TABLE checklist_items (
     UNIQUE (case_id, position)
 );
 CREATE INDEX checklist_items_owner ON checklist_items(owner_user_id, status, due_on);
+
+-- The message center: one row per person and reminder rule; the dedupe key makes each rule fire
+-- once (per day for the daily ones) however many instances run the reminder job.
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    kind TEXT NOT NULL,
+    case_id INTEGER REFERENCES cases(id),
+    params TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    read_at TEXT
+);
+CREATE INDEX notifications_user ON notifications(user_id, read_at, id);

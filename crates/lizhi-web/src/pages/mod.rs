@@ -7,6 +7,7 @@ mod admin;
 mod cases;
 mod data;
 mod directory;
+mod messages;
 mod risk;
 mod risk_trial;
 mod session;
@@ -18,6 +19,7 @@ pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
     org_tree,
 };
+pub use messages::{message_text, messages, messages_read};
 pub use risk::{risk_act, risk_board, risk_detail, risk_scan};
 pub use risk_trial::risk_trial;
 pub use session::{account, account_password, login_form, login_submit, logout, set_locale};
@@ -77,7 +79,8 @@ pub(super) fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, p
     let tr = Tr(locale);
     let mut nav = Vec::new();
     if let Some(c) = caller {
-        let items: [(&'static str, &str, Option<Permission>); 7] = [
+        let items: [(&'static str, &str, Option<Permission>); 8] = [
+            ("/messages", "nav-messages", None),
             ("/risk", "nav-risk", Some(Permission::ViewRisk)),
             ("/cases", "nav-cases", Some(Permission::ViewCases)),
             ("/employees", "nav-employees", Some(Permission::ViewEmployees)),

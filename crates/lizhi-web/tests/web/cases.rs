@@ -343,3 +343,101 @@ async fn the_case_pages_drive_steps_show_refusals_and_hide_other_departments() {
         .expect("act");
     assert_eq!(act.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_approvers_manager() {
+    let clock = Arc::new(FixedClock::new(at("2026-03-02T10:00:00+08:00")));
+    let t = spawn_app_with(Some(clock.clone())).await;
+    let api = Api { t: &t };
+    let (hr, admin) = (t.token("hr").await, t.token("admin").await);
+    // The HR supervisor is an employee whose line manager has an account too.
+    let (_, people) = api.call(&hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=50", None).await;
+    let with_manager = people["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["manager_no"].is_string())
+        .expect("someone with a manager");
+    let (sup_no, boss_no) =
+        (with_manager["employee_no"].as_str().expect("no"), with_manager["manager_no"].as_str().expect("mgr"));
+    let subject = people["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["employee_no"].as_str().expect("no"))
+        .find(|n| *n != sup_no && *n != boss_no)
+        .expect("subject")
+        .to_owned();
+    let units = lizhi_app::people::list_org_units(&t.app, &Ctx::system("test")).await.expect("units");
+    let cn = units.iter().find(|u| u.code == "CN").map(|u| u.id);
+    let boss = NewUser {
+        username: "boss".into(),
+        display_name: String::new(),
+        password: Some(PASSWORD.into()),
+        grants: vec![Grant { role: Role::Manager, org_unit_id: cn }],
+    };
+    auth::create_user(&t.app, &Ctx::system("test"), boss).await.expect("boss");
+    let users = auth::list_users(&t.app, &Ctx::system("test")).await.expect("users");
+    let id_of = |name: &str| users.iter().find(|u| u.username == name).expect("user").id;
+    for (user, no) in [("hr_supervisor", sup_no), ("boss", boss_no)] {
+        let path = format!("/api/v1/users/{}/employee", id_of(user));
+        let (status, v) = api.call(&admin, Method::PUT, &path, Some(json!({"employee_no": no}))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    let (status, v) = api
+        .call(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/users/{}/employee", id_of("boss")),
+            Some(json!({"employee_no": "NOPE"})),
+        )
+        .await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_employee")));
+
+    // A dismissal: HR supervisor first (2 workdays, due Wednesday 4 March), then the department head.
+    let body = json!({"employee_no": subject, "case_type": "dismissal", "effective_on": "2026-03-31"});
+    let (status, case) = api.call(&hr, Method::POST, "/api/v1/cases", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_i64().expect("id");
+    assert_eq!(case["approvals"][0]["due_on"], "2026-03-04");
+    let first = lizhi_app::reminders::run(&t.app).await.expect("run");
+    assert_eq!((first.sent, first.escalated), (1, 0), "the supervisor is told once");
+    assert_eq!(lizhi_app::reminders::run(&t.app).await.expect("again").sent, 0, "nothing twice");
+    let sup = t.token("hr_supervisor").await;
+    let (_, inbox) = api.call(&sup, Method::GET, "/api/v1/me/messages", None).await;
+    assert_eq!(inbox["items"][0]["kind"], "approval_pending");
+    assert!(inbox["items"][0]["text"].as_str().expect("text").contains(&format!("#{id}")));
+
+    clock.advance(Duration::days(2)); // Wednesday: due today, not overdue yet.
+    assert_eq!(lizhi_app::reminders::run(&t.app).await.expect("wed").sent, 0);
+    clock.advance(Duration::days(1)); // Thursday: overdue, escalated to the supervisor's manager.
+    let late = lizhi_app::reminders::run(&t.app).await.expect("thu");
+    assert_eq!((late.sent, late.escalated), (2, 1));
+    assert_eq!(lizhi_app::reminders::run(&t.app).await.expect("thu again").sent, 0, "once a day");
+    clock.advance(Duration::days(1));
+    let friday = lizhi_app::reminders::run(&t.app).await.expect("fri");
+    assert_eq!(
+        (friday.sent, friday.escalated),
+        (2, 0),
+        "the overdue reminder is daily, for both assignees; no second escalation"
+    );
+    let boss = t.token("boss").await;
+    let (_, tasks) = api.call(&boss, Method::GET, "/api/v1/me/tasks", None).await;
+    assert_eq!(tasks["approvals"][0]["case_id"].as_i64(), Some(id));
+    assert_eq!(api.decide(&boss, id, "approve").await.0, StatusCode::OK, "the escalated manager may decide");
+    let after = api.case(&hr, id).await;
+    assert!(after["events"].as_array().expect("events").iter().any(|e| e["action"] == "approval_escalated"));
+    let (_, read) = api.call(&sup, Method::POST, "/api/v1/me/messages/read", None).await;
+    assert_eq!(read["marked"].as_u64(), Some(3));
+    // The department head approves; the checklist appears and its first deadline is reminded once.
+    assert_eq!(api.decide(&t.token("manager").await, id, "approve").await.0, StatusCode::OK);
+    let approved = api.case(&hr, id).await;
+    assert_eq!(approved["state"], "approved");
+    assert_eq!(item(&approved, "revoke_access")["due_on"], "2026-03-09");
+    clock.advance(Duration::days(3)); // Monday 9 March.
+    lizhi_app::reminders::run(&t.app).await.expect("mon");
+    let (_, it_inbox) = api.call(&t.token("it").await, Method::GET, "/api/v1/me/messages", None).await;
+    let kinds: Vec<&str> =
+        it_inbox["items"].as_array().expect("items").iter().filter_map(|m| m["kind"].as_str()).collect();
+    assert_eq!(kinds, ["item_due"]);
+}

@@ -103,8 +103,9 @@ fn instance_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// Runs the daily risk scans that are due, once a minute. Every instance may run this: each scan
-/// slot is claimed by one of them (see `lizhi_app::risk_scan`).
+/// Runs the daily risk scans that are due and the reminders, once a minute. Every instance may run
+/// this: each scan slot is claimed by one of them (see `lizhi_app::risk_scan`), and each reminder has a
+/// unique dedupe key (see `lizhi_app::reminders`).
 async fn run_scheduler(app: App, instance: String) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -118,6 +119,11 @@ async fn run_scheduler(app: App, instance: String) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "the risk scan scheduler could not run"),
+        }
+        match lizhi_app::reminders::run(&app).await {
+            Ok(run) if run.sent > 0 => tracing::info!(sent = run.sent, escalated = run.escalated, "reminders"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the reminder job could not run"),
         }
     }
 }

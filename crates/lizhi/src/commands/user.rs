@@ -30,6 +30,7 @@ pub async fn run(env: &Env, cmd: UserCommand) -> Result<ExitCode> {
         UserCommand::CreateToken(args) => token(env, &app, &ctx, args).await,
         UserCommand::Disable(UserNameArg { username }) => set_disabled(env, &app, &ctx, &username, true).await,
         UserCommand::Enable(UserNameArg { username }) => set_disabled(env, &app, &ctx, &username, false).await,
+        UserCommand::Link(args) => link(env, &app, &ctx, &args.username, &args.employee_no).await,
     };
     app.db.close().await;
     outcome.map(|()| ExitCode::SUCCESS)
@@ -186,6 +187,20 @@ async fn token(env: &Env, app: &App, ctx: &Ctx, args: UserTokenArgs) -> Result<(
             format!("已为 {} 创建 API 令牌 #{id}“{}”（只显示这一次，只保存其哈希）：", user.username, args.name)
         ),
         tr(locale, "Send it as: Authorization: Bearer <token>", "使用方式：Authorization: Bearer <令牌>")
+    );
+    Ok(())
+}
+
+async fn link(env: &Env, app: &App, ctx: &Ctx, username: &str, employee_no: &str) -> Result<()> {
+    let user = find_user(env, app, ctx, username).await?;
+    auth::link_employee(app, ctx, user.id, Some(employee_no)).await.map_err(ui::app_error(env.locale))?;
+    println!(
+        "{}",
+        tr(
+            env.locale,
+            format!("Linked {username} to employee {employee_no}."),
+            format!("已将 {username} 关联到员工 {employee_no}。")
+        )
     );
     Ok(())
 }

@@ -1,0 +1,98 @@
+//! The message center: each person's reminders and notices, and their own open tasks.
+
+use super::*;
+use lizhi_app::i18n::t;
+use lizhi_app::reminders::{self, Message};
+
+/// A message in words, in the reader's language.
+pub fn message_text(l: Locale, m: &Message) -> String {
+    let p = |k: &str| {
+        m.params.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
+    };
+    let item = p("item").map(|k| t(l, &format!("checklist-{k}"))).unwrap_or_default();
+    let step = p("step").map(|k| t(l, &format!("approval-step-{k}"))).unwrap_or_default();
+    let state = p("state").map(|k| t(l, &format!("case-state-{k}"))).unwrap_or_default();
+    let case = p("case").unwrap_or_default();
+    let due = p("due").or_else(|| p("deadline")).unwrap_or_default();
+    i18n::t_args(
+        l,
+        &format!("notification-{}", m.kind),
+        &[("case", &case), ("item", &item), ("step", &step), ("state", &state), ("due", &due)],
+    )
+}
+
+/// One line of the message center.
+pub struct MessageLine {
+    pub text: String,
+    pub case_id: Option<i64>,
+    pub at: String,
+    pub read: bool,
+}
+
+/// `/messages`.
+#[derive(Template)]
+#[template(path = "messages.html")]
+pub struct MessagesPage {
+    pub chrome: Chrome,
+    pub messages: Vec<MessageLine>,
+    /// (case id, text, due, overdue)
+    pub tasks: Vec<(i64, String, String, bool)>,
+}
+
+/// The caller's messages and open tasks.
+pub async fn messages(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
+    let c = ctx(&caller, &rid);
+    let (inbox, tasks) =
+        match (reminders::inbox(&s.app, &c, 200).await, lizhi_app::case_flow::my_tasks(&s.app, &c).await) {
+            (Ok(inbox), Ok(tasks)) => (inbox, tasks),
+            (Err(e), _) | (_, Err(e)) => return app_error_page(e, l, &caller),
+        };
+    let mut lines: Vec<(i64, String, String, bool)> = tasks
+        .approvals
+        .iter()
+        .map(|a| {
+            let step = t(l, &format!("approval-step-{}", a.step));
+            let text = i18n::t_args(l, "task-approval", &[("case", &a.case_id.to_string()), ("step", &step)]);
+            (a.case_id, text, a.due_on.map(|d| d.to_string()).unwrap_or_default(), false)
+        })
+        .collect();
+    lines.extend(tasks.items.iter().map(|i| {
+        (
+            i.case_id,
+            t(l, &format!("checklist-{}", i.key)),
+            i.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            i.overdue,
+        )
+    }));
+    render(&MessagesPage {
+        chrome: chrome(l, Some(&caller), "messages-title", "/messages"),
+        messages: inbox
+            .iter()
+            .map(|m| MessageLine {
+                text: message_text(l, m),
+                case_id: m.case_id,
+                at: m.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                read: m.read,
+            })
+            .collect(),
+        tasks: lines,
+    })
+}
+
+/// Marks every message read and shows the center again.
+pub async fn messages_read(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+) -> Response {
+    match reminders::mark_read(&s.app, &ctx(&caller, &rid)).await {
+        Ok(_) => Redirect::to("/messages").into_response(),
+        Err(e) => app_error_page(e, l, &caller),
+    }
+}
