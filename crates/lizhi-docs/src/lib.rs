@@ -12,8 +12,13 @@
 //! open correctly in Excel (UTF-8 BOM, text cells) and that do not execute
 //! formulas smuggled in through user-entered data.
 //!
-//! Errors are [`TableError`]s with a stable [`TableError::code`], because the
-//! application translates messages by code rather than by English text.
+//! The [`letters`] module renders the legal documents of separation cases
+//! (notices, the termination certificate, the wage settlement) from
+//! admin-overridable templates to print-ready HTML and to PDF.
+//!
+//! Errors are [`TableError`]s (and [`letters::LetterError`]s) with a stable
+//! `code()`, because the application translates messages by code rather than
+//! by English text.
 //!
 //! ```
 //! use lizhi_docs::{FileFormat, read_table};
@@ -32,6 +37,7 @@
 mod csv_read;
 mod error;
 mod format;
+pub mod letters;
 mod table;
 mod write;
 mod xlsx_read;
