@@ -74,6 +74,8 @@ pub struct CaseDetail {
     pub approvals: Vec<StepView>,
     /// Checklist.
     pub checklist: Vec<ItemView>,
+    /// Documents generated for the case, with the SHA-256 of each PDF.
+    pub documents: Vec<crate::case_docs::DocumentView>,
 }
 
 /// One timeline entry.
@@ -279,6 +281,7 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<CaseDetail, AppError> 
             completed_by: i.completed_by,
         })
         .collect();
+    let documents = lizhi_store::documents::of_case(&mut c, id).await?.into_iter().map(Into::into).collect();
     Ok(CaseDetail {
         id: k.id,
         employee_no: employee.employee_no,
@@ -311,5 +314,6 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<CaseDetail, AppError> 
         notices,
         approvals,
         checklist,
+        documents,
     })
 }

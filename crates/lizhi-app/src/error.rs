@@ -56,6 +56,9 @@ pub enum AppError {
     /// An approval decision the chain refuses.
     #[error("approval: {0}")]
     Approval(lizhi_core::case::approval::ApprovalError),
+    /// A letter could not be made (a field missing, a template refused, no CJK font on the server).
+    #[error("letter: {0}")]
+    Letter(lizhi_docs::letters::LetterError),
     /// A bug or an impossible state (e.g. a value that cannot be serialised); never the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -86,6 +89,7 @@ impl AppError {
             AppError::Store(s) => s.code(),
             AppError::Case(e) => e.code(),
             AppError::Approval(e) => e.code(),
+            AppError::Letter(e) => e.code(),
             AppError::Internal(_) => "internal_error",
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod case_docs;
 pub mod case_flow;
 pub mod case_view;
 pub mod cases;
@@ -30,24 +31,26 @@ pub use lizhi_store::{Backend, Db, StoreError};
 use lizhi_core::auth::Principal;
 use std::sync::Arc;
 
-/// Shared handle to everything a use case needs: the database and the clock.
+/// Shared handle to everything a use case needs: the database, the clock and the fonts for documents.
 #[derive(Clone)]
 pub struct App {
     /// Database pool.
     pub db: Db,
     /// "Now", injectable so tests can move time.
     pub clock: Arc<dyn Clock>,
+    /// Fonts for PDFs, found on first use (scanning the font folders takes a fraction of a second).
+    pub fonts: Arc<case_docs::FontCache>,
 }
 
 impl App {
     /// Wraps a migrated database with the system clock.
     pub fn new(db: Db) -> App {
-        App { db, clock: Arc::new(SystemClock) }
+        App { db, clock: Arc::new(SystemClock), fonts: Arc::default() }
     }
 
     /// Same, with a chosen clock.
     pub fn with_clock(db: Db, clock: Arc<dyn Clock>) -> App {
-        App { db, clock }
+        App { db, clock, fonts: Arc::default() }
     }
 
     /// Connects, migrates and returns the app for a database URL.

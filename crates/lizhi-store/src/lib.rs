@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cases;
 pub mod checklist;
 mod db;
+pub mod documents;
 pub mod employees;
 pub mod imports;
 mod migrate;

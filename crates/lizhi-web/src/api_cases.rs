@@ -184,3 +184,99 @@ pub async fn read_messages(
     let n = lizhi_app::reminders::mark_read(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({ "marked": n })).into_response())
 }
+
+/// Body of a document request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentBody {
+    /// Letter kind code (`return_to_work_notice`, `union_notice`, `termination_notice`, `public_notice`,
+    /// `termination_certificate`, `wage_settlement`).
+    pub kind: String,
+    /// `zh-CN` or `en`.
+    pub lang: String,
+    /// Texts on top of what the case supplies (e.g. `hr_contact_phone`, `rule_text`).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /api/v1/cases/{id}/documents`: generates a document; 201 with its id and SHA-256.
+pub async fn generate_document(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Json(body): Json<DocumentBody>,
+) -> ApiResult {
+    let doc = lizhi_app::case_docs::generate(&s.app, &ctx(&caller, &rid), id, &body.kind, &body.lang, &body.fields)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok((StatusCode::CREATED, Json(doc)).into_response())
+}
+
+/// Query of a document download.
+#[derive(Debug, Deserialize, Default)]
+pub struct DocumentParams {
+    /// `pdf` (default) or `html` (the print copy).
+    pub format: Option<String>,
+}
+
+/// `GET /api/v1/documents/{id}`: the stored PDF (or `?format=html`), with its SHA-256 in `x-content-sha256`.
+pub async fn document(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Query(p): Query<DocumentParams>,
+) -> ApiResult {
+    let (info, pdf, html) =
+        lizhi_app::case_docs::get(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(document_response(&info, pdf, html, p.format.as_deref()))
+}
+
+/// The bytes of a stored document as a download.
+pub(crate) fn document_response(
+    info: &lizhi_app::case_docs::DocumentView,
+    pdf: Vec<u8>,
+    html: String,
+    format: Option<&str>,
+) -> axum::response::Response {
+    use axum::http::header;
+    if format == Some("html") {
+        return ([(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned())], html).into_response();
+    }
+    let name = format!("case-{}-{}-{}.pdf", info.id, info.kind, info.lang);
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::HeaderName::from_static("x-content-sha256"), info.sha256.clone()),
+        ],
+        pdf,
+    )
+        .into_response()
+}
+
+/// Body of a template replacement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateBody {
+    /// The template text; `null` restores the built-in one.
+    pub body: Option<String>,
+}
+
+/// `PUT /api/v1/document-templates/{kind}/{lang}`: replaces a built-in template after checking it.
+pub async fn put_template(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path((kind, lang)): Path<(String, String)>,
+    Json(body): Json<TemplateBody>,
+) -> ApiResult {
+    lizhi_app::case_docs::put_template(&s.app, &ctx(&caller, &rid), &kind, &lang, body.body.as_deref())
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({"kind": kind, "lang": lang, "custom": body.body.is_some()})).into_response())
+}

@@ -39,6 +39,10 @@ impl ApiError {
             AppError::Invalid { .. } | AppError::Table(_) | AppError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::Case(_) | AppError::Approval(_) => StatusCode::CONFLICT,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Letter(e) if e.code() == "no_cjk_font" || e.code() == "font_dir" => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            AppError::Letter(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {

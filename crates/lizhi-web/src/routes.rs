@@ -158,6 +158,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/cases/{id}", Needs(ViewCases), get(pages::case_detail))
         .add(Method::POST, "/cases/{id}/actions", Needs(WorkCases), post(pages::case_act))
         .add(Method::POST, "/cases/{id}/decisions", SignedIn, post(pages::case_decide))
+        .add(Method::POST, "/cases/{id}/documents", Needs(WorkCases), post(pages::case_document))
+        .add(Method::GET, "/documents/{id}", Needs(ViewCases), get(pages::document_download))
         .add(Method::POST, "/checklist/{id}", SignedIn, post(pages::checklist_update))
         .add(Method::GET, "/messages", SignedIn, get(pages::messages))
         .add(Method::POST, "/messages/read", SignedIn, post(pages::messages_read))
@@ -192,6 +194,9 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/cases/{id}/actions", Needs(WorkCases), post(api_cases::act))
         // Approvers are whoever a chain names (a department head is a manager); the use case checks it.
         .add(Method::POST, "/api/v1/cases/{id}/decisions", SignedIn, post(api_cases::decide))
+        .add(Method::POST, "/api/v1/cases/{id}/documents", Needs(WorkCases), post(api_cases::generate_document))
+        .add(Method::GET, "/api/v1/documents/{id}", Needs(ViewCases), get(api_cases::document))
+        .add(Method::PUT, "/api/v1/document-templates/{kind}/{lang}", Needs(ManageUsers), put(api_cases::put_template))
         // Item owners hold any role (IT, finance, facilities); the use case checks ownership.
         .add(Method::PUT, "/api/v1/checklist/{id}", SignedIn, put(api_cases::item))
         .add(Method::GET, "/api/v1/me/tasks", SignedIn, get(api_cases::my_tasks))

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// The file read when `--config` is not given (and only if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "lizhi.toml";
 /// Every key a configuration file or `LIZHI_*` variable may set.
-pub const KEYS: [&str; 5] = ["database_url", "bind", "public_url", "max_connections", "log"];
+pub const KEYS: [&str; 6] = ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs"];
 
 /// The effective settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -29,6 +29,9 @@ pub struct Config {
     pub max_connections: Option<u32>,
     /// Log filter in tracing's EnvFilter syntax (`info`, `lizhi_web=debug,info`).
     pub log: String,
+    /// Extra folders with fonts for PDF documents, `:`-separated (the system folders are always searched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_dirs: Option<String>,
 }
 
 impl Default for Config {
@@ -39,6 +42,7 @@ impl Default for Config {
             public_url: None,
             max_connections: None,
             log: "info".into(),
+            font_dirs: None,
         }
     }
 }
@@ -185,7 +189,18 @@ impl UrlKind {
 }
 
 impl Config {
-    /// The pool size to use: the configured one, or the backend's default.
+    /// The configured extra font folders.
+    pub fn font_dir_list(&self) -> Vec<PathBuf> {
+        self.font_dirs
+            .as_deref()
+            .unwrap_or_default()
+            .split(':')
+            .filter(|d| !d.trim().is_empty())
+            .map(PathBuf::from)
+            .collect()
+    }
+
+    /// Pool size: the configured one, or the backend's default.
     pub fn max_connections(&self) -> u32 {
         self.max_connections.unwrap_or(match UrlKind::of(&self.database_url) {
             Some(UrlKind::Postgres) => 10,
@@ -219,6 +234,11 @@ impl Config {
                 problems.push(format!(
                     "public_url `{url}` must be an http:// or https:// URL, e.g. https://hr.example.com"
                 ));
+            }
+        }
+        for dir in self.font_dir_list() {
+            if !dir.is_dir() {
+                problems.push(format!("font_dirs: {} is not a folder", dir.display()));
             }
         }
         if self.max_connections.is_some_and(|n| n == 0 || n > 1000) {
@@ -328,9 +348,10 @@ mod tests {
             public_url: Some("hr.example.com".into()),
             max_connections: Some(0),
             log: "info,=[".into(),
+            font_dirs: Some("/no/such/fonts".into()),
         };
         let p = c.problems().join("\n");
-        for key in ["database_url", "bind", "public_url", "max_connections", "log"] {
+        for key in ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs"] {
             assert!(p.contains(key), "{key} missing in {p}");
         }
         assert!(Config::default().problems().is_empty());

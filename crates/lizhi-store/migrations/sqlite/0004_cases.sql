@@ -160,3 +160,28 @@ CREATE TABLE notifications (
     read_at TEXT
 );
 CREATE INDEX notifications_user ON notifications(user_id, read_at, id);
+
+-- Documents generated for cases (notices, letters, certificate): the PDF as archived, the HTML
+-- print copy, and the SHA-256 of the PDF that the case event records.
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    kind TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    pdf BLOB NOT NULL,
+    html TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE INDEX documents_case ON documents(case_id, id);
+
+-- An admin's replacement for a built-in letter template.
+CREATE TABLE document_templates (
+    kind TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (kind, lang)
+);

@@ -136,6 +136,8 @@ pub struct CasePage {
     pub open_notices: Vec<(i64, String)>,
     /// (category label, items)
     pub checklist: Vec<(String, Vec<ItemLine>)>,
+    /// Letter kinds that can be generated: (code, title).
+    pub letter_kinds: Vec<(&'static str, String)>,
 }
 
 /// One checklist line.
@@ -261,6 +263,10 @@ async fn case_page(
         today: today.to_string(),
         open_notices,
         checklist: groups,
+        letter_kinds: lizhi_docs::letters::LetterKind::ALL
+            .iter()
+            .map(|k| (k.code(), t(l, &format!("letter-{}", k.code()))))
+            .collect(),
         case,
     };
     (status, render(&page)).into_response()
@@ -376,6 +382,50 @@ pub async fn case_open(
     };
     match cases::open(&s.app, &ctx(&caller, &rid), &input).await {
         Ok(id) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => app_error_page(e, l, &caller),
+    }
+}
+
+/// Generates a document from the case page.
+pub async fn case_document(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Response {
+    let pairs = form_pairs(&body);
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let fields: std::collections::BTreeMap<String, String> = pairs
+        .iter()
+        .filter(|(k, v)| !matches!(k.as_str(), "csrf" | "kind" | "lang") && !v.trim().is_empty())
+        .cloned()
+        .collect();
+    match lizhi_app::case_docs::generate(&s.app, &ctx(&caller, &rid), id, &get("kind"), &get("lang"), &fields).await {
+        Ok(_) => Redirect::to(&format!("/cases/{id}#documents")).into_response(),
+        Err(AppError::NotFound) => error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
+        Err(e) => case_page(&s, l, &caller, &rid, id, Some(e)).await,
+    }
+}
+
+/// Query of a document download.
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct DocumentParams {
+    format: Option<String>,
+}
+
+/// A stored document (PDF, or the print copy with `?format=html`).
+pub async fn document_download(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Query(p): Query<DocumentParams>,
+) -> Response {
+    match lizhi_app::case_docs::get(&s.app, &ctx(&caller, &rid), id).await {
+        Ok((info, pdf, html)) => crate::api_cases::document_response(&info, pdf, html, p.format.as_deref()),
         Err(e) => app_error_page(e, l, &caller),
     }
 }

@@ -13,7 +13,9 @@ mod risk_trial;
 mod session;
 
 pub use admin::{audit, user_create, user_disabled, user_password, user_roles, user_token, users};
-pub use cases::{case_act, case_decide, case_detail, case_open, cases_board, checklist_update};
+pub use cases::{
+    case_act, case_decide, case_detail, case_document, case_open, cases_board, checklist_update, document_download,
+};
 pub use data::{export_download, import_commit, import_preview, import_upload, imports};
 pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,

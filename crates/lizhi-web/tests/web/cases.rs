@@ -441,3 +441,107 @@ async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_appr
         it_inbox["items"].as_array().expect("items").iter().filter_map(|m| m["kind"].as_str()).collect();
     assert_eq!(kinds, ["item_due"]);
 }
+
+/// The text of a PDF as poppler's `pdftotext` extracts it (CI installs poppler-utils).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext must be installed (poppler-utils)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[tokio::test]
+async fn case_documents_are_filled_from_the_case_hashed_and_readable_in_chinese() {
+    let clock = Arc::new(FixedClock::new(at("2026-03-06T10:00:00+08:00")));
+    let t = spawn_app_with(Some(clock.clone())).await;
+    let api = Api { t: &t };
+    let hr = t.token("hr").await;
+    let no = api.first_employee_of(&hr, "CN-RD", 0).await;
+    let (_, employee) = api.call(&hr, Method::GET, &format!("/api/v1/employees/{no}"), None).await;
+    let name = employee["name"].as_str().expect("name").to_owned();
+    let body = json!({"employee_no": no, "case_type": "absconding", "first_absent_date": "2026-03-02"});
+    let (_, case) = api.call(&hr, Method::POST, "/api/v1/cases", Some(body)).await;
+    let id = case["id"].as_i64().expect("id");
+    let docs = format!("/api/v1/cases/{id}/documents");
+
+    let (status, v) =
+        api.call(&hr, Method::POST, &docs, Some(json!({"kind": "return_to_work_notice", "lang": "zh-CN"}))).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("missing_field")), "{v}");
+    let (status, v) =
+        api.call(&hr, Method::POST, &docs, Some(json!({"kind": "termination_certificate", "lang": "zh-CN"}))).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_before_termination"))
+    );
+    let fields = json!({"hr_contact_phone": "021-5555 0100"});
+    let (status, doc) = api
+        .call(
+            &hr,
+            Method::POST,
+            &docs,
+            Some(json!({"kind": "return_to_work_notice", "lang": "zh-CN", "fields": fields})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    let res =
+        t.http.get(format!("{}/api/v1/documents/{}", t.base, doc["id"])).bearer_auth(&hr).send().await.expect("pdf");
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let header_sha = res.headers()["x-content-sha256"].to_str().expect("sha").to_owned();
+    let pdf = res.bytes().await.expect("bytes");
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&pdf)), header_sha);
+    assert_eq!(doc["sha256"].as_str(), Some(header_sha.as_str()), "the hash recorded is the hash of the bytes");
+    let text = pdf_text(&pdf);
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for expected in ["催告返岗通知书", &name, "2026年3月2日", "2026年3月5日", "021-55550100", "第三十九条"]
+    {
+        assert!(flat.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert!(!flat.contains("2026年3月6日前"), "today is not an absent day yet");
+    let after = api.case(&hr, id).await;
+    let event = after["events"].as_array().expect("events").iter().find(|e| e["action"] == "document").expect("event");
+    assert_eq!(event["detail"]["sha256"].as_str(), Some(header_sha.as_str()));
+    let html = t
+        .http
+        .get(format!("{}/api/v1/documents/{}?format=html", t.base, doc["id"]))
+        .bearer_auth(t.token("auditor").await)
+        .send()
+        .await
+        .expect("html")
+        .text()
+        .await
+        .expect("text");
+    assert!(html.contains(&name) && html.contains("@page"), "print-ready HTML");
+    let it = t.token("it").await;
+    let res =
+        t.http.get(format!("{}/api/v1/documents/{}", t.base, doc["id"])).bearer_auth(&it).send().await.expect("it");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // An admin's template: checked when saved, used from then on.
+    let admin = t.token("admin").await;
+    let path = "/api/v1/document-templates/return_to_work_notice/en";
+    let (status, v) =
+        api.call(&admin, Method::PUT, path, Some(json!({"body": "# Notice\n\n{{employee_nmae}}\n"}))).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_placeholder")),
+        "{v}"
+    );
+    let custom = lizhi_docs::letters::LetterKind::ReturnToWorkNotice
+        .builtin_template(lizhi_docs::letters::Lang::En)
+        .replacen("\n\n", "\n\nCUSTOM-WORDING-7\n\n", 1);
+    let (status, _) = api.call(&admin, Method::PUT, path, Some(json!({"body": custom}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, doc) = api
+        .call(&hr, Method::POST, &docs, Some(json!({"kind": "return_to_work_notice", "lang": "en", "fields": fields})))
+        .await;
+    let pdf =
+        t.http.get(format!("{}/api/v1/documents/{}", t.base, doc["id"])).bearer_auth(&hr).send().await.expect("pdf");
+    let text = pdf_text(&pdf.bytes().await.expect("bytes"));
+    assert!(text.contains("CUSTOM-WORDING-7") && text.contains("2 March 2026"), "{text}");
+}

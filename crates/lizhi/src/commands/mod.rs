@@ -48,5 +48,9 @@ pub async fn open_url(config: &Config, url: &str, locale: Locale) -> Result<App>
     let redacted = crate::config::redact_url(url);
     let max = effective.max_connections();
     tracing::info!(database = %redacted, max_connections = max, "opening database");
-    App::open(url, max).await.map_err(|e| anyhow!("cannot open the database {redacted}: {}", ui::describe(locale, &e)))
+    let mut app = App::open(url, max)
+        .await
+        .map_err(|e| anyhow!("cannot open the database {redacted}: {}", ui::describe(locale, &e)))?;
+    app.fonts = std::sync::Arc::new(lizhi_app::case_docs::FontCache::with_dirs(effective.font_dir_list()));
+    Ok(app)
 }
