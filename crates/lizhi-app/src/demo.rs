@@ -294,6 +294,21 @@ pub async fn seed_with_date(
         .await?;
         logins.push(DemoLogin { username, password, role });
     }
+    // Cases in every state: planted absconders first, then R&D people (the demo manager heads R&D).
+    let absconders: Vec<String> =
+        crate::demo_attendance::demo_absconders(&people, today).into_iter().map(|a| a.employee_no).collect();
+    let rd = people
+        .iter()
+        .rev()
+        .filter(|p| p.org_unit.starts_with("CN-RD") && !absconders.contains(&p.employee_no))
+        .map(|p| p.employee_no.clone());
+    let mut case_people: Vec<String> = absconders.iter().take(3).cloned().chain(rd).collect();
+    case_people.truncate(crate::demo_cases::CASE_PEOPLE);
+    if case_people.len() == crate::demo_cases::CASE_PEOPLE {
+        crate::demo_cases::seed(app, &case_people, today).await?;
+    } else {
+        tracing::info!(employees, "demo too small for sample cases");
+    }
     Ok(logins)
 }
 

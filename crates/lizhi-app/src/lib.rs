@@ -13,6 +13,7 @@ mod clock;
 pub mod demo;
 mod demo_attendance;
 mod demo_calendar;
+mod demo_cases;
 mod error;
 pub mod export;
 pub mod i18n;

@@ -65,6 +65,16 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
     let planted: BTreeSet<&str> = demo::DEMO_ABSCONDERS.iter().copied().collect();
     assert_eq!(expected.keys().map(String::as_str).collect::<BTreeSet<_>>(), planted);
 
+    // Cases in every state, made through the rules; the early ones concern planted absconders.
+    let cases = lizhi_app::cases::list(&app, &ctx, &Default::default()).await.expect("cases");
+    let states: BTreeSet<&str> = cases.iter().map(|l| l.case.state.as_str()).collect();
+    let all: BTreeSet<&str> = lizhi_core::case::CaseState::ALL.iter().map(|s| s.name()).collect();
+    assert_eq!(states, all, "a demo case in every state");
+    let contacting = cases.iter().find(|l| l.case.state == "contacting").expect("contacting");
+    assert!(planted.contains(contacting.employee_no.as_str()), "{}", contacting.employee_no);
+    let closed = cases.iter().find(|l| l.case.state == "closed").expect("closed");
+    assert_eq!((closed.open_items, closed.case.rehire_eligible), (0, Some(false)));
+
     // Today: exactly the red absconders are red, each absconder at the expected level and streak.
     let findings = risk::scan(&app, &ctx, today(), &RiskQuery::default()).await.expect("scan");
     let by_no: BTreeMap<&str, &risk::Finding> = findings.iter().map(|f| (f.employee_no.as_str(), f)).collect();
