@@ -317,3 +317,77 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<CaseDetail, AppError> 
         documents,
     })
 }
+
+/// Columns of the case export.
+pub const EXPORT_COLUMNS: [&str; 19] = [
+    "case_id",
+    "employee_no",
+    "employee_name",
+    "legal_entity",
+    "org_unit",
+    "case_type",
+    "state",
+    "first_absent_date",
+    "last_working_day",
+    "deadline",
+    "approved_on",
+    "effective_on",
+    "resolution",
+    "rehire_eligible",
+    "open_items",
+    "overdue_items",
+    "opened_at",
+    "opened_by",
+    "closed_at",
+];
+
+/// Every case the caller may see as a CSV or XLSX file (newest first), recorded in the audit trail.
+pub async fn export(app: &App, ctx: &Ctx, format: lizhi_docs::FileFormat) -> Result<Vec<u8>, AppError> {
+    ctx.require(lizhi_core::auth::Permission::ExportData)?;
+    let query = crate::cases::BoardQuery { limit: Some(1_000_000), ..Default::default() };
+    let lines = crate::cases::list(app, ctx, &query).await?;
+    let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| {
+            let k = &l.case;
+            vec![
+                k.id.to_string(),
+                l.employee_no.clone(),
+                l.employee_name.clone(),
+                l.legal_entity_code.clone(),
+                l.org_unit_code.clone(),
+                k.case_type.clone(),
+                k.state.clone(),
+                opt(k.first_absent_date),
+                opt(k.last_working_day),
+                opt(k.deadline),
+                opt(k.approved_on),
+                opt(k.effective_on),
+                k.resolution.clone().unwrap_or_default(),
+                k.rehire_eligible.map(|b| b.to_string()).unwrap_or_default(),
+                l.open_items.to_string(),
+                l.overdue_items.to_string(),
+                k.opened_at.to_rfc3339(),
+                k.opened_by.clone(),
+                k.closed_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let bytes = match format {
+        lizhi_docs::FileFormat::Csv => lizhi_docs::write_csv(&EXPORT_COLUMNS, &rows),
+        lizhi_docs::FileFormat::Xlsx => lizhi_docs::write_xlsx("cases", &EXPORT_COLUMNS, &rows)?,
+    };
+    let mut tx = app.db.begin().await?;
+    let info = serde_json::json!({"kind": "cases", "rows": rows.len(), "format": format.extension(),
+        "sha256": crate::auth::secret_hash_bytes(&bytes)});
+    crate::audit::record(
+        app,
+        &mut tx.conn(),
+        ctx,
+        &[crate::audit::change(ctx, "export", "export", "cases", None, Some(&info))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(bytes)
+}

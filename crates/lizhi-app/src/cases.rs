@@ -130,7 +130,7 @@ pub enum Command {
         /// Effective date.
         effective_on: NaiveDate,
     },
-    /// Close the case.
+    /// Close the case; the person enters the alumni pool.
     Close {
         /// Overrides the default rehire eligibility (absconding: not eligible).
         #[serde(default)]
@@ -138,6 +138,9 @@ pub enum Command {
         /// Required when overriding.
         #[serde(default)]
         rehire_reason: Option<String>,
+        /// Skills for the alumni pool, comma-separated.
+        #[serde(default)]
+        skills: Option<String>,
     },
     /// Withdraw the case.
     Cancel {
@@ -444,7 +447,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
         Command::NotifyUnion => case.union_notified_on = Some(today),
         Command::RecordUnionReply { on, .. } => case.union_replied_on = Some(*on),
         Command::Resolve { resolution, .. } => case.resolution = Some(resolution.trim().into()),
-        Command::Close { rehire_eligible, rehire_reason } => {
+        Command::Close { rehire_eligible, rehire_reason, skills } => {
             let default = kind != CaseType::Absconding;
             let eligible = rehire_eligible.unwrap_or(default);
             let reason = rehire_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
@@ -454,6 +457,21 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
             case.rehire_eligible = Some(eligible);
             case.rehire_reason = reason.map(str::to_owned);
             case.closed_at = Some(now);
+            let skills = crate::alumni::normalise_skills(skills.as_deref().unwrap_or_default());
+            let departed_on = case.effective_on.unwrap_or(today);
+            lizhi_store::alumni::upsert(
+                &mut c,
+                case.employee_id,
+                Some(case.id),
+                departed_on,
+                employee.position.as_deref(),
+                employee.org_unit_id,
+                eligible,
+                reason,
+                &skills,
+                now,
+            )
+            .await?;
         }
         _ => {}
     }
@@ -567,8 +585,8 @@ fn echo(command: &Command) -> serde_json::Value {
             serde_json::json!({"received_on": received_on, "probation": probation})
         }
         Command::Terminate { effective_on } => serde_json::json!({"effective_on": effective_on}),
-        Command::Close { rehire_eligible, rehire_reason } => {
-            serde_json::json!({"rehire_eligible": rehire_eligible, "rehire_reason": rehire_reason})
+        Command::Close { rehire_eligible, rehire_reason, skills } => {
+            serde_json::json!({"rehire_eligible": rehire_eligible, "rehire_reason": rehire_reason, "skills": skills})
         }
         Command::Cancel { reason } => serde_json::json!({"reason": reason}),
         Command::ConfirmDeparture

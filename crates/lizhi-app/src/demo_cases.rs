@@ -142,7 +142,12 @@ async fn absconding(
         for item in items {
             crate::case_flow::update_item(app, hr, item.id, "done", Some("演示数据：已办结")).await?;
         }
-        run(app, hr, id, Command::Close { rehire_eligible: None, rehire_reason: None }).await?;
+        let close = Command::Close {
+            rehire_eligible: None,
+            rehire_reason: None,
+            skills: Some("Rust, PostgreSQL, 性能优化".into()),
+        };
+        run(app, hr, id, close).await?;
     }
     Ok(id)
 }

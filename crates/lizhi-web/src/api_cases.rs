@@ -280,3 +280,82 @@ pub async fn put_template(
         .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"kind": kind, "lang": lang, "custom": body.body.is_some()})).into_response())
 }
+
+/// Query of the case export.
+#[derive(Debug, Deserialize, Default)]
+pub struct ExportParams {
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// `GET /api/v1/cases/export`: every case the caller may see, as CSV or XLSX.
+pub async fn export(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<ExportParams>,
+) -> ApiResult {
+    use axum::http::header;
+    let format = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => lizhi_docs::FileFormat::Csv,
+        "xlsx" => lizhi_docs::FileFormat::Xlsx,
+        _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_format", l)),
+    };
+    let bytes = lizhi_app::case_view::export(&s.app, &ctx(&caller, &rid), format)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    let disposition = format!("attachment; filename=\"cases.{}\"", format.extension());
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// `GET /api/v1/alumni`: the alumni pool (`q` words in skills or last position, `eligible`, `limit`).
+pub async fn alumni(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Query(q): Query<lizhi_app::alumni::AlumniQuery>,
+) -> ApiResult {
+    let items =
+        lizhi_app::alumni::search(&s.app, &ctx(&caller, &rid), &q).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// Body of an alumni update.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlumnusBody {
+    /// Skills, comma-separated (replaces the stored ones).
+    #[serde(default)]
+    pub skills: Option<String>,
+    /// Rehire eligibility.
+    #[serde(default)]
+    pub rehire_eligible: Option<bool>,
+    /// Required when eligibility changes.
+    #[serde(default)]
+    pub rehire_reason: Option<String>,
+}
+
+/// `PUT /api/v1/alumni/{no}`: changes a former employee's skills or rehire eligibility.
+pub async fn alumnus_update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(no): Path<String>,
+    Json(b): Json<AlumnusBody>,
+) -> ApiResult {
+    let a = lizhi_app::alumni::update(
+        &s.app,
+        &ctx(&caller, &rid),
+        &no,
+        b.skills.as_deref(),
+        b.rehire_eligible,
+        b.rehire_reason.as_deref(),
+    )
+    .await
+    .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(a).into_response())
+}

@@ -154,6 +154,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/risk/{no}", Needs(ViewRisk), get(pages::risk_detail))
         .add(Method::POST, "/risk/{no}/actions", Needs(ActOnRisk), post(pages::risk_act))
         .add(Method::GET, "/cases", Needs(ViewCases), get(pages::cases_board))
+        .add(Method::GET, "/cases/export", Needs(ExportData), get(api_cases::export))
         .add(Method::POST, "/cases", Needs(WorkCases), post(pages::case_open))
         .add(Method::GET, "/cases/{id}", Needs(ViewCases), get(pages::case_detail))
         .add(Method::POST, "/cases/{id}/actions", Needs(WorkCases), post(pages::case_act))
@@ -162,6 +163,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/documents/{id}", Needs(ViewCases), get(pages::document_download))
         .add(Method::POST, "/checklist/{id}", SignedIn, post(pages::checklist_update))
         .add(Method::GET, "/messages", SignedIn, get(pages::messages))
+        .add(Method::GET, "/alumni", Needs(ViewEmployees), get(pages::alumni))
         .add(Method::POST, "/messages/read", SignedIn, post(pages::messages_read))
         // API
         .add(Method::GET, "/api/v1/me", SignedIn, get(api::me))
@@ -189,6 +191,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/risk/scans", Needs(ViewRisk), get(api_risk::risk_scans))
         .add(Method::POST, "/api/v1/risk/scans", Needs(ActOnRisk), post(api_risk::risk_scan_now))
         .add(Method::GET, "/api/v1/cases", Needs(ViewCases), get(api_cases::list))
+        .add(Method::GET, "/api/v1/cases/export", Needs(ExportData), get(api_cases::export))
         .add(Method::POST, "/api/v1/cases", Needs(WorkCases), post(api_cases::open))
         .add(Method::GET, "/api/v1/cases/{id}", Needs(ViewCases), get(api_cases::get))
         .add(Method::POST, "/api/v1/cases/{id}/actions", Needs(WorkCases), post(api_cases::act))
@@ -200,6 +203,8 @@ fn declare(r: Routes) -> Routes {
         // Item owners hold any role (IT, finance, facilities); the use case checks ownership.
         .add(Method::PUT, "/api/v1/checklist/{id}", SignedIn, put(api_cases::item))
         .add(Method::GET, "/api/v1/me/tasks", SignedIn, get(api_cases::my_tasks))
+        .add(Method::GET, "/api/v1/alumni", Needs(ViewEmployees), get(api_cases::alumni))
+        .add(Method::PUT, "/api/v1/alumni/{no}", Needs(EditPeople), put(api_cases::alumnus_update))
         .add(Method::GET, "/api/v1/me/messages", SignedIn, get(api_cases::my_messages))
         .add(Method::POST, "/api/v1/me/messages/read", SignedIn, post(api_cases::read_messages))
 }

@@ -185,3 +185,17 @@ CREATE TABLE document_templates (
     updated_by TEXT NOT NULL,
     PRIMARY KEY (kind, lang)
 );
+
+-- The alumni pool: people who left, with what a rehire decision needs.
+CREATE TABLE alumni (
+    employee_id BIGINT PRIMARY KEY REFERENCES employees(id),
+    case_id BIGINT REFERENCES cases(id),
+    departed_on DATE NOT NULL,
+    last_position TEXT,
+    org_unit_id BIGINT NOT NULL REFERENCES org_units(id),
+    rehire_eligible BOOLEAN NOT NULL,
+    rehire_reason TEXT,
+    skills TEXT NOT NULL DEFAULT '',
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX alumni_eligible ON alumni(rehire_eligible, departed_on);

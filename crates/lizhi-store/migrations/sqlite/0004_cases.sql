@@ -185,3 +185,17 @@ CREATE TABLE document_templates (
     updated_by TEXT NOT NULL,
     PRIMARY KEY (kind, lang)
 );
+
+-- The alumni pool: people who left, with what a rehire decision needs.
+CREATE TABLE alumni (
+    employee_id INTEGER PRIMARY KEY REFERENCES employees(id),
+    case_id INTEGER REFERENCES cases(id),
+    departed_on TEXT NOT NULL,
+    last_position TEXT,
+    org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+    rehire_eligible BOOLEAN NOT NULL,
+    rehire_reason TEXT,
+    skills TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX alumni_eligible ON alumni(rehire_eligible, departed_on);

@@ -38,6 +38,7 @@ pub struct CasesPage {
     pub columns: Vec<Column>,
     pub types: Vec<(&'static str, String, bool)>,
     pub empty: bool,
+    pub can_export: bool,
 }
 
 /// Cards shown per column; the count says how many there are in all.
@@ -107,6 +108,7 @@ pub async fn cases_board(
     render(&CasesPage {
         chrome: chrome(l, Some(&caller), "cases-title", "/cases"),
         empty: columns.is_empty(),
+        can_export: caller.principal.can(Permission::ExportData),
         columns,
         types: CaseType::ALL
             .iter()

@@ -96,3 +96,45 @@ pub async fn messages_read(
         Err(e) => app_error_page(e, l, &caller),
     }
 }
+
+/// `/alumni`.
+#[derive(Template)]
+#[template(path = "alumni.html")]
+pub struct AlumniPage {
+    pub chrome: Chrome,
+    pub q: String,
+    pub eligible: String,
+    pub people: Vec<lizhi_app::alumni::Alumnus>,
+}
+
+/// Query of the alumni page.
+#[derive(Debug, serde::Deserialize, Default)]
+pub struct AlumniParams {
+    q: Option<String>,
+    eligible: Option<String>,
+}
+
+/// The alumni pool, searchable by skills, last position and eligibility.
+pub async fn alumni(
+    State(s): State<AppState>,
+    Lang(l): Lang,
+    caller: Caller,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<AlumniParams>,
+) -> Response {
+    let eligible = match p.eligible.as_deref() {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    let query = lizhi_app::alumni::AlumniQuery { q: p.q.clone(), eligible, limit: Some(200) };
+    match lizhi_app::alumni::search(&s.app, &ctx(&caller, &rid), &query).await {
+        Ok(people) => render(&AlumniPage {
+            chrome: chrome(l, Some(&caller), "alumni-title", "/alumni"),
+            q: p.q.unwrap_or_default(),
+            eligible: p.eligible.unwrap_or_default(),
+            people,
+        }),
+        Err(e) => app_error_page(e, l, &caller),
+    }
+}

@@ -21,7 +21,7 @@ pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
     org_tree,
 };
-pub use messages::{message_text, messages, messages_read};
+pub use messages::{alumni, message_text, messages, messages_read};
 pub use risk::{risk_act, risk_board, risk_detail, risk_scan};
 pub use risk_trial::risk_trial;
 pub use session::{account, account_password, login_form, login_submit, logout, set_locale};
@@ -81,12 +81,13 @@ pub(super) fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, p
     let tr = Tr(locale);
     let mut nav = Vec::new();
     if let Some(c) = caller {
-        let items: [(&'static str, &str, Option<Permission>); 8] = [
+        let items: [(&'static str, &str, Option<Permission>); 9] = [
             ("/messages", "nav-messages", None),
             ("/risk", "nav-risk", Some(Permission::ViewRisk)),
             ("/cases", "nav-cases", Some(Permission::ViewCases)),
             ("/employees", "nav-employees", Some(Permission::ViewEmployees)),
             ("/org", "nav-org", Some(Permission::ViewOrg)),
+            ("/alumni", "nav-alumni", Some(Permission::ViewEmployees)),
             ("/imports", "nav-imports", Some(Permission::ImportData)),
             ("/users", "nav-users", Some(Permission::ManageUsers)),
             ("/audit", "nav-audit", Some(Permission::ViewAudit)),

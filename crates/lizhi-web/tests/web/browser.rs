@@ -170,6 +170,14 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
         assert!(forms.as_u64().unwrap_or(0) >= 3, "next-step forms at {width}px: {forms}");
         let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
         assert_eq!(fits, true, "no horizontal scrolling on the case page at {width}px");
+        for page in ["/messages", "/alumni?q=java"] {
+            browser.goto(&format!("{}{page}", t.base)).await;
+            let title =
+                browser.script("return document.querySelector('h1') && document.querySelector('h1').textContent").await;
+            assert!(title.as_str().is_some_and(|t| !t.is_empty()), "{page} at {width}px");
+            let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+            assert_eq!(fits, true, "no horizontal scrolling on {page} at {width}px");
+        }
         let logs = browser.severe_logs().await;
         assert!(logs.is_empty(), "console errors at {width}px: {logs:?}");
     }

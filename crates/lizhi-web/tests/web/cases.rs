@@ -195,8 +195,23 @@ async fn an_absconding_case_runs_from_contact_to_close_and_refuses_every_shortcu
         )
         .await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required")));
-    let closed = api.ok(&hr, id, json!({"action": "close"})).await;
+    let closed = api.ok(&hr, id, json!({"action": "close", "skills": "Java， 供应链, java"})).await;
     assert_eq!((closed["state"].as_str(), closed["rehire_eligible"].as_bool()), (Some("closed"), Some(false)));
+    // The alumni pool: found by skill, not eligible by default, changed only with a reason.
+    let (_, pool) = api.call(&hr, Method::GET, "/api/v1/alumni?q=%E4%BE%9B%E5%BA%94", None).await;
+    assert_eq!(pool["items"][0]["employee_no"].as_str(), Some(no.as_str()));
+    assert_eq!(pool["items"][0]["skills"], json!(["Java", "供应链"]));
+    assert_eq!(pool["items"][0]["rehire_eligible"], false);
+    let (_, none) = api.call(&hr, Method::GET, "/api/v1/alumni?q=cobol", None).await;
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+    let path = format!("/api/v1/alumni/{no}");
+    let (status, v) = api.call(&hr, Method::PUT, &path, Some(json!({"rehire_eligible": true}))).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required")));
+    let body = json!({"rehire_eligible": true, "rehire_reason": "absence explained later: family emergency"});
+    let (status, v) = api.call(&hr, Method::PUT, &path, Some(body)).await;
+    assert_eq!((status, v["rehire_eligible"].as_bool()), (StatusCode::OK, Some(true)), "{v}");
+    let (_, eligible) = api.call(&hr, Method::GET, "/api/v1/alumni?eligible=true", None).await;
+    assert_eq!(eligible["items"].as_array().map(Vec::len), Some(1));
     let actions: Vec<&str> =
         closed["events"].as_array().expect("events").iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(actions.first(), Some(&"open"));
@@ -219,6 +234,17 @@ async fn an_absconding_case_runs_from_contact_to_close_and_refuses_every_shortcu
     assert_eq!(board["items"].as_array().map(Vec::len), Some(0));
     let (_, board) = api.call(&hr, Method::GET, "/api/v1/cases?state=closed", None).await;
     assert_eq!(board["items"][0]["id"].as_i64(), Some(id));
+    let csv = t.http.get(format!("{}/api/v1/cases/export", t.base)).bearer_auth(&hr).send().await.expect("export");
+    let table = lizhi_docs::read_table(&csv.bytes().await.expect("bytes"), lizhi_docs::FileFormat::Csv).expect("csv");
+    let (state, no_at) = (table.column("state").expect("state"), table.column("employee_no").expect("no"));
+    assert_eq!((table.rows[0].get(state), table.rows[0].get(no_at)), ("closed", no.as_str()));
+    let xlsx =
+        t.http.get(format!("{}/api/v1/cases/export?format=xlsx", t.base)).bearer_auth(&hr).send().await.expect("xlsx");
+    let table =
+        lizhi_docs::read_table(&xlsx.bytes().await.expect("bytes"), lizhi_docs::FileFormat::Xlsx).expect("xlsx");
+    assert_eq!(table.rows.len(), 1);
+    let res = t.http.get(format!("{}/api/v1/cases/export", t.base)).bearer_auth(&manager).send().await.expect("m");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "exports need the export right");
 }
 
 #[tokio::test]
