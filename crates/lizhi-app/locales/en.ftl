@@ -522,3 +522,4 @@ alumni-skills = Skills (for the alumni pool)
 alumni-eligible = may be rehired
 alumni-not-eligible = not eligible for rehire
 alumni-left = left
+error-unknown_user = No user with that name.

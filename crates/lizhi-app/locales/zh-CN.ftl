@@ -522,3 +522,4 @@ alumni-skills = 技能（用于离职人才库）
 alumni-eligible = 可再次录用
 alumni-not-eligible = 不可再次录用
 alumni-left = 离职于
+error-unknown_user = 没有这个用户。

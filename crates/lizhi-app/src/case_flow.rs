@@ -391,3 +391,86 @@ pub async fn my_tasks(app: &App, ctx: &Ctx) -> Result<Tasks, AppError> {
         .collect();
     Ok(Tasks { items, approvals })
 }
+
+/// One configured (or shipped) approval chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainConfig {
+    /// Case type name.
+    pub case_type: String,
+    /// Entity code, or `None` for every entity without its own chain.
+    pub legal_entity: Option<String>,
+    /// The steps.
+    pub chain: Chain,
+    /// Whether this is the shipped default (nothing configured).
+    pub default: bool,
+}
+
+/// Every chain in force: the configured ones, and the shipped default of each type without one.
+pub async fn chains(app: &App, ctx: &Ctx) -> Result<Vec<ChainConfig>, AppError> {
+    ctx.require(Permission::ViewCases)?;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let entities = org::list_entities(&mut c).await?;
+    let mut out = Vec::new();
+    let configured = approvals::configured_chains(&mut c).await?;
+    for kind in CaseType::ALL {
+        let mine: Vec<_> = configured.iter().filter(|(_, t, _)| t == kind.name()).collect();
+        if !mine.iter().any(|(e, _, _)| e.is_none()) {
+            out.push(ChainConfig {
+                case_type: kind.name().into(),
+                legal_entity: None,
+                chain: Chain::default_for(kind),
+                default: true,
+            });
+        }
+        for (entity, _, json) in mine {
+            let chain = serde_json::from_str(json).map_err(|e| AppError::Internal(format!("chain: {e}")))?;
+            let legal_entity = entity.and_then(|id| entities.iter().find(|e| e.id == id).map(|e| e.code.clone()));
+            out.push(ChainConfig { case_type: kind.name().into(), legal_entity, chain, default: false });
+        }
+    }
+    Ok(out)
+}
+
+/// Sets the chain of a case type for one entity (or all); applies to cases opened from now on.
+pub async fn set_chain(
+    app: &App,
+    ctx: &Ctx,
+    case_type: &str,
+    legal_entity: Option<&str>,
+    chain: &Chain,
+) -> Result<(), AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let kind = CaseType::parse(case_type).ok_or_else(|| AppError::invalid("case_type", "invalid_input"))?;
+    chain.validate().map_err(AppError::Approval)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let entity = match legal_entity.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(code) => Some(
+            org::list_entities(&mut c)
+                .await?
+                .into_iter()
+                .find(|e| e.code == code)
+                .ok_or_else(|| AppError::invalid("legal_entity", "unknown_legal_entity"))?
+                .id,
+        ),
+        None => None,
+    };
+    let all = users::list(&mut c).await?;
+    for step in &chain.steps {
+        for approver in &step.approvers {
+            if let Approver::User(name) = approver
+                && !all.iter().any(|u| &u.username == name)
+            {
+                return Err(AppError::invalid("approvers", "unknown_user"));
+            }
+        }
+    }
+    let json = serde_json::to_string(chain).map_err(|e| AppError::Internal(e.to_string()))?;
+    approvals::put_chain(&mut c, entity, kind.name(), &json, &ctx.actor, app.clock.now()).await?;
+    let key = format!("{}/{}", kind.name(), legal_entity.unwrap_or("*"));
+    let detail = serde_json::json!({"chain": chain});
+    record(app, &mut c, ctx, &[change(ctx, "approval_chain.put", "approval_chain", &key, None, Some(&detail))]).await?;
+    tx.commit().await?;
+    Ok(())
+}

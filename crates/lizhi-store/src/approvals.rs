@@ -17,6 +17,12 @@ pub async fn configured_chain(
     Ok(on_conn!(c, c => sqlx::query_scalar(sql).bind(case_type).bind(legal_entity_id).fetch_optional(&mut **c).await?))
 }
 
+/// Every configured chain: (entity id or `None` for all, case type, chain JSON).
+pub async fn configured_chains(c: &mut Conn<'_>) -> Result<Vec<(Option<i64>, String, String)>, StoreError> {
+    let sql = "SELECT legal_entity_id, case_type, chain FROM approval_chains ORDER BY case_type, legal_entity_id";
+    Ok(on_conn!(c, c => sqlx::query_as(sql).fetch_all(&mut **c).await?))
+}
+
 /// Sets the chain of a case type for an entity (or all with `None`).
 pub async fn put_chain(
     c: &mut Conn<'_>,

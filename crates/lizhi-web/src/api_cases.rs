@@ -359,3 +359,40 @@ pub async fn alumnus_update(
     .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(a).into_response())
 }
+
+/// `GET /api/v1/approval-chains`: the chain of every case type in force (configured or shipped).
+pub async fn chains(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+) -> ApiResult {
+    let items = case_flow::chains(&s.app, &ctx(&caller, &rid)).await.map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// Body of a chain change.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainBody {
+    /// Only for this entity (code); every entity without its own chain when absent.
+    #[serde(default)]
+    pub legal_entity: Option<String>,
+    /// The steps.
+    pub chain: lizhi_core::case::approval::Chain,
+}
+
+/// `PUT /api/v1/approval-chains/{case_type}`: sets the chain for cases opened from now on.
+pub async fn put_chain(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(case_type): Path<String>,
+    Json(b): Json<ChainBody>,
+) -> ApiResult {
+    case_flow::set_chain(&s.app, &ctx(&caller, &rid), &case_type, b.legal_entity.as_deref(), &b.chain)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({"case_type": case_type, "legal_entity": b.legal_entity})).into_response())
+}

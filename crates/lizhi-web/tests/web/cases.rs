@@ -302,6 +302,32 @@ async fn a_return_ends_the_termination_path_and_a_resignation_converts_the_case(
         (Some("resignation"), Some("open"), Some("2026-04-01"))
     );
     assert_eq!(r["approvals"][0]["name"], "department_head", "a resignation starts with the department head");
+
+    // A chain configured for CN01 applies to cases opened from then on.
+    let admin = t.token("admin").await;
+    let chain = |user: &str| {
+        json!({"legal_entity": "CN01", "chain": {"steps": [
+        {"name": "cfo", "approvers": [{"user": user}], "mode": "all_of", "due_workdays": 3}]}})
+    };
+    let path = "/api/v1/approval-chains/mutual_agreement";
+    let (status, v) = api.call(&admin, Method::PUT, path, Some(chain("nobody"))).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_user")));
+    assert_eq!(api.call(&hr, Method::PUT, path, Some(chain("admin"))).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(api.call(&admin, Method::PUT, path, Some(chain("admin"))).await.0, StatusCode::OK);
+    let (_, chains) = api.call(&hr, Method::GET, "/api/v1/approval-chains", None).await;
+    let configured = chains["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["case_type"] == "mutual_agreement" && c["legal_entity"] == "CN01");
+    assert_eq!(configured.map(|c| c["default"].clone()), Some(json!(false)));
+    let other = api.first_employee_of(&hr, "CN-RD", 3).await;
+    let body = json!({"employee_no": other, "case_type": "mutual_agreement", "effective_on": "2026-04-30"});
+    let (_, agreed) = api.call(&hr, Method::POST, "/api/v1/cases", Some(body)).await;
+    assert_eq!(
+        (agreed["approvals"][0]["name"].as_str(), agreed["approvals"][0]["assignees"][0].as_str()),
+        (Some("cfo"), Some("admin"))
+    );
 }
 
 #[tokio::test]
