@@ -523,3 +523,4 @@ alumni-eligible = may be rehired
 alumni-not-eligible = not eligible for rehire
 alumni-left = left
 error-unknown_user = No user with that name.
+checklist-return_asset = Return company asset

@@ -523,3 +523,4 @@ alumni-eligible = 可再次录用
 alumni-not-eligible = 不可再次录用
 alumni-left = 离职于
 error-unknown_user = 没有这个用户。
+checklist-return_asset = 归还公司资产

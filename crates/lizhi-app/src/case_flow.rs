@@ -241,11 +241,35 @@ async fn generate_checklist(
             item_key: t.key.clone(),
             category: t.category.name().into(),
             label: None,
+            asset_id: None,
             owner_user_id,
             owner_role,
             due_rule: serde_json::to_string(&t.due).map_err(|e| AppError::Internal(e.to_string()))?,
             due_on: t.due_on(approved_on, case.effective_on.filter(|_| case_is_terminated(case)), calendar),
             after_termination_only: t.after_termination_only,
+            status: "open".into(),
+            note: None,
+            completed_at: None,
+            completed_by: None,
+        });
+    }
+    // One return item per asset the person holds, owned like the collection item.
+    let facilities = with_role(&all, Role::Facilities).first().copied();
+    for asset in lizhi_store::assets::list(c, Some(employee.id)).await?.into_iter().filter(|a| a.status == "in_use") {
+        let due = Due::WorkdaysAfterApproval(5);
+        rows.push(ItemRow {
+            id: 0,
+            case_id: case.id,
+            position: rows.len() as i64,
+            item_key: checklist::ASSET_RETURN_KEY.into(),
+            category: checklist::Category::Assets.name().into(),
+            label: Some(format!("{} {} ({})", asset.kind, asset.tag, asset.description)),
+            asset_id: Some(asset.id),
+            owner_user_id: facilities,
+            owner_role: Some(Role::Facilities.name().into()),
+            due_rule: serde_json::to_string(&due).map_err(|e| AppError::Internal(e.to_string()))?,
+            due_on: Some(calendar.add_workdays(approved_on, 5)),
+            after_termination_only: false,
             status: "open".into(),
             note: None,
             completed_at: None,
@@ -310,6 +334,15 @@ pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note:
         "done" | "waived" => items::set_status(&mut c, item_id, status, note, Some(&ctx.actor), Some(now)).await?,
         "open" => items::set_status(&mut c, item_id, "open", note, None, None).await?,
         _ => return Err(AppError::invalid("status", "invalid_input")),
+    }
+    // The register follows the return item: returned, lost when waived, in use again when reopened.
+    if let Some(asset) = item.asset_id {
+        let register = match status {
+            "done" => "returned",
+            "waived" => "lost",
+            _ => "in_use",
+        };
+        lizhi_store::assets::set_status(&mut c, asset, register, now).await?;
     }
     let detail = serde_json::json!({"item": item.item_key, "status": status, "note": note});
     let event = EventRow {

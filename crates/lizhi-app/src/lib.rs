@@ -4,6 +4,7 @@
 //! The web layer and the CLI call only this crate; neither touches SQL or business rules.
 
 pub mod alumni;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod case_docs;

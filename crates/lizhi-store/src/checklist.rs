@@ -19,6 +19,8 @@ pub struct ItemRow {
     pub category: String,
     /// Extra label (the asset of a per-asset item), shown after the translated title.
     pub label: Option<String>,
+    /// The asset a per-asset item returns.
+    pub asset_id: Option<i64>,
     /// Owner, resolved to a user.
     pub owner_user_id: Option<i64>,
     /// The owner's role when the item was generated.
@@ -40,7 +42,7 @@ pub struct ItemRow {
 }
 
 const COLUMNS: &str = "id, case_id, position, item_key, category, label, owner_user_id, owner_role, due_rule, due_on, \
-                       after_termination_only, status, note, completed_at, completed_by";
+                       after_termination_only, status, note, completed_at, completed_by, asset_id";
 
 macro_rules! item_from_row {
     ($r:expr) => {{
@@ -61,6 +63,7 @@ macro_rules! item_from_row {
             note: r.try_get(12)?,
             completed_at: r.try_get(13)?,
             completed_by: r.try_get(14)?,
+            asset_id: r.try_get(15)?,
         }
     }};
 }
@@ -68,13 +71,14 @@ macro_rules! item_from_row {
 /// Stores generated items (their ids are ignored).
 pub async fn insert(c: &mut Conn<'_>, items: &[ItemRow]) -> Result<(), StoreError> {
     let sql = "INSERT INTO checklist_items (case_id, position, item_key, category, label, owner_user_id, owner_role, \
-               due_rule, due_on, after_termination_only, status, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+               due_rule, due_on, after_termination_only, status, note, asset_id) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
     for i in items {
         on_conn!(c, c => {
             sqlx::query(sql)
                 .bind(i.case_id).bind(i.position).bind(&i.item_key).bind(&i.category).bind(&i.label)
                 .bind(i.owner_user_id).bind(&i.owner_role).bind(&i.due_rule).bind(i.due_on)
-                .bind(i.after_termination_only).bind(&i.status).bind(&i.note)
+                .bind(i.after_termination_only).bind(&i.status).bind(&i.note).bind(i.asset_id)
                 .execute(&mut **c).await?;
         });
     }

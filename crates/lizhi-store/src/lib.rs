@@ -6,6 +6,7 @@
 
 pub mod alumni;
 pub mod approvals;
+pub mod assets;
 pub mod attendance;
 pub mod audit;
 pub mod cases;

@@ -396,3 +396,39 @@ pub async fn put_chain(
         .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(serde_json::json!({"case_type": case_type, "legal_entity": b.legal_entity})).into_response())
 }
+
+/// Query of the asset register.
+#[derive(Debug, Deserialize, Default)]
+pub struct AssetParams {
+    /// Only this holder.
+    pub employee_no: Option<String>,
+}
+
+/// `GET /api/v1/assets`: the asset register (or one holder's assets).
+pub async fn assets(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Query(p): Query<AssetParams>,
+) -> ApiResult {
+    let items = lizhi_app::assets::list(&s.app, &ctx(&caller, &rid), p.employee_no.as_deref())
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+/// `PUT /api/v1/assets/{tag}`: registers or changes an asset.
+pub async fn asset_put(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(tag): Path<String>,
+    Json(body): Json<lizhi_app::assets::Asset>,
+) -> ApiResult {
+    let saved = lizhi_app::assets::save(&s.app, &ctx(&caller, &rid), &tag, &body)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok(Json(saved).into_response())
+}

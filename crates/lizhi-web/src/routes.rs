@@ -204,6 +204,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::PUT, "/api/v1/checklist/{id}", SignedIn, put(api_cases::item))
         .add(Method::GET, "/api/v1/me/tasks", SignedIn, get(api_cases::my_tasks))
         .add(Method::GET, "/api/v1/alumni", Needs(ViewEmployees), get(api_cases::alumni))
+        .add(Method::GET, "/api/v1/assets", Needs(ViewEmployees), get(api_cases::assets))
+        .add(Method::PUT, "/api/v1/assets/{tag}", Needs(EditPeople), put(api_cases::asset_put))
         .add(Method::GET, "/api/v1/approval-chains", Needs(ViewCases), get(api_cases::chains))
         .add(Method::PUT, "/api/v1/approval-chains/{case_type}", Needs(ManageUsers), put(api_cases::put_chain))
         .add(Method::PUT, "/api/v1/alumni/{no}", Needs(EditPeople), put(api_cases::alumnus_update))

@@ -127,6 +127,20 @@ CREATE TABLE approval_chains (
 );
 CREATE UNIQUE INDEX approval_chains_key ON approval_chains(COALESCE(legal_entity_id, 0), case_type);
 
+-- The asset register: company property and who holds it; a case's checklist gets one return item per
+-- asset in use by the person.
+CREATE TABLE assets (
+    id INTEGER PRIMARY KEY,
+    tag TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL,
+    employee_id INTEGER REFERENCES employees(id),
+    assigned_on TEXT,
+    status TEXT NOT NULL CHECK (status IN ('in_use', 'in_stock', 'returned', 'lost')),
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX assets_employee ON assets(employee_id, status);
+
 CREATE TABLE checklist_items (
     id INTEGER PRIMARY KEY,
     case_id INTEGER NOT NULL REFERENCES cases(id),
@@ -134,6 +148,7 @@ CREATE TABLE checklist_items (
     item_key TEXT NOT NULL,
     category TEXT NOT NULL,
     label TEXT,
+    asset_id INTEGER REFERENCES assets(id),
     owner_user_id INTEGER REFERENCES users(id),
     owner_role TEXT,
     due_rule TEXT NOT NULL,

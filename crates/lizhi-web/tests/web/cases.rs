@@ -446,6 +446,14 @@ async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_appr
         .await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_employee")));
 
+    // The subject holds a laptop: the checklist will carry its return.
+    let laptop = json!({"kind": "laptop", "description": "ThinkPad X1 SN123", "employee_no": subject, "assigned_on": "2025-01-06"});
+    let (status, v) = api.call(&hr, Method::PUT, "/api/v1/assets/LT-0042", Some(laptop)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let (status, v) = api
+        .call(&hr, Method::PUT, "/api/v1/assets/LT-0043", Some(json!({"kind": "spaceship", "description": "x"})))
+        .await;
+    assert_eq!((status, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
     // A dismissal: HR supervisor first (2 workdays, due Wednesday 4 March), then the department head.
     let body = json!({"employee_no": subject, "case_type": "dismissal", "effective_on": "2026-03-31"});
     let (status, case) = api.call(&hr, Method::POST, "/api/v1/cases", Some(body)).await;
@@ -486,6 +494,20 @@ async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_appr
     let approved = api.case(&hr, id).await;
     assert_eq!(approved["state"], "approved");
     assert_eq!(item(&approved, "revoke_access")["due_on"], "2026-03-09");
+    let ret = item(&approved, "return_asset");
+    assert!(ret["label"].as_str().expect("label").contains("LT-0042"));
+    let facilities = t.token("facilities").await;
+    let (status, _) = api
+        .call(
+            &facilities,
+            Method::PUT,
+            &format!("/api/v1/checklist/{}", ret["id"]),
+            Some(json!({"status": "done", "note": "收回，完好"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the facilities owner records the return");
+    let (_, held) = api.call(&hr, Method::GET, &format!("/api/v1/assets?employee_no={subject}"), None).await;
+    assert_eq!(held["items"][0]["status"], "returned", "the register follows the item");
     clock.advance(Duration::days(3)); // Monday 9 March.
     lizhi_app::reminders::run(&t.app).await.expect("mon");
     let (_, it_inbox) = api.call(&t.token("it").await, Method::GET, "/api/v1/me/messages", None).await;
