@@ -524,3 +524,4 @@ alumni-not-eligible = not eligible for rehire
 alumni-left = left
 error-unknown_user = No user with that name.
 checklist-return_asset = Return company asset
+mail-footer = Open case #{ $case } in Lizhi to act on it. This message was sent by Lizhi's reminders; your messages are also on the Messages page.

@@ -524,3 +524,4 @@ alumni-not-eligible = 不可再次录用
 alumni-left = 离职于
 error-unknown_user = 没有这个用户。
 checklist-return_asset = 归还公司资产
+mail-footer = 请在离职系统中打开案件 #{ $case } 处理。本邮件由系统提醒自动发送，所有消息也可在“消息”页面查看。

@@ -20,6 +20,7 @@ mod error;
 pub mod export;
 pub mod i18n;
 pub mod import;
+pub mod mail;
 pub mod people;
 pub mod reminders;
 pub mod risk;
@@ -43,17 +44,19 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Fonts for PDFs, found on first use (scanning the font folders takes a fraction of a second).
     pub fonts: Arc<case_docs::FontCache>,
+    /// Whether reminders are also e-mailed (a mail server is configured).
+    pub mail_enabled: bool,
 }
 
 impl App {
     /// Wraps a migrated database with the system clock.
     pub fn new(db: Db) -> App {
-        App { db, clock: Arc::new(SystemClock), fonts: Arc::default() }
+        App { db, clock: Arc::new(SystemClock), fonts: Arc::default(), mail_enabled: false }
     }
 
     /// Same, with a chosen clock.
     pub fn with_clock(db: Db, clock: Arc<dyn Clock>) -> App {
-        App { db, clock, fonts: Arc::default() }
+        App { db, clock, fonts: Arc::default(), mail_enabled: false }
     }
 
     /// Connects, migrates and returns the app for a database URL.

@@ -65,8 +65,34 @@ pub async fn run(app: &App) -> Result<ReminderRun, AppError> {
     let mut c = tx.conn();
     let mut todays = Todays::load(&mut c, now).await?;
     let mut out = ReminderRun::default();
+    let all = users::list(&mut c).await?;
+    // Where each user's reminders are also e-mailed: their employee record's address, in their language.
+    let mut mail_to: HashMap<i64, (String, crate::i18n::Locale)> = HashMap::new();
+    if app.mail_enabled {
+        for u in all.iter().filter(|u| !u.disabled) {
+            let Some(employee) = u.employee_id else { continue };
+            if let Some(email) = employees::get_by_id(&mut c, employee).await?.and_then(|e| e.email) {
+                let locale =
+                    u.locale.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or(crate::i18n::Locale::ZhCn);
+                mail_to.insert(u.id, (email, locale));
+            }
+        }
+    }
     let send = async |c: &mut Conn<'_>, user: i64, kind: &str, case: i64, params: serde_json::Value, key: String| {
-        store::add(c, user, kind, Some(case), &params.to_string(), &key, now).await
+        let added = store::add(c, user, kind, Some(case), &params.to_string(), &key, now).await?;
+        if let (true, Some((email, locale))) = (added, mail_to.get(&user)) {
+            let message =
+                Message { id: 0, kind: kind.to_owned(), case_id: Some(case), params, created_at: now, read: false };
+            let text = message_text(*locale, &message);
+            let subject =
+                format!("{} · {}", crate::i18n::t(*locale, "app-name"), text.chars().take(60).collect::<String>());
+            let body =
+                format!("{text}\n\n{}", crate::i18n::t_args(*locale, "mail-footer", &[("case", &case.to_string())]));
+            let payload = serde_json::json!(crate::mail::EmailPayload { subject, body }).to_string();
+            lizhi_store::outbox::enqueue(c, crate::mail::CHANNEL, &format!("email:{key}"), email, &payload, now)
+                .await?;
+        }
+        Ok::<bool, lizhi_store::StoreError>(added)
     };
     // Checklist items: the day before and on the due date, then daily once overdue.
     let horizon = now.date_naive().checked_add_days(Days::new(2)).unwrap_or(now.date_naive());
@@ -84,7 +110,6 @@ pub async fn run(app: &App) -> Result<ReminderRun, AppError> {
         out.sent += usize::from(send(&mut c, owner, kind, case, params, dedupe).await?);
     }
     // Approvals: once when assigned, daily when overdue, and escalation to the approver's manager.
-    let all = users::list(&mut c).await?;
     let pending = store::pending_approvals(&mut c).await?;
     let assigned: std::collections::HashSet<(i64, i64)> = pending.iter().map(|p| (p.1, p.4)).collect();
     for (case, step, name, due, user, escalated) in pending {
@@ -200,4 +225,21 @@ pub async fn mark_read(app: &App, ctx: &Ctx) -> Result<u64, AppError> {
     let principal = ctx.principal.as_ref().ok_or(AppError::Forbidden)?;
     let mut conn = app.db.acquire().await?;
     Ok(store::mark_read(&mut conn.conn(), principal.user_id, app.clock.now()).await?)
+}
+
+/// A message in words, in the reader's language.
+pub fn message_text(l: crate::i18n::Locale, m: &Message) -> String {
+    let p = |k: &str| {
+        m.params.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
+    };
+    let item = p("item").map(|k| crate::i18n::t(l, &format!("checklist-{k}"))).unwrap_or_default();
+    let step = p("step").map(|k| crate::i18n::t(l, &format!("approval-step-{k}"))).unwrap_or_default();
+    let state = p("state").map(|k| crate::i18n::t(l, &format!("case-state-{k}"))).unwrap_or_default();
+    let case = p("case").unwrap_or_default();
+    let due = p("due").or_else(|| p("deadline")).unwrap_or_default();
+    crate::i18n::t_args(
+        l,
+        &format!("notification-{}", m.kind),
+        &[("case", &case), ("item", &item), ("step", &step), ("state", &state), ("due", &due)],
+    )
 }

@@ -18,6 +18,7 @@ pub mod imports;
 mod migrate;
 pub mod notifications;
 pub mod org;
+pub mod outbox;
 pub mod risk_scans;
 pub mod settings;
 pub mod summary;

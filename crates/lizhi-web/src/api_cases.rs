@@ -166,7 +166,7 @@ pub async fn my_messages(
     let items: Vec<serde_json::Value> = items
         .into_iter()
         .map(|m| {
-            let text = crate::pages::message_text(l, &m);
+            let text = lizhi_app::reminders::message_text(l, &m);
             serde_json::json!({"id": m.id, "kind": m.kind, "case_id": m.case_id, "params": m.params,
                 "text": text, "created_at": m.created_at, "read": m.read})
         })

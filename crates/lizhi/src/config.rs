@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// The file read when `--config` is not given (and only if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "lizhi.toml";
 /// Every key a configuration file or `LIZHI_*` variable may set.
-pub const KEYS: [&str; 6] = ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs"];
+pub const KEYS: [&str; 8] =
+    ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs", "smtp_url", "mail_from"];
 
 /// The effective settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -32,6 +33,13 @@ pub struct Config {
     /// Extra folders with fonts for PDF documents, `:`-separated (the system folders are always searched).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub font_dirs: Option<String>,
+    /// Mail server for reminders: `smtp://host:25` (a local relay), `smtp+starttls://user:pass@host:587` or
+    /// `smtps://user:pass@host:465`; unset = in-app messages only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_url: Option<String>,
+    /// Sender of reminder mail (`Lizhi <hr@example.com>`); required with `smtp_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_from: Option<String>,
 }
 
 impl Default for Config {
@@ -43,6 +51,8 @@ impl Default for Config {
             max_connections: None,
             log: "info".into(),
             font_dirs: None,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -189,6 +199,17 @@ impl UrlKind {
 }
 
 impl Config {
+    /// The reminder mailer, when a mail server is configured.
+    pub fn mailer(&self) -> Result<Option<lizhi_connectors::SmtpMailer>, lizhi_connectors::SmtpError> {
+        match &self.smtp_url {
+            None => Ok(None),
+            Some(url) => {
+                let from = self.mail_from.as_deref().ok_or(lizhi_connectors::SmtpError::BadFrom)?;
+                lizhi_connectors::SmtpMailer::new(url, from).map(Some)
+            }
+        }
+    }
+
     /// The configured extra font folders.
     pub fn font_dir_list(&self) -> Vec<PathBuf> {
         self.font_dirs
@@ -235,6 +256,9 @@ impl Config {
                     "public_url `{url}` must be an http:// or https:// URL, e.g. https://hr.example.com"
                 ));
             }
+        }
+        if let Err(e) = self.mailer() {
+            problems.push(format!("smtp_url / mail_from: {e}"));
         }
         for dir in self.font_dir_list() {
             if !dir.is_dir() {
@@ -349,9 +373,11 @@ mod tests {
             max_connections: Some(0),
             log: "info,=[".into(),
             font_dirs: Some("/no/such/fonts".into()),
+            smtp_url: Some("http://mail".into()),
+            mail_from: None,
         };
         let p = c.problems().join("\n");
-        for key in ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs"] {
+        for key in ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs", "smtp_url"] {
             assert!(p.contains(key), "{key} missing in {p}");
         }
         assert!(Config::default().problems().is_empty());

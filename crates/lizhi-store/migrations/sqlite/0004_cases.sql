@@ -214,3 +214,22 @@ CREATE TABLE alumni (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX alumni_eligible ON alumni(rehire_eligible, departed_on);
+
+-- The transactional outbox: external effects (e-mail now; connectors later) written in the same
+-- transaction as the change that causes them, delivered by workers with retries. The idempotency
+-- key makes a second enqueue of the same effect a no-op.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    recipient TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'in_progress', 'completed', 'failed', 'canceled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    locked_until TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);

@@ -2,24 +2,7 @@
 
 use super::*;
 use lizhi_app::i18n::t;
-use lizhi_app::reminders::{self, Message};
-
-/// A message in words, in the reader's language.
-pub fn message_text(l: Locale, m: &Message) -> String {
-    let p = |k: &str| {
-        m.params.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_i64().map(|n| n.to_string())))
-    };
-    let item = p("item").map(|k| t(l, &format!("checklist-{k}"))).unwrap_or_default();
-    let step = p("step").map(|k| t(l, &format!("approval-step-{k}"))).unwrap_or_default();
-    let state = p("state").map(|k| t(l, &format!("case-state-{k}"))).unwrap_or_default();
-    let case = p("case").unwrap_or_default();
-    let due = p("due").or_else(|| p("deadline")).unwrap_or_default();
-    i18n::t_args(
-        l,
-        &format!("notification-{}", m.kind),
-        &[("case", &case), ("item", &item), ("step", &step), ("state", &state), ("due", &due)],
-    )
-}
+use lizhi_app::reminders::{self, message_text};
 
 /// One line of the message center.
 pub struct MessageLine {

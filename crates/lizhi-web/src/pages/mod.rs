@@ -21,7 +21,7 @@ pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
     org_tree,
 };
-pub use messages::{alumni, message_text, messages, messages_read};
+pub use messages::{alumni, messages, messages_read};
 pub use risk::{risk_act, risk_board, risk_detail, risk_scan};
 pub use risk_trial::risk_trial;
 pub use session::{account, account_password, login_form, login_submit, logout, set_locale};

@@ -460,8 +460,16 @@ async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_appr
     assert_eq!(status, StatusCode::CREATED, "{case}");
     let id = case["id"].as_i64().expect("id");
     assert_eq!(case["approvals"][0]["due_on"], "2026-03-04");
-    let first = lizhi_app::reminders::run(&t.app).await.expect("run");
+    // With a mail server configured, each new message is also queued as e-mail to the linked employee.
+    let mailing = App { mail_enabled: true, ..t.app.clone() };
+    let first = lizhi_app::reminders::run(&mailing).await.expect("run");
     assert_eq!((first.sent, first.escalated), (1, 0), "the supervisor is told once");
+    let mut conn = t.app.db.acquire().await.expect("conn");
+    let queued = lizhi_store::outbox::counts(&mut conn.conn(), lizhi_app::mail::CHANNEL).await.expect("outbox");
+    let (_, sup_employee) = api.call(&hr, Method::GET, &format!("/api/v1/employees/{sup_no}"), None).await;
+    let expected = if sup_employee["email"].is_string() { vec![("queued".to_owned(), 1)] } else { vec![] };
+    assert_eq!(queued, expected, "one e-mail for the one new message");
+    drop(conn);
     assert_eq!(lizhi_app::reminders::run(&t.app).await.expect("again").sent, 0, "nothing twice");
     let sup = t.token("hr_supervisor").await;
     let (_, inbox) = api.call(&sup, Method::GET, "/api/v1/me/messages", None).await;

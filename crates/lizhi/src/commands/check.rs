@@ -42,6 +42,16 @@ pub async fn run(env: &Env) -> Result<ExitCode> {
                     };
                     (config.max_connections().to_string(), source)
                 }
+                "font_dirs" => {
+                    (config.font_dirs.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string())
+                }
+                "smtp_url" => (
+                    config.smtp_url.as_deref().map(crate::config::redact_url).unwrap_or_else(|| unset.clone()),
+                    loaded.source(key).to_string(),
+                ),
+                "mail_from" => {
+                    (config.mail_from.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string())
+                }
                 _ => (config.log.clone(), loaded.source(key).to_string()),
             };
             vec![key.to_owned(), value, source]

@@ -77,7 +77,9 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
     }
     tracing::info!(%addr, public_url = public_url.as_deref().unwrap_or(""), "listening");
     let web = lizhi_web::WebConfig { public_url };
-    let scheduler = scheduler.then(|| tokio::spawn(run_scheduler(app.clone(), instance_name())));
+    let mailer = config.mailer().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App { mail_enabled: mailer.is_some(), ..app };
+    let scheduler = scheduler.then(|| tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer)));
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
     // A scan cut short rolls back; its claim is taken over once the lease runs out.
     if let Some(task) = scheduler {
@@ -106,7 +108,7 @@ fn instance_name() -> String {
 /// Runs the daily risk scans that are due and the reminders, once a minute. Every instance may run
 /// this: each scan slot is claimed by one of them (see `lizhi_app::risk_scan`), and each reminder has a
 /// unique dedupe key (see `lizhi_app::reminders`).
-async fn run_scheduler(app: App, instance: String) {
+async fn run_scheduler(app: App, instance: String, mailer: Option<lizhi_connectors::SmtpMailer>) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -124,6 +126,15 @@ async fn run_scheduler(app: App, instance: String) {
             Ok(run) if run.sent > 0 => tracing::info!(sent = run.sent, escalated = run.escalated, "reminders"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the reminder job could not run"),
+        }
+        if let Some(mailer) = &mailer {
+            match lizhi_app::mail::deliver_due(&app, mailer).await {
+                Ok(d) if d.sent + d.retried + d.failed > 0 => {
+                    tracing::info!(sent = d.sent, retried = d.retried, failed = d.failed, "reminder e-mail")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the e-mail worker could not run"),
+            }
         }
     }
 }
