@@ -16,6 +16,7 @@ use lizhi_store::cases::{self as store, CaseRow, EventRow};
 use lizhi_store::checklist::{self as items, ItemRow};
 use lizhi_store::{Conn, approvals, org, users};
 use serde::Serialize;
+use sha2::Digest as _;
 
 /// Today in a legal entity's time zone (deadlines and receipts are local dates).
 pub(crate) fn local_today(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
@@ -360,6 +361,85 @@ pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note:
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Largest attachment accepted (a scan or a photo; not an archive).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// Attaches a file to a checklist item (the item's owner or HR), recorded with its SHA-256.
+pub async fn attach(
+    app: &App,
+    ctx: &Ctx,
+    item_id: i64,
+    file_name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<i64, AppError> {
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(AppError::TooLarge { max_bytes: MAX_ATTACHMENT_BYTES });
+    }
+    if bytes.is_empty() {
+        return Err(AppError::invalid("file", "required"));
+    }
+    // Only the last path segment, printable, at most 200 characters.
+    let name: String = file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("file_name", "required"));
+    }
+    let content_type = if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let item = items::get(&mut c, item_id).await?.ok_or(AppError::NotFound)?;
+    let owner = ctx.principal.as_ref().is_some_and(|p| Some(p.user_id) == item.owner_user_id);
+    if !owner {
+        ctx.require(Permission::WorkCases).map_err(|_| AppError::NotFound)?;
+        visible_case(&mut c, ctx, item.case_id, false).await?;
+    }
+    let case = store::get(&mut c, item.case_id, true).await?.ok_or(AppError::NotFound)?;
+    if CaseState::parse(&case.state).is_some_and(CaseState::is_final) {
+        return Err(AppError::invalid("file", "case_final"));
+    }
+    let sha256 = hex::encode(sha2::Sha256::digest(bytes));
+    let now = app.clock.now();
+    let id = items::attach(&mut c, item_id, name, content_type, &sha256, bytes, &ctx.actor, now).await?;
+    let detail = serde_json::json!({"item": item.item_key, "attachment_id": id, "file_name": name, "sha256": sha256, "size": bytes.len()});
+    let event = EventRow {
+        id: 0,
+        action: "checklist_attachment".into(),
+        from_state: case.state.clone(),
+        to_state: case.state.clone(),
+        detail: detail.to_string(),
+        policy_version: case.policy_version,
+        actor: ctx.actor.clone(),
+        at: now,
+    };
+    store::insert_event(&mut c, case.id, &event).await?;
+    record(
+        app,
+        &mut c,
+        ctx,
+        &[change(ctx, "case.checklist_attachment", "case", &case.id.to_string(), None, Some(&detail))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One attachment's name, type and bytes, if the caller may see its case.
+pub async fn attachment(app: &App, ctx: &Ctx, id: i64) -> Result<(items::AttachmentInfo, Vec<u8>), AppError> {
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let (info, case_id, bytes) = items::attachment_with_content(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    visible_case(&mut c, ctx, case_id, false).await?;
+    Ok((info, bytes))
 }
 
 /// What waits on one person: checklist items they own and approval steps they must decide.

@@ -190,6 +190,23 @@ pub struct ItemView {
     pub note: Option<String>,
     /// Completed by.
     pub completed_by: Option<String>,
+    /// Attached files.
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file attached to a checklist item.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentView {
+    /// Id (download with `GET /api/v1/attachments/{id}`).
+    pub id: i64,
+    /// File name.
+    pub file_name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// SHA-256 of the bytes.
+    pub sha256: String,
+    /// Who uploaded it.
+    pub uploaded_by: String,
 }
 
 /// One case with everything on it, if the caller may see it.
@@ -264,10 +281,22 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<CaseDetail, AppError> 
             due_on: s.due_on,
         })
         .collect();
+    let files = checklist::attachments_of_case(&mut c, id).await?;
     let checklist = checklist::of_case(&mut c, id)
         .await?
         .into_iter()
         .map(|i| ItemView {
+            attachments: files
+                .iter()
+                .filter(|a| a.item_id == i.id)
+                .map(|a| AttachmentView {
+                    id: a.id,
+                    file_name: a.file_name.clone(),
+                    size: a.size,
+                    sha256: a.sha256.clone(),
+                    uploaded_by: a.uploaded_by.clone(),
+                })
+                .collect(),
             owner: i.owner_user_id.as_ref().map(name),
             id: i.id,
             key: i.item_key,

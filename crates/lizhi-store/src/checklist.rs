@@ -147,3 +147,73 @@ pub async fn set_due(c: &mut Conn<'_>, id: i64, due_on: Option<NaiveDate>) -> Re
     });
     Ok(())
 }
+
+/// A file attached to an item, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// Id.
+    pub id: i64,
+    /// The item.
+    pub item_id: i64,
+    /// File name as uploaded.
+    pub file_name: String,
+    /// MIME type as uploaded.
+    pub content_type: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Who.
+    pub uploaded_by: String,
+    /// When.
+    pub uploaded_at: DateTime<Utc>,
+}
+
+type AttachmentTuple = (i64, i64, String, String, String, i64, String, DateTime<Utc>);
+
+fn attachment(
+    (id, item_id, file_name, content_type, sha256, size, uploaded_by, uploaded_at): AttachmentTuple,
+) -> AttachmentInfo {
+    AttachmentInfo { id, item_id, file_name, content_type, sha256, size, uploaded_by, uploaded_at }
+}
+
+/// Stores an attachment.
+#[allow(clippy::too_many_arguments)]
+pub async fn attach(
+    c: &mut Conn<'_>,
+    item_id: i64,
+    file_name: &str,
+    content_type: &str,
+    sha256: &str,
+    content: &[u8],
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let sql = "INSERT INTO checklist_attachments (item_id, file_name, content_type, sha256, size, content, uploaded_by, uploaded_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+    Ok(on_conn!(c, c => sqlx::query_scalar(sql)
+        .bind(item_id).bind(file_name).bind(content_type).bind(sha256).bind(content.len() as i64).bind(content).bind(by).bind(now)
+        .fetch_one(&mut **c).await?))
+}
+
+/// The attachments of a case's items.
+pub async fn attachments_of_case(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<AttachmentInfo>, StoreError> {
+    let sql = "SELECT a.id, a.item_id, a.file_name, a.content_type, a.sha256, a.size, a.uploaded_by, a.uploaded_at \
+               FROM checklist_attachments a JOIN checklist_items i ON i.id = a.item_id WHERE i.case_id = $1 ORDER BY a.id";
+    let rows: Vec<AttachmentTuple> = on_conn!(c, c => sqlx::query_as(sql).bind(case_id).fetch_all(&mut **c).await?);
+    Ok(rows.into_iter().map(attachment).collect())
+}
+
+/// One attachment with its bytes and its item's case.
+pub async fn attachment_with_content(
+    c: &mut Conn<'_>,
+    id: i64,
+) -> Result<Option<(AttachmentInfo, i64, Vec<u8>)>, StoreError> {
+    type Row = (i64, i64, String, String, String, i64, String, DateTime<Utc>, i64, Vec<u8>);
+    let sql = "SELECT a.id, a.item_id, a.file_name, a.content_type, a.sha256, a.size, a.uploaded_by, a.uploaded_at, i.case_id, a.content \
+               FROM checklist_attachments a JOIN checklist_items i ON i.id = a.item_id WHERE a.id = $1";
+    let row: Option<Row> = on_conn!(c, c => sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await?);
+    Ok(row.map(|(id, item_id, file_name, content_type, sha256, size, uploaded_by, uploaded_at, case_id, content)| {
+        (attachment((id, item_id, file_name, content_type, sha256, size, uploaded_by, uploaded_at)), case_id, content)
+    }))
+}

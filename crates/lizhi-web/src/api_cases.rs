@@ -432,3 +432,54 @@ pub async fn asset_put(
         .map_err(|e| ApiError::from_app(e, l))?;
     Ok(Json(saved).into_response())
 }
+
+/// Query of an attachment upload.
+#[derive(Debug, Deserialize, Default)]
+pub struct AttachParams {
+    /// The file's name.
+    pub file_name: String,
+}
+
+/// `POST /api/v1/checklist/{id}/attachments?file_name=…`: the file is the body (its `Content-Type` is kept).
+pub async fn attach(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Query(p): Query<AttachParams>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let attachment = case_flow::attach(&s.app, &ctx(&caller, &rid), id, &p.file_name, content_type, &body)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": attachment}))).into_response())
+}
+
+/// `GET /api/v1/attachments/{id}`: an attached file, as a download.
+pub async fn attachment(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    use axum::http::header;
+    let (info, bytes) =
+        case_flow::attachment(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
+    let ascii: String =
+        info.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let disposition =
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::pages::url_encode(&info.file_name));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::HeaderName::from_static("x-content-sha256"), info.sha256),
+        ],
+        bytes,
+    )
+        .into_response())
+}

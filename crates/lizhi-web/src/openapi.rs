@@ -402,6 +402,26 @@ fn ops() -> Vec<Op> {
             ok: "200",
         },
         Op {
+            method: "post",
+            path: "/api/v1/checklist/{id}/attachments",
+            summary: "Attach a file to a checklist item (its owner or HR; at most 10 MiB; the body is the file, its SHA-256 is recorded)",
+            permission: None,
+            query: &[("file_name", "the file's name")],
+            body: Some(
+                json!({"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}),
+            ),
+            ok: "201",
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/attachments/{id}",
+            summary: "An attached file (header x-content-sha256)",
+            permission: Some(ViewCases),
+            query: &[],
+            body: None,
+            ok: "200",
+        },
+        Op {
             method: "get",
             path: "/api/v1/me/messages",
             summary: "The caller's reminders and notices (message center), unread first, with the text in the caller's language",

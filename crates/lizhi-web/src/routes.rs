@@ -161,6 +161,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/cases/{id}/decisions", SignedIn, post(pages::case_decide))
         .add(Method::POST, "/cases/{id}/documents", Needs(WorkCases), post(pages::case_document))
         .add(Method::GET, "/documents/{id}", Needs(ViewCases), get(pages::document_download))
+        .add(Method::GET, "/attachments/{id}", Needs(ViewCases), get(api_cases::attachment))
         .add(Method::POST, "/checklist/{id}", SignedIn, post(pages::checklist_update))
         .add(Method::GET, "/messages", SignedIn, get(pages::messages))
         .add(Method::GET, "/alumni", Needs(ViewEmployees), get(pages::alumni))
@@ -202,6 +203,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::PUT, "/api/v1/document-templates/{kind}/{lang}", Needs(ManageUsers), put(api_cases::put_template))
         // Item owners hold any role (IT, finance, facilities); the use case checks ownership.
         .add(Method::PUT, "/api/v1/checklist/{id}", SignedIn, put(api_cases::item))
+        .add(Method::POST, "/api/v1/checklist/{id}/attachments", SignedIn, post(api_cases::attach))
+        .add(Method::GET, "/api/v1/attachments/{id}", Needs(ViewCases), get(api_cases::attachment))
         .add(Method::GET, "/api/v1/me/tasks", SignedIn, get(api_cases::my_tasks))
         .add(Method::GET, "/api/v1/alumni", Needs(ViewEmployees), get(api_cases::alumni))
         .add(Method::GET, "/api/v1/assets", Needs(ViewEmployees), get(api_cases::assets))

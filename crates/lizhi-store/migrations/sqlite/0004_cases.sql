@@ -233,3 +233,17 @@ CREATE TABLE outbox (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+
+-- Files attached to checklist items (a signed handover form, a photo of returned equipment).
+CREATE TABLE checklist_attachments (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL REFERENCES checklist_items(id),
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at TEXT NOT NULL
+);
+CREATE INDEX checklist_attachments_item ON checklist_attachments(item_id, id);

@@ -153,6 +153,7 @@ pub struct ItemLine {
     pub status_label: String,
     pub note: String,
     pub can_edit: bool,
+    pub attachments: Vec<lizhi_app::case_view::AttachmentView>,
 }
 
 /// Which forms a state offers (the server still checks every rule).
@@ -222,6 +223,7 @@ async fn case_page(
             status: item.status.clone(),
             note: item.note.clone().unwrap_or_default(),
             can_edit: can_work || item.owner.as_deref() == Some(me.as_str()),
+            attachments: item.attachments.clone(),
         };
         match groups.iter_mut().find(|(g, _)| *g == label) {
             Some((_, lines)) => lines.push(line),

@@ -505,6 +505,29 @@ async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_appr
     let ret = item(&approved, "return_asset");
     assert!(ret["label"].as_str().expect("label").contains("LT-0042"));
     let facilities = t.token("facilities").await;
+    let photo = b"\x89PNG fake photo of the returned laptop".to_vec();
+    let upload = |token: &str, bytes: Vec<u8>| {
+        t.http
+            .post(format!("{}/api/v1/checklist/{}/attachments?file_name=%E5%BD%92%E8%BF%98.png", t.base, ret["id"]))
+            .bearer_auth(token)
+            .header("content-type", "image/png")
+            .body(bytes)
+            .send()
+    };
+    let res = upload(&facilities, photo.clone()).await.expect("upload");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = upload(&t.token("it").await, photo.clone()).await.expect("upload by a stranger");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "someone else's item looks missing");
+    let res = upload(&facilities, vec![0u8; lizhi_app::case_flow::MAX_ATTACHMENT_BYTES + 1]).await.expect("big");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let with_file = api.case(&hr, id).await;
+    let file = &item(&with_file, "return_asset")["attachments"][0];
+    assert_eq!(file["file_name"], "归还.png");
+    let res =
+        t.http.get(format!("{}/api/v1/attachments/{}", t.base, file["id"])).bearer_auth(&hr).send().await.expect("get");
+    let sha = res.headers()["x-content-sha256"].to_str().expect("sha").to_owned();
+    assert_eq!(res.bytes().await.expect("bytes").to_vec(), photo);
+    assert_eq!(file["sha256"].as_str(), Some(sha.as_str()));
     let (status, _) = api
         .call(
             &facilities,
