@@ -103,12 +103,91 @@ pub async fn run(work: &Path, keep: Option<&Path>, postgres: Option<&str>, exe: 
         "—",
         "",
     ));
+    rows.push(case_board(&app).await?);
     let (session, detail) = board_user(&app).await?;
     app.db.close().await;
     let url = format!("sqlite://{}", scan_db.display());
     rows.extend(board_over_http(exe, &url, &session, &detail).await?);
     println!("{}", crate::ui::table(&["measurement", "seconds", "target", "notes"], &rows));
     Ok(())
+}
+
+/// Cases on the 100,000-employee database for the case board measurement.
+const BOARD_CASES: usize = 2_000;
+
+/// Times the case board's data (every case visible to HR with its open and overdue item counts) at
+/// 100,000 employees and [`BOARD_CASES`] cases of 11 checklist items each, seeded once into the kept database.
+async fn case_board(app: &App) -> Result<Vec<String>> {
+    use lizhi_store::cases::{self as cases_store, NewCase};
+    use lizhi_store::checklist::{self as items, ItemRow};
+    let ctx = Ctx::system("bench");
+    let query = lizhi_app::cases::BoardQuery { limit: Some(1_000), ..Default::default() };
+    if lizhi_app::cases::list(app, &ctx, &query).await?.is_empty() {
+        let mut tx = app.db.begin().await?;
+        let mut c = tx.conn();
+        let people = lizhi_store::employees::index(&mut c).await?;
+        let chosen: std::collections::HashMap<String, i64> = people
+            .iter()
+            .map(|(no, id, _)| (no.clone(), *id))
+            .take(BOARD_CASES)
+            .collect();
+        let now = Utc::now();
+        let states = ["contacting", "return_notice_serving", "awaiting_return", "case_review", "terminated", "closed"];
+        for (i, (_, employee_id)) in chosen.iter().enumerate() {
+            let e = lizhi_store::employees::get_by_id(&mut c, *employee_id).await?.context("employee")?;
+            let case = NewCase {
+                employee_id: e.id,
+                legal_entity_id: e.legal_entity_id,
+                org_unit_id: e.org_unit_id,
+                case_type: "absconding".into(),
+                state: states[i % states.len()].into(),
+                policy: "{}".into(),
+                policy_version: 1,
+                owner_user_id: None,
+                first_absent_date: None,
+                last_working_day: None,
+                effective_on: None,
+                opened_by: "bench".into(),
+            };
+            let id = cases_store::insert(&mut c, &case, now).await?;
+            let rows: Vec<ItemRow> = (0..11)
+                .map(|k| ItemRow {
+                    id: 0,
+                    case_id: id,
+                    position: k,
+                    item_key: "revoke_access".into(),
+                    category: "access".into(),
+                    label: None,
+                    asset_id: None,
+                    owner_user_id: None,
+                    owner_role: None,
+                    due_rule: "{}".into(),
+                    due_on: now.date_naive().checked_sub_days(Days::new(k as u64)),
+                    after_termination_only: false,
+                    status: if k % 3 == 0 { "done".into() } else { "open".into() },
+                    note: None,
+                    completed_at: None,
+                    completed_by: None,
+                })
+                .collect();
+            items::insert(&mut c, &rows).await?;
+        }
+        tx.commit().await?;
+    }
+    let mut times = Vec::new();
+    for _ in 0..21 {
+        let started = Instant::now();
+        let lines = lizhi_app::cases::list(app, &ctx, &query).await?;
+        times.push(started.elapsed());
+        ensure!(lines.len() == 1_000, "the board lists {} cases", lines.len());
+    }
+    times.sort();
+    Ok(row(
+        "case board data, 1,000 newest of 2,000 cases at 100,000 employees (median of 21)",
+        times[times.len() / 2].as_secs_f64(),
+        "—",
+        "open and overdue item counts per case",
+    ))
 }
 
 /// Runs only the timed punch import and prints its rows.
