@@ -126,14 +126,10 @@ async fn case_board(app: &App) -> Result<Vec<String>> {
         let mut tx = app.db.begin().await?;
         let mut c = tx.conn();
         let people = lizhi_store::employees::index(&mut c).await?;
-        let chosen: std::collections::HashMap<String, i64> = people
-            .iter()
-            .map(|(no, id, _)| (no.clone(), *id))
-            .take(BOARD_CASES)
-            .collect();
+        let chosen: Vec<i64> = people.iter().map(|(_, id, _)| *id).take(BOARD_CASES).collect();
         let now = Utc::now();
         let states = ["contacting", "return_notice_serving", "awaiting_return", "case_review", "terminated", "closed"];
-        for (i, (_, employee_id)) in chosen.iter().enumerate() {
+        for (i, employee_id) in chosen.iter().enumerate() {
             let e = lizhi_store::employees::get_by_id(&mut c, *employee_id).await?.context("employee")?;
             let case = NewCase {
                 employee_id: e.id,
