@@ -76,6 +76,10 @@ pub struct CaseDetail {
     pub checklist: Vec<ItemView>,
     /// Documents generated for the case, with the SHA-256 of each PDF.
     pub documents: Vec<crate::case_docs::DocumentView>,
+    /// Steps the case's policy switched off, which may be skipped with a reason (`return_notice`, `union`).
+    pub skippable_steps: Vec<&'static str>,
+    /// The legal entity's time zone (dates on the page are local).
+    pub time_zone: String,
 }
 
 /// One timeline entry.
@@ -311,6 +315,19 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<CaseDetail, AppError> 
         })
         .collect();
     let documents = lizhi_store::documents::of_case(&mut c, id).await?.into_iter().map(Into::into).collect();
+    let policy = crate::cases::policy_of(&k)?;
+    let mut skippable_steps = Vec::new();
+    if !policy.return_notice_required {
+        skippable_steps.push("return_notice");
+    }
+    if !policy.union_notice_required {
+        skippable_steps.push("union");
+    }
+    let time_zone = lizhi_store::org::list_entities(&mut c)
+        .await?
+        .into_iter()
+        .find(|e| e.id == k.legal_entity_id)
+        .map_or_else(|| "UTC".to_owned(), |e| e.time_zone);
     Ok(CaseDetail {
         id: k.id,
         employee_no: employee.employee_no,
@@ -344,6 +361,8 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<CaseDetail, AppError> 
         approvals,
         checklist,
         documents,
+        skippable_steps,
+        time_zone,
     })
 }
 

@@ -140,6 +140,15 @@ pub struct CasePage {
     pub checklist: Vec<(String, Vec<ItemLine>)>,
     /// Letter kinds that can be generated: (code, title).
     pub letter_kinds: Vec<(&'static str, String)>,
+    /// Event and contact times in the entity's zone, in the order of `case.events` then `case.contacts`.
+    pub local: (Vec<String>, Vec<String>),
+}
+
+/// The case's instants as local `YYYY-MM-DD HH:MM` in its legal entity's time zone.
+fn local_times(case: &CaseDetail) -> (Vec<String>, Vec<String>) {
+    let tz: chrono_tz::Tz = case.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let fmt = |t: &chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    (case.events.iter().map(|e| fmt(&e.at)).collect(), case.contacts.iter().map(|c| fmt(&c.happened_at)).collect())
 }
 
 /// One checklist line.
@@ -257,7 +266,17 @@ async fn case_page(
         chrome: chrome(l, Some(caller), "case-title", "/cases"),
         state_label: t(l, &format!("case-state-{}", case.state)),
         type_label: t(l, &format!("case-type-{}", case.case_type)),
-        offers: if can_work { offers(&case.state, &case.case_type) } else { Vec::new() },
+        offers: if can_work {
+            let mut o = offers(&case.state, &case.case_type);
+            // Only steps the policy switched off can be skipped; the form offers no others.
+            if case.skippable_steps.is_empty() {
+                o.retain(|a| *a != "skip");
+            }
+            o
+        } else {
+            Vec::new()
+        },
+        local: local_times(&case),
         error,
         can_decide,
         channels: choices(l, "channel", &["phone", "wecom", "sms", "email", "visit", "other"]),

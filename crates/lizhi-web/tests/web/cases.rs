@@ -377,6 +377,9 @@ async fn the_case_pages_drive_steps_show_refusals_and_hide_other_departments() {
         .expect("page");
     let html = page.text().await.expect("html");
     assert!(html.contains("联系中") && html.contains("登记联系记录"), "zh-CN page");
+    assert!(!html.contains("value=\"skip\""), "CN-default switches no step off, so nothing can be skipped");
+    let shanghai = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d").to_string();
+    assert!(html.contains(&format!("<td>{shanghai} ")), "timeline times are local to the entity");
     let board =
         t.request(Method::GET, "/cases", Some(&session)).send().await.expect("board").text().await.expect("html");
     assert!(board.contains(&location), "the board links the case");
