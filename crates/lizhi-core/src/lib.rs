@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod case;
 pub mod field;
 pub mod graph;
+pub mod merkle;
 pub mod model;
 pub mod policy;
 pub mod values;
