@@ -3,9 +3,9 @@
 use crate::audit::{change, record};
 use crate::{App, AppError, Ctx};
 use chrono::NaiveDate;
-use lizhi_core::auth::{Permission, Scope};
+use lizhi_core::auth::Permission;
 use lizhi_store::alumni::{self as store, AlumniFilter};
-use lizhi_store::{employees, org};
+use lizhi_store::employees;
 use serde::{Deserialize, Serialize};
 
 /// One former employee as listed.
@@ -75,10 +75,7 @@ pub async fn search(app: &App, ctx: &Ctx, query: &AlumniQuery) -> Result<Vec<Alu
     let scope = ctx.scope(Permission::ViewEmployees)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let scope_paths = match scope {
-        Scope::All => None,
-        Scope::Subtrees(ids) => Some(org::paths_of(&mut c, &ids).await?),
-    };
+    let scope_paths = crate::people::scope_paths(&mut c, &scope).await?;
     let words = query.q.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect();
     let filter = AlumniFilter { words, eligible: query.eligible, employee_id: None, scope_paths };
     Ok(store::search(&mut c, &filter, query.limit.unwrap_or(100).clamp(1, 1000)).await?.into_iter().map(view).collect())

@@ -8,7 +8,7 @@ use crate::{App, AppError, Ctx};
 use chrono::{Datelike, NaiveDate};
 use lizhi_core::auth::Permission;
 use lizhi_docs::letters::{self, FieldType, Fonts, Lang, Letter, LetterError, LetterKind, Template};
-use lizhi_store::cases::{self as cases_store, CaseRow, EventRow};
+use lizhi_store::cases::{self as cases_store, CaseRow};
 use lizhi_store::documents as store;
 use lizhi_store::{Conn, attendance, employees};
 use serde::Serialize;
@@ -263,17 +263,7 @@ pub async fn generate(
     let id = store::insert(&mut c, case_id, kind.code(), lang.code(), &sha256, &pdf, &html, &ctx.actor, now).await?;
     let detail = serde_json::json!({"document_id": id, "kind": kind.code(), "lang": lang.code(), "sha256": sha256,
         "template": if template.is_some() { "custom" } else { "builtin" }});
-    let event = EventRow {
-        id: 0,
-        action: "document".into(),
-        from_state: case.state.clone(),
-        to_state: case.state.clone(),
-        detail: detail.to_string(),
-        policy_version: case.policy_version,
-        actor: ctx.actor.clone(),
-        at: now,
-    };
-    cases_store::insert_event(&mut c, case_id, &event).await?;
+    crate::cases::timeline(&mut c, &case, "document", &case.state, &detail, &ctx.actor, now).await?;
     record(app, &mut c, ctx, &[change(ctx, "case.document", "case", &case_id.to_string(), None, Some(&detail))])
         .await?;
     tx.commit().await?;

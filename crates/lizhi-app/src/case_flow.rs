@@ -3,7 +3,7 @@
 //! people's own task lists.
 
 use crate::audit::{change, record};
-use crate::cases::{policy_of, visible_case};
+use crate::cases::{policy_of, timeline, visible_case};
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, NaiveDate, Utc};
 use lizhi_core::auth::{Permission, Role};
@@ -12,7 +12,7 @@ use lizhi_core::case::approval::{self, Approver, Chain, ChainStatus, Decision, M
 use lizhi_core::case::checklist::{self, Due, ItemTemplate, Owner};
 use lizhi_core::case::{CaseState, CaseType};
 use lizhi_core::model::{Employee, LegalEntity, User};
-use lizhi_store::cases::{self as store, CaseRow, EventRow};
+use lizhi_store::cases::{self as store, CaseRow};
 use lizhi_store::checklist::{self as items, ItemRow};
 use lizhi_store::{Conn, approvals, org, users};
 use serde::Serialize;
@@ -195,17 +195,7 @@ pub async fn decide(
     case.updated_at = now;
     store::save(&mut c, &case).await?;
     let detail = serde_json::json!({"step": after[index].name, "decision": decision.name(), "comment": comment});
-    let event = EventRow {
-        id: 0,
-        action: format!("decision_{}", decision.name()),
-        from_state: from,
-        to_state: case.state.clone(),
-        detail: detail.to_string(),
-        policy_version: case.policy_version,
-        actor: ctx.actor.clone(),
-        at: now,
-    };
-    store::insert_event(&mut c, case_id, &event).await?;
+    timeline(&mut c, &case, &format!("decision_{}", decision.name()), &from, &detail, &ctx.actor, now).await?;
     record(app, &mut c, ctx, &[change(ctx, "case.decision", "case", &case_id.to_string(), None, Some(&detail))])
         .await?;
     tx.commit().await?;
@@ -346,17 +336,7 @@ pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note:
         lizhi_store::assets::set_status(&mut c, asset, register, now).await?;
     }
     let detail = serde_json::json!({"item": item.item_key, "status": status, "note": note});
-    let event = EventRow {
-        id: 0,
-        action: "checklist_item".into(),
-        from_state: case.state.clone(),
-        to_state: case.state.clone(),
-        detail: detail.to_string(),
-        policy_version: case.policy_version,
-        actor: ctx.actor.clone(),
-        at: now,
-    };
-    store::insert_event(&mut c, case.id, &event).await?;
+    timeline(&mut c, &case, "checklist_item", &case.state, &detail, &ctx.actor, now).await?;
     record(app, &mut c, ctx, &[change(ctx, "case.checklist_item", "case", &case.id.to_string(), None, Some(&detail))])
         .await?;
     tx.commit().await?;
@@ -411,17 +391,7 @@ pub async fn attach(
     let now = app.clock.now();
     let id = items::attach(&mut c, item_id, name, content_type, &sha256, bytes, &ctx.actor, now).await?;
     let detail = serde_json::json!({"item": item.item_key, "attachment_id": id, "file_name": name, "sha256": sha256, "size": bytes.len()});
-    let event = EventRow {
-        id: 0,
-        action: "checklist_attachment".into(),
-        from_state: case.state.clone(),
-        to_state: case.state.clone(),
-        detail: detail.to_string(),
-        policy_version: case.policy_version,
-        actor: ctx.actor.clone(),
-        at: now,
-    };
-    store::insert_event(&mut c, case.id, &event).await?;
+    timeline(&mut c, &case, "checklist_attachment", &case.state, &detail, &ctx.actor, now).await?;
     record(
         app,
         &mut c,

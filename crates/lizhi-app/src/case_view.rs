@@ -422,20 +422,5 @@ pub async fn export(app: &App, ctx: &Ctx, format: lizhi_docs::FileFormat) -> Res
             ]
         })
         .collect();
-    let bytes = match format {
-        lizhi_docs::FileFormat::Csv => lizhi_docs::write_csv(&EXPORT_COLUMNS, &rows),
-        lizhi_docs::FileFormat::Xlsx => lizhi_docs::write_xlsx("cases", &EXPORT_COLUMNS, &rows)?,
-    };
-    let mut tx = app.db.begin().await?;
-    let info = serde_json::json!({"kind": "cases", "rows": rows.len(), "format": format.extension(),
-        "sha256": crate::auth::secret_hash_bytes(&bytes)});
-    crate::audit::record(
-        app,
-        &mut tx.conn(),
-        ctx,
-        &[crate::audit::change(ctx, "export", "export", "cases", None, Some(&info))],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(bytes)
+    crate::export::write_file(app, ctx, "cases", &EXPORT_COLUMNS, &rows, format).await
 }

@@ -158,14 +158,12 @@ fn method(raw: &str) -> Result<ServiceMethod, AppError> {
         .map_err(|_| AppError::invalid("method", "invalid_input"))
 }
 
-const OUTCOMES: [&str; 4] = ["reached", "no_answer", "message_left", "refused"];
-
 impl Command {
     /// The core action this command asks for.
     fn action(&self) -> Result<Action, AppError> {
         Ok(match self {
             Command::LogContact { channel, outcome, .. } => {
-                if !OUTCOMES.contains(&outcome.as_str()) {
+                if !crate::risk_board::OUTCOMES.contains(&outcome.as_str()) {
                     return Err(AppError::invalid("outcome", "invalid_input"));
                 }
                 Action::LogContact { channel: parse(Channel::parse(channel), "channel")? }
@@ -500,20 +498,35 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
     case.updated_at = now;
     detail["deadline"] = serde_json::to_value(case.deadline).unwrap_or_default();
     store::save(&mut c, &case).await?;
-    let event = EventRow {
-        id: 0,
-        action: action.name().into(),
-        from_state: from,
-        to_state: case.state.clone(),
-        detail: detail.to_string(),
-        policy_version: case.policy_version,
-        actor: ctx.actor.clone(),
-        at: now,
-    };
-    store::insert_event(&mut c, id, &event).await?;
+    timeline(&mut c, &case, action.name(), &from, &detail, &ctx.actor, now).await?;
     let audit = change(ctx, &format!("case.{}", action.name()), "case", &id.to_string(), None, Some(&detail));
     record(app, &mut c, ctx, &[audit]).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Puts an action on a case's timeline, in the caller's transaction: the state it left (`from`), the state
+/// the case is in now, the policy version applied, the inputs it relied on, who and when.
+pub(crate) async fn timeline(
+    c: &mut Conn<'_>,
+    case: &CaseRow,
+    action: &str,
+    from: &str,
+    detail: &serde_json::Value,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let event = EventRow {
+        id: 0,
+        action: action.to_owned(),
+        from_state: from.to_owned(),
+        to_state: case.state.clone(),
+        detail: detail.to_string(),
+        policy_version: case.policy_version,
+        actor: actor.to_owned(),
+        at,
+    };
+    store::insert_event(c, case.id, &event).await?;
     Ok(())
 }
 
@@ -602,10 +615,7 @@ pub async fn list(app: &App, ctx: &Ctx, filter: &BoardQuery) -> Result<Vec<store
     let scope = ctx.scope(Permission::ViewCases)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    let scope_paths = match scope {
-        Scope::All => None,
-        Scope::Subtrees(ids) => Some(org::paths_of(&mut c, &ids).await?),
-    };
+    let scope_paths = crate::people::scope_paths(&mut c, &scope).await?;
     let legal_entity_id = match filter.legal_entity.as_deref().filter(|s| !s.is_empty()) {
         Some(code) => Some(
             org::list_entities(&mut c)

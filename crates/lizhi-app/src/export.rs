@@ -28,15 +28,27 @@ pub async fn rows(app: &App, ctx: &Ctx, kind: ImportKind) -> Result<Vec<Vec<Stri
 /// Renders an export file and records who took it (exports carry personal data).
 pub async fn export(app: &App, ctx: &Ctx, kind: ImportKind, format: FileFormat) -> Result<Vec<u8>, AppError> {
     let rows = rows(app, ctx, kind).await?;
-    let headers = kind.all_columns();
+    write_file(app, ctx, kind.name(), &kind.all_columns(), &rows, format).await
+}
+
+/// Writes rows as a CSV or XLSX file and records who took it, what and its digest (exports carry
+/// personal data); `name` is the export's kind and the XLSX sheet's name.
+pub(crate) async fn write_file(
+    app: &App,
+    ctx: &Ctx,
+    name: &str,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    format: FileFormat,
+) -> Result<Vec<u8>, AppError> {
     let bytes = match format {
-        FileFormat::Csv => write_csv(&headers, &rows),
-        FileFormat::Xlsx => write_xlsx(kind.name(), &headers, &rows)?,
+        FileFormat::Csv => write_csv(headers, rows),
+        FileFormat::Xlsx => write_xlsx(name, headers, rows)?,
     };
     let mut tx = app.db.begin().await?;
-    let info = serde_json::json!({"kind": kind.name(), "rows": rows.len(), "format": format.extension(),
+    let info = serde_json::json!({"kind": name, "rows": rows.len(), "format": format.extension(),
         "sha256": crate::auth::secret_hash_bytes(&bytes)});
-    record(app, &mut tx.conn(), ctx, &[change(ctx, "export", "export", kind.name(), None, Some(&info))]).await?;
+    record(app, &mut tx.conn(), ctx, &[change(ctx, "export", "export", name, None, Some(&info))]).await?;
     tx.commit().await?;
     Ok(bytes)
 }

@@ -42,7 +42,8 @@ pub struct EmployeePage {
     pub total: Option<i64>,
 }
 
-async fn scope_paths(c: &mut Conn<'_>, scope: &Scope) -> Result<Option<Vec<String>>, AppError> {
+/// The org paths a scope reaches: `None` for everyone, else the paths of its subtrees.
+pub(crate) async fn scope_paths(c: &mut Conn<'_>, scope: &Scope) -> Result<Option<Vec<String>>, AppError> {
     Ok(match scope {
         Scope::All => None,
         Scope::Subtrees(ids) => Some(org::paths_of(c, ids).await?),

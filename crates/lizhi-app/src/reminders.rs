@@ -10,7 +10,7 @@ use crate::case_flow::local_today;
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use lizhi_core::model::User;
-use lizhi_store::cases::{self as cases_store, EventRow};
+use lizhi_store::cases as cases_store;
 use lizhi_store::notifications as store;
 use lizhi_store::{Conn, approvals, employees, org, users};
 use serde::Serialize;
@@ -169,18 +169,8 @@ async fn escalate_event(
     let Some(case) = cases_store::get(c, case_id, false).await? else { return Ok(()) };
     let name = |id: i64| all.iter().find(|u| u.id == id).map(|u| u.username.clone()).unwrap_or_default();
     let detail = serde_json::json!({"step": step, "overdue_approver": name(from), "escalated_to": name(to)});
-    let event = EventRow {
-        id: 0,
-        action: "approval_escalated".into(),
-        from_state: case.state.clone(),
-        to_state: case.state.clone(),
-        detail: detail.to_string(),
-        policy_version: case.policy_version,
-        actor: "system:reminders".into(),
-        at: now,
-    };
-    cases_store::insert_event(c, case_id, &event).await?;
     let ctx = Ctx::system("system:reminders");
+    crate::cases::timeline(c, &case, "approval_escalated", &case.state, &detail, &ctx.actor, now).await?;
     record(app, c, &ctx, &[change(&ctx, "case.approval_escalated", "case", &case_id.to_string(), None, Some(&detail))])
         .await
 }

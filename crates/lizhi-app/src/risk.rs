@@ -8,7 +8,7 @@
 use crate::{App, AppError, Ctx};
 use chrono::{Datelike, Days, NaiveDate, NaiveTime};
 use lizhi_core::absence::{AbsenceInput, Assessment, DayEvents, Leave, LeaveStatus, PunchDays, assess};
-use lizhi_core::auth::{Permission, Scope};
+use lizhi_core::auth::Permission;
 use lizhi_core::backtest::backtest as core_backtest;
 use lizhi_core::calendar::{DayOverride, DaySource, Roster, Schedule, Shift, WorkCalendar};
 use lizhi_core::model::Employee;
@@ -260,10 +260,7 @@ pub async fn backtest(
         })
         .collect();
     let codes: HashMap<i64, &str> = entities.iter().map(|e| (e.id, e.code.as_str())).collect();
-    let paths = match &scope {
-        Scope::All => None,
-        Scope::Subtrees(ids) => Some(org::paths_of(&mut c, ids).await?),
-    };
+    let paths = crate::people::scope_paths(&mut c, &scope).await?;
     let people: Vec<ScanSubject> = employees::scan_subjects(&mut c, entity.map(|e| e.id), query.employee_no.as_deref())
         .await?
         .into_iter()

@@ -11,7 +11,6 @@ use crate::{App, AppError, Ctx};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use lizhi_core::absence::{Assessment, Level, RuleHit, RuleId};
 use lizhi_core::auth::Permission;
-use lizhi_core::auth::Scope;
 use lizhi_store::attendance::{self as store, RiskAction};
 use lizhi_store::org;
 use lizhi_store::risk_scans as store_scans;
@@ -149,10 +148,7 @@ pub async fn board(app: &App, ctx: &Ctx, as_of: Option<NaiveDate>, query: &Board
         ),
         None => None,
     };
-    let scope_paths = match &scope {
-        Scope::All => None,
-        Scope::Subtrees(ids) => Some(org::paths_of(&mut c, ids).await?),
-    };
+    let scope_paths = crate::people::scope_paths(&mut c, &scope).await?;
     let paths = visible_paths(scope_paths, unit_path.as_deref());
     let scans = store_scans::latest_done(&mut c, as_of).await?;
     let mut findings = Vec::new();
@@ -362,8 +358,9 @@ pub enum Action {
     },
 }
 
-const CHANNELS: [&str; 6] = ["phone", "wecom", "sms", "email", "visit", "other"];
-const OUTCOMES: [&str; 4] = ["reached", "no_answer", "message_left", "refused"];
+const CHANNELS: [&str; 6] = lizhi_core::case::process::Channel::NAMES;
+/// Outcomes of a contact attempt, on alerts and cases alike.
+pub(crate) const OUTCOMES: [&str; 4] = ["reached", "no_answer", "message_left", "refused"];
 const REASONS: [&str; 2] = ["justified", "data_error"];
 
 /// The choices the forms offer, for pages and validation alike.

@@ -91,20 +91,7 @@ pub async fn search(c: &mut Conn<'_>, f: &AlumniFilter, limit: i64) -> Result<Ve
         if let Some(id) = f.employee_id {
             qb.push(" AND a.employee_id = ").push_bind(id);
         }
-        if let Some(paths) = &f.scope_paths {
-            if paths.is_empty() {
-                qb.push(" AND 1 = 0");
-            } else {
-                qb.push(" AND (");
-                for (i, p) in paths.iter().enumerate() {
-                    if i > 0 {
-                        qb.push(" OR ");
-                    }
-                    qb.push("u.path LIKE ").push_bind(format!("{p}%"));
-                }
-                qb.push(")");
-            }
-        }
+        crate::org::push_scope(&mut qb, "u.path", f.scope_paths.as_deref());
         qb.push(" ORDER BY a.departed_on DESC, e.employee_no LIMIT ").push_bind(limit);
         qb.build_query_as().fetch_all(&mut **c).await?
     });

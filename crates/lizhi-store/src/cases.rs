@@ -253,20 +253,7 @@ pub async fn list(c: &mut Conn<'_>, f: &CaseFilter, today: NaiveDate, limit: i64
         if let Some(id) = f.employee_id {
             qb.push(" AND k.employee_id = ").push_bind(id);
         }
-        if let Some(paths) = &f.scope_paths {
-            if paths.is_empty() {
-                qb.push(" AND 1 = 0");
-            } else {
-                qb.push(" AND (");
-                for (i, p) in paths.iter().enumerate() {
-                    if i > 0 {
-                        qb.push(" OR ");
-                    }
-                    qb.push("u.path LIKE ").push_bind(format!("{p}%"));
-                }
-                qb.push(")");
-            }
-        }
+        crate::org::push_scope(&mut qb, "u.path", f.scope_paths.as_deref());
         qb.push(" ORDER BY k.id DESC LIMIT ").push_bind(limit);
         let raw = qb.build().fetch_all(&mut **c).await?;
         let mut out = Vec::with_capacity(raw.len());
@@ -280,41 +267,6 @@ pub async fn list(c: &mut Conn<'_>, f: &CaseFilter, today: NaiveDate, limit: i64
                 open_items: r.try_get(32)?,
                 overdue_items: r.try_get(33)?,
             });
-        }
-        out
-    }))
-}
-
-/// Cases per state (and how many wait on a period already past), for the board's column heads.
-pub async fn counts(
-    c: &mut Conn<'_>,
-    scope_paths: Option<&[String]>,
-    today: NaiveDate,
-) -> Result<Vec<(String, i64, i64)>, StoreError> {
-    Ok(on_conn!(c, c => {
-        let mut qb = QueryBuilder::new("SELECT k.state, COUNT(*), SUM(CASE WHEN k.deadline < ");
-        qb.push_bind(today);
-        qb.push(" THEN 1 ELSE 0 END) FROM cases k JOIN org_units u ON u.id = k.org_unit_id WHERE 1 = 1");
-        if let Some(paths) = scope_paths {
-            if paths.is_empty() {
-                qb.push(" AND 1 = 0");
-            } else {
-                qb.push(" AND (");
-                for (i, p) in paths.iter().enumerate() {
-                    if i > 0 {
-                        qb.push(" OR ");
-                    }
-                    qb.push("u.path LIKE ").push_bind(format!("{p}%"));
-                }
-                qb.push(")");
-            }
-        }
-        qb.push(" GROUP BY k.state");
-        let raw = qb.build().fetch_all(&mut **c).await?;
-        let mut out = Vec::with_capacity(raw.len());
-        for r in &raw {
-            let overdue: Option<i64> = r.try_get(2)?;
-            out.push((r.try_get(0)?, r.try_get(1)?, overdue.unwrap_or(0)));
         }
         out
     }))

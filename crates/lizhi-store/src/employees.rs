@@ -105,13 +105,7 @@ where
     if let Some(status) = f.status {
         qb.push(" AND e.status = ").push_bind(status.name().to_owned());
     }
-    if let Some(paths) = &f.scope_paths {
-        qb.push(" AND (1 = 0");
-        for p in paths {
-            qb.push(" OR ou.path LIKE ").push_bind(format!("{p}%"));
-        }
-        qb.push(")");
-    }
+    crate::org::push_scope(qb, "ou.path", f.scope_paths.as_deref());
 }
 
 /// One page of employees ordered by number, plus whether more exist beyond it in that direction.

@@ -228,6 +228,22 @@ pub async fn paths_of(c: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<String>, Stor
     Ok(rows)
 }
 
+/// Narrows a query to org subtrees: `None` leaves it as is; `Some(paths)` keeps rows whose unit path
+/// (`column`, e.g. `u.path`) lies under one of them, and none at all when `paths` is empty. Paths are made of
+/// ids and `/`, so they hold no LIKE wildcards.
+pub(crate) fn push_scope<DB: sqlx::Database>(qb: &mut sqlx::QueryBuilder<DB>, column: &str, paths: Option<&[String]>)
+where
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if let Some(paths) = paths {
+        qb.push(" AND (1 = 0");
+        for p in paths {
+            qb.push(format!(" OR {column} LIKE ")).push_bind(format!("{p}%"));
+        }
+        qb.push(")");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

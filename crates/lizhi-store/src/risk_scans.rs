@@ -321,17 +321,7 @@ pub async fn alerts(
             sep.push_bind(*id);
         }
         qb.push(")");
-        if let Some(paths) = paths {
-            qb.push(" AND (");
-            for (i, path) in paths.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" OR ");
-                }
-                // Paths are made of ids and '/', so they hold no LIKE wildcards.
-                qb.push("ou.path LIKE ").push_bind(format!("{path}%"));
-            }
-            qb.push(")");
-        }
+        crate::org::push_scope(&mut qb, "ou.path", paths);
         qb.build_query_scalar().fetch_one(&mut **c).await?
     });
     let rows: Vec<Row> = match packed {

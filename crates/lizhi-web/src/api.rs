@@ -230,17 +230,25 @@ pub async fn download(
     format: Option<&str>,
 ) -> ApiResult {
     let kind = ImportKind::parse(kind).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", l))?;
-    let format = match format.unwrap_or("csv") {
-        "csv" => FileFormat::Csv,
-        "xlsx" => FileFormat::Xlsx,
-        _ => {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_format", l));
-        }
-    };
+    let format = export_format(format, l)?;
     let bytes = export::export(&s.app, ctx, kind, format).await.map_err(|e| ApiError::from_app(e, l))?;
-    let disposition = format!("attachment; filename=\"{}.{}\"", kind.name(), format.extension());
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response())
+    Ok(export_response(kind.name(), format, bytes))
+}
+
+/// The `format` of an export (`csv` when absent, or `xlsx`).
+pub(crate) fn export_format(raw: Option<&str>, l: lizhi_app::i18n::Locale) -> Result<FileFormat, ApiError> {
+    match raw.unwrap_or("csv") {
+        "csv" => Ok(FileFormat::Csv),
+        "xlsx" => Ok(FileFormat::Xlsx),
+        _ => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_format", l)),
+    }
+}
+
+/// An export file as a download named `<name>.<csv|xlsx>`.
+pub(crate) fn export_response(name: &str, format: FileFormat, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.{}\"", format.extension());
+    ([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
 }
 
 /// Every user.

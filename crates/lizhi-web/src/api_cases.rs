@@ -296,18 +296,11 @@ pub async fn export(
     Extension(rid): Extension<RequestId>,
     Query(p): Query<ExportParams>,
 ) -> ApiResult {
-    use axum::http::header;
-    let format = match p.format.as_deref().unwrap_or("csv") {
-        "csv" => lizhi_docs::FileFormat::Csv,
-        "xlsx" => lizhi_docs::FileFormat::Xlsx,
-        _ => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_format", l)),
-    };
+    let format = crate::api::export_format(p.format.as_deref(), l)?;
     let bytes = lizhi_app::case_view::export(&s.app, &ctx(&caller, &rid), format)
         .await
         .map_err(|e| ApiError::from_app(e, l))?;
-    let disposition = format!("attachment; filename=\"cases.{}\"", format.extension());
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-        .into_response())
+    Ok(crate::api::export_response("cases", format, bytes))
 }
 
 /// `GET /api/v1/alumni`: the alumni pool (`q` words in skills or last position, `eligible`, `limit`).

@@ -37,6 +37,9 @@ impl Channel {
     pub const ALL: [Channel; 6] =
         [Channel::Phone, Channel::Wecom, Channel::Sms, Channel::Email, Channel::Visit, Channel::Other];
 
+    /// The names of [`Channel::ALL`], in that order: the one vocabulary of contact channels (alerts and cases).
+    pub const NAMES: [&'static str; 6] = ["phone", "wecom", "sms", "email", "visit", "other"];
+
     /// Stable name (API, database, translation key `channel-<name>`).
     pub fn name(self) -> &'static str {
         match self {

@@ -337,3 +337,10 @@ fn other_types_go_open_approved_terminated_closed() {
     assert_eq!(c.effective_on, Some(d("2024-10-02")));
     assert_eq!(c.act(Action::Close), Ok(CaseState::Closed));
 }
+
+#[test]
+fn channel_names_list_every_channel_in_order() {
+    let names: Vec<&str> = Channel::ALL.iter().map(|c| c.name()).collect();
+    assert_eq!(names, Channel::NAMES);
+    assert!(Channel::NAMES.iter().all(|n| Channel::parse(n).is_some()));
+}

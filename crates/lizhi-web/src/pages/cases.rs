@@ -295,6 +295,24 @@ async fn case_page(
     (status, render(&page)).into_response()
 }
 
+/// After a form on the case page: back to the case (at `anchor`), or the case again with the rule's message;
+/// a case the caller may not see is "not found".
+async fn after_step(
+    s: &AppState,
+    l: Locale,
+    caller: &Caller,
+    rid: &RequestId,
+    id: i64,
+    outcome: Result<(), AppError>,
+    anchor: &str,
+) -> Response {
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/cases/{id}{anchor}")).into_response(),
+        Err(AppError::NotFound) => error_page(l, Some(caller), StatusCode::NOT_FOUND, "not_found"),
+        Err(e) => case_page(s, l, caller, rid, id, Some(e)).await,
+    }
+}
+
 /// One case.
 pub async fn case_detail(
     State(s): State<AppState>,
@@ -338,11 +356,7 @@ pub async fn case_act(
         Ok(command) => cases::act(&s.app, &ctx(&caller, &rid), id, &command).await,
         Err(_) => Err(AppError::invalid("action", "invalid_input")),
     };
-    match outcome {
-        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(AppError::NotFound) => error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
-        Err(e) => case_page(&s, l, &caller, &rid, id, Some(e)).await,
-    }
+    after_step(&s, l, &caller, &rid, id, outcome, "").await
 }
 
 /// An approval decision posted from the case page (a phone is enough).
@@ -359,11 +373,8 @@ pub async fn case_decide(
         return error_page(l, Some(&caller), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     };
     let comment = f("comment");
-    match case_flow::decide(&s.app, &ctx(&caller, &rid), id, decision, Some(&comment)).await {
-        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(AppError::NotFound) => error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
-        Err(e) => case_page(&s, l, &caller, &rid, id, Some(e)).await,
-    }
+    let outcome = case_flow::decide(&s.app, &ctx(&caller, &rid), id, decision, Some(&comment)).await;
+    after_step(&s, l, &caller, &rid, id, outcome, "").await
 }
 
 /// A checklist item completed, waived or reopened from the case page.
@@ -380,11 +391,8 @@ pub async fn checklist_update(
         return error_page(l, Some(&caller), StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     };
     let note = f("note");
-    match case_flow::update_item(&s.app, &ctx(&caller, &rid), id, &f("status"), Some(&note)).await {
-        Ok(()) => Redirect::to(&format!("/cases/{case_id}")).into_response(),
-        Err(AppError::NotFound) => error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
-        Err(e) => case_page(&s, l, &caller, &rid, case_id, Some(e)).await,
-    }
+    let outcome = case_flow::update_item(&s.app, &ctx(&caller, &rid), id, &f("status"), Some(&note)).await;
+    after_step(&s, l, &caller, &rid, case_id, outcome, "").await
 }
 
 /// Opens an absconding case from the risk page and shows it.
@@ -425,11 +433,10 @@ pub async fn case_document(
         .filter(|(k, v)| !matches!(k.as_str(), "csrf" | "kind" | "lang") && !v.trim().is_empty())
         .cloned()
         .collect();
-    match lizhi_app::case_docs::generate(&s.app, &ctx(&caller, &rid), id, &get("kind"), &get("lang"), &fields).await {
-        Ok(_) => Redirect::to(&format!("/cases/{id}#documents")).into_response(),
-        Err(AppError::NotFound) => error_page(l, Some(&caller), StatusCode::NOT_FOUND, "not_found"),
-        Err(e) => case_page(&s, l, &caller, &rid, id, Some(e)).await,
-    }
+    let outcome = lizhi_app::case_docs::generate(&s.app, &ctx(&caller, &rid), id, &get("kind"), &get("lang"), &fields)
+        .await
+        .map(|_| ());
+    after_step(&s, l, &caller, &rid, id, outcome, "#documents").await
 }
 
 /// Query of a document download.
