@@ -37,33 +37,14 @@ pub async fn list(app: &App, ctx: &Ctx, employee_no: Option<&str>) -> Result<Vec
     let scope = ctx.scope(Permission::ViewEmployees)?;
     let mut conn = app.db.acquire().await?;
     let mut c = conn.conn();
-    // Holders a scoped caller may see, by employee number.
-    let visible: Option<std::collections::HashSet<String>> = match scope {
-        lizhi_core::auth::Scope::All => None,
-        lizhi_core::auth::Scope::Subtrees(ids) => {
-            let paths = lizhi_store::org::paths_of(&mut c, &ids).await?;
-            let units: std::collections::HashMap<i64, String> =
-                lizhi_store::org::list_org_units(&mut c).await?.into_iter().map(|u| (u.id, u.path)).collect();
-            Some(
-                employees::all_by_no(&mut c)
-                    .await?
-                    .into_values()
-                    .filter(|e| {
-                        units.get(&e.org_unit_id).is_some_and(|p| paths.iter().any(|s| p.starts_with(s.as_str())))
-                    })
-                    .map(|e| e.employee_no)
-                    .collect(),
-            )
-        }
-    };
+    let paths = crate::people::scope_paths(&mut c, &scope).await?;
     let holder = match employee_no {
         Some(no) => Some(employees::get_by_no(&mut c, no.trim()).await?.ok_or(AppError::NotFound)?.id),
         None => None,
     };
-    Ok(store::list(&mut c, holder)
+    Ok(store::list(&mut c, holder, paths.as_deref())
         .await?
         .into_iter()
-        .filter(|a| visible.as_ref().is_none_or(|v| a.employee_no.as_ref().is_some_and(|n| v.contains(n))))
         .map(|a| Asset {
             tag: a.tag,
             kind: a.kind,

@@ -246,7 +246,9 @@ async fn generate_checklist(
     }
     // One return item per asset the person holds, owned like the collection item.
     let facilities = with_role(&all, Role::Facilities).first().copied();
-    for asset in lizhi_store::assets::list(c, Some(employee.id)).await?.into_iter().filter(|a| a.status == "in_use") {
+    for asset in
+        lizhi_store::assets::list(c, Some(employee.id), None).await?.into_iter().filter(|a| a.status == "in_use")
+    {
         let due = Due::WorkdaysAfterApproval(5);
         rows.push(ItemRow {
             id: 0,

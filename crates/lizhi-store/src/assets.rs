@@ -31,7 +31,8 @@ fn from_row((id, tag, kind, description, employee_id, employee_no, assigned_on, 
 }
 
 const SELECT: &str = "SELECT a.id, a.tag, a.kind, a.description, a.employee_id, e.employee_no, a.assigned_on, a.status \
-                      FROM assets a LEFT JOIN employees e ON e.id = a.employee_id";
+                      FROM assets a LEFT JOIN employees e ON e.id = a.employee_id \
+                      LEFT JOIN org_units u ON u.id = e.org_unit_id WHERE 1 = 1";
 
 /// Creates or changes an asset by tag.
 #[allow(clippy::too_many_arguments)]
@@ -56,12 +57,20 @@ pub async fn upsert(
     Ok(())
 }
 
-/// Assets, of one holder or all, by tag.
-pub async fn list(c: &mut Conn<'_>, employee_id: Option<i64>) -> Result<Vec<AssetRow>, StoreError> {
-    let rows: Vec<Row> = on_conn!(c, c => match employee_id {
-        Some(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE a.employee_id = $1 ORDER BY a.tag")))
-            .bind(id).fetch_all(&mut **c).await?,
-        None => sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY a.tag"))).fetch_all(&mut **c).await?,
+/// Assets, of one holder or all, by tag; with `scope_paths`, only those held in these subtrees.
+pub async fn list(
+    c: &mut Conn<'_>,
+    employee_id: Option<i64>,
+    scope_paths: Option<&[String]>,
+) -> Result<Vec<AssetRow>, StoreError> {
+    let rows: Vec<Row> = on_conn!(c, c => {
+        let mut qb = sqlx::QueryBuilder::new(SELECT);
+        if let Some(id) = employee_id {
+            qb.push(" AND a.employee_id = ").push_bind(id);
+        }
+        crate::org::push_scope(&mut qb, "u.path", scope_paths);
+        qb.push(" ORDER BY a.tag");
+        qb.build_query_as().fetch_all(&mut **c).await?
     });
     Ok(rows.into_iter().map(from_row).collect())
 }

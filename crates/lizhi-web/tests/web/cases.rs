@@ -457,6 +457,19 @@ async fn reminders_fire_once_per_rule_and_overdue_approvals_escalate_to_the_appr
         .call(&hr, Method::PUT, "/api/v1/assets/LT-0043", Some(json!({"kind": "spaceship", "description": "x"})))
         .await;
     assert_eq!((status, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("kind")));
+    // A manager sees the assets held in their subtree only.
+    let (_, mine) = api.call(&t.token("manager").await, Method::GET, "/api/v1/assets", None).await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+    let sales = units.iter().find(|u| u.code == "CN-SALES").map(|u| u.id);
+    let other = NewUser {
+        username: "sales_head".into(),
+        display_name: String::new(),
+        password: Some(PASSWORD.into()),
+        grants: vec![Grant { role: Role::Manager, org_unit_id: sales }],
+    };
+    auth::create_user(&t.app, &Ctx::system("test"), other).await.expect("sales head");
+    let (_, theirs) = api.call(&t.token("sales_head").await, Method::GET, "/api/v1/assets", None).await;
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
     // A dismissal: HR supervisor first (2 workdays, due Wednesday 4 March), then the department head.
     let body = json!({"employee_no": subject, "case_type": "dismissal", "effective_on": "2026-03-31"});
     let (status, case) = api.call(&hr, Method::POST, "/api/v1/cases", Some(body)).await;
