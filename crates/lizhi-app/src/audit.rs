@@ -10,8 +10,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// SHA-256 (hex) of the JSON of a sequence, streamed into the hash: a million imported rows are
-/// never built as one JSON tree in memory. Arrays need no key sorting, so this equals [`digest`]
-/// of the same rows.
+/// never built as one JSON tree in memory. Arrays need no key sorting, so this equals the SHA-256 of
+/// [`state_text`] of the same rows.
 pub fn digest_seq<T: Serialize>(items: &[T]) -> String {
     struct Hashing(Sha256);
     impl std::io::Write for Hashing {
@@ -31,15 +31,13 @@ pub fn digest_seq<T: Serialize>(items: &[T]) -> String {
     hex::encode(hashing.0.finalize())
 }
 
-/// SHA-256 (hex) of a value's canonical JSON: object keys sorted, no whitespace.
-///
-/// serde_json's map is ordered by key, so going through `Value` sorts nested objects too.
-pub fn digest<T: Serialize>(value: &T) -> String {
-    let canonical = serde_json::to_value(value).and_then(|v| serde_json::to_vec(&v)).unwrap_or_default();
-    hex::encode(Sha256::digest(&canonical))
+/// The committed text of a state: its JSON with object keys sorted, no whitespace.
+pub fn state_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).and_then(|v| serde_json::to_string(&v)).unwrap_or_default()
 }
 
-/// Builds one audit row for a change from `before` to `after` (either may be absent).
+/// Builds one audit event for a change from `before` to `after` (either may be absent). Events about a
+/// case carry its id in the clear, so the case's evidence can be found without opening commitments.
 pub fn change<T: Serialize>(
     ctx: &Ctx,
     action: &str,
@@ -53,12 +51,14 @@ pub fn change<T: Serialize>(
         action: action.to_owned(),
         entity_type: entity_type.to_owned(),
         entity_key: entity_key.to_owned(),
-        before_digest: before.map(digest),
-        after_digest: after.map(digest),
+        case_id: if entity_type == "case" { entity_key.parse().ok() } else { None },
+        before: before.map(state_text),
+        after: after.map(state_text),
+        docs: Vec::new(),
     }
 }
 
-/// Appends audit rows in the caller's transaction.
+/// Appends audit events in the caller's transaction.
 pub async fn record(app: &App, c: &mut Conn<'_>, ctx: &Ctx, rows: &[AuditWrite]) -> Result<(), AppError> {
     store::append(c, rows, app.clock.now(), &ctx.request_id).await?;
     Ok(())
@@ -79,24 +79,24 @@ pub async fn recent(
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     #[test]
-    fn digest_is_independent_of_field_order() {
+    fn state_text_is_independent_of_field_order() {
         #[derive(serde::Serialize)]
         struct A {
             b: u8,
             a: u8,
         }
-        let from_struct = super::digest(&A { b: 2, a: 1 });
-        let from_json = super::digest(&serde_json::json!({"a": 1, "b": 2}));
-        assert_eq!(from_struct, from_json);
-        assert_ne!(from_struct, super::digest(&serde_json::json!({"a": 2, "b": 1})));
+        assert_eq!(super::state_text(&A { b: 2, a: 1 }), r#"{"a":1,"b":2}"#);
     }
 
     #[test]
-    fn a_streamed_digest_of_rows_equals_the_canonical_one() {
+    fn a_streamed_digest_of_rows_equals_the_digest_of_their_state_text() {
         let rows =
             vec![vec!["C00001".to_owned(), "2026-03-02T09:00:00+08:00".into()], vec!["引号\"".into(), "".into()]];
-        assert_eq!(super::digest_seq(&rows), super::digest(&rows));
-        assert_ne!(super::digest_seq(&rows[..1]), super::digest(&rows));
+        let whole = hex::encode(Sha256::digest(super::state_text(&rows).as_bytes()));
+        assert_eq!(super::digest_seq(&rows), whole);
+        assert_ne!(super::digest_seq(&rows[..1]), whole);
     }
 }

@@ -264,8 +264,9 @@ pub async fn generate(
     let detail = serde_json::json!({"document_id": id, "kind": kind.code(), "lang": lang.code(), "sha256": sha256,
         "template": if template.is_some() { "custom" } else { "builtin" }});
     crate::cases::timeline(&mut c, &case, "document", &case.state, &detail, &ctx.actor, now).await?;
-    record(app, &mut c, ctx, &[change(ctx, "case.document", "case", &case_id.to_string(), None, Some(&detail))])
-        .await?;
+    let mut event = change(ctx, "case.document", "case", &case_id.to_string(), None, Some(&detail));
+    event.docs = vec![sha256.clone()];
+    record(app, &mut c, ctx, &[event]).await?;
     tx.commit().await?;
     Ok(DocumentView {
         id,

@@ -199,6 +199,7 @@ pub async fn decide(
     record(app, &mut c, ctx, &[change(ctx, "case.decision", "case", &case_id.to_string(), None, Some(&detail))])
         .await?;
     tx.commit().await?;
+    crate::audit_log::checkpoint_after_change(app).await;
     Ok(())
 }
 
@@ -394,13 +395,9 @@ pub async fn attach(
     let id = items::attach(&mut c, item_id, name, content_type, &sha256, bytes, &ctx.actor, now).await?;
     let detail = serde_json::json!({"item": item.item_key, "attachment_id": id, "file_name": name, "sha256": sha256, "size": bytes.len()});
     timeline(&mut c, &case, "checklist_attachment", &case.state, &detail, &ctx.actor, now).await?;
-    record(
-        app,
-        &mut c,
-        ctx,
-        &[change(ctx, "case.checklist_attachment", "case", &case.id.to_string(), None, Some(&detail))],
-    )
-    .await?;
+    let mut event = change(ctx, "case.checklist_attachment", "case", &case.id.to_string(), None, Some(&detail));
+    event.docs = vec![sha256];
+    record(app, &mut c, ctx, &[event]).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -298,6 +298,7 @@ pub async fn open(app: &App, ctx: &Ctx, input: &OpenCase) -> Result<i64, AppErro
     store::insert_event(&mut c, id, &event).await?;
     record(app, &mut c, ctx, &[change(ctx, "case.open", "case", &id.to_string(), None, Some(&detail))]).await?;
     tx.commit().await?;
+    crate::audit_log::checkpoint_after_change(app).await;
     Ok(id)
 }
 
@@ -502,6 +503,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
     let audit = change(ctx, &format!("case.{}", action.name()), "case", &id.to_string(), None, Some(&detail));
     record(app, &mut c, ctx, &[audit]).await?;
     tx.commit().await?;
+    crate::audit_log::checkpoint_after_change(app).await;
     Ok(())
 }
 

@@ -59,6 +59,9 @@ pub enum AppError {
     /// A letter could not be made (a field missing, a template refused, no CJK font on the server).
     #[error("letter: {0}")]
     Letter(lizhi_docs::letters::LetterError),
+    /// The audit log cannot be signed, timestamped or proven.
+    #[error("audit log: {0}")]
+    Log(#[from] crate::audit_log::LogError),
     /// A bug or an impossible state (e.g. a value that cannot be serialised); never the caller's fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -90,6 +93,7 @@ impl AppError {
             AppError::Case(e) => e.code(),
             AppError::Approval(e) => e.code(),
             AppError::Letter(e) => e.code(),
+            AppError::Log(e) => e.code(),
             AppError::Internal(_) => "internal_error",
         }
     }

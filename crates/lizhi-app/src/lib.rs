@@ -6,6 +6,8 @@
 pub mod alumni;
 pub mod assets;
 pub mod audit;
+pub mod audit_log;
+pub mod audit_verify;
 pub mod auth;
 pub mod case_docs;
 pub mod case_flow;
@@ -17,6 +19,7 @@ mod demo_attendance;
 mod demo_calendar;
 mod demo_cases;
 mod error;
+pub mod evidence;
 pub mod export;
 pub mod i18n;
 pub mod import;
@@ -27,6 +30,7 @@ pub mod risk;
 pub mod risk_board;
 pub mod risk_scan;
 pub mod risk_trial;
+pub mod secrets;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
@@ -46,17 +50,28 @@ pub struct App {
     pub fonts: Arc<case_docs::FontCache>,
     /// Whether reminders are also e-mailed (a mail server is configured).
     pub mail_enabled: bool,
+    /// The instance secret that seals the log's signing key.
+    pub secret: secrets::SecretKey,
+    /// The timestamp authority, when one is configured.
+    pub tsa: Option<Arc<audit_log::TsaSettings>>,
 }
 
 impl App {
     /// Wraps a migrated database with the system clock.
     pub fn new(db: Db) -> App {
-        App { db, clock: Arc::new(SystemClock), fonts: Arc::default(), mail_enabled: false }
+        App::with_clock(db, Arc::new(SystemClock))
     }
 
     /// Same, with a chosen clock.
     pub fn with_clock(db: Db, clock: Arc<dyn Clock>) -> App {
-        App { db, clock, fonts: Arc::default(), mail_enabled: false }
+        App {
+            db,
+            clock,
+            fonts: Arc::default(),
+            mail_enabled: false,
+            secret: secrets::SecretKey::ephemeral(),
+            tsa: None,
+        }
     }
 
     /// Connects, migrates and returns the app for a database URL.

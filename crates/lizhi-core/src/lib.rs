@@ -8,11 +8,13 @@ pub mod auth;
 pub mod backtest;
 pub mod calendar;
 pub mod case;
+pub mod evidence;
 pub mod field;
 pub mod graph;
 pub mod merkle;
 pub mod model;
 pub mod policy;
+pub mod tsp;
 pub mod values;
 
 pub use field::FieldError;

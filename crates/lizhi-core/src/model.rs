@@ -146,22 +146,24 @@ pub struct User {
 /// One append-only audit row, as the later Merkle layer will read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEvent {
-    /// Position in the log.
-    pub id: i64,
+    /// Position in the log (the Merkle leaf index).
+    pub seq: i64,
     /// Server time of the change.
     pub at: DateTime<Utc>,
-    /// Who did it (username, `system`, or `cli:<os user>`).
-    pub actor: String,
+    /// Who did it (username, `system`, or `cli:<os user>`); `None` once purged.
+    pub actor: Option<String>,
     /// What was done, e.g. `employee.update`.
     pub action: String,
     /// The kind of thing changed, e.g. `employee`.
     pub entity_type: String,
-    /// Its natural key (employee number, code…).
-    pub entity_key: String,
-    /// SHA-256 of the canonical JSON before the change (`None` on create).
-    pub before_digest: Option<String>,
-    /// SHA-256 of the canonical JSON after the change (`None` on delete).
-    pub after_digest: Option<String>,
+    /// Its natural key (employee number, code…); `None` once purged.
+    pub entity_key: Option<String>,
+    /// The separation case the change belongs to.
+    pub case_id: Option<i64>,
+    /// Salted commitment to the state before (`None` on create).
+    pub before_commitment: Option<String>,
+    /// Salted commitment to the state after (`None` on delete).
+    pub after_commitment: Option<String>,
     /// Request id that carried the change, for correlating with logs.
     pub request_id: String,
 }

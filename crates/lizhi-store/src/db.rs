@@ -24,6 +24,9 @@ pub enum StoreError {
     /// Stored data does not have the shape Lizhi writes (edited by hand, or a bug).
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// The operating system gave no random bytes (for salts).
+    #[error("no randomness: {0}")]
+    NoRandomness(String),
     /// Anything else the driver reported.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -38,6 +41,7 @@ impl StoreError {
             StoreError::Migration { .. } => "migration_failed",
             StoreError::Conflict(_) => "conflict",
             StoreError::Corrupt(_) => "corrupt_data",
+            StoreError::NoRandomness(_) => "no_randomness",
             StoreError::Database(_) => "database_error",
         }
     }

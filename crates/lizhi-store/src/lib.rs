@@ -15,6 +15,7 @@ mod db;
 pub mod documents;
 pub mod employees;
 pub mod imports;
+pub mod log;
 mod migrate;
 pub mod notifications;
 pub mod org;

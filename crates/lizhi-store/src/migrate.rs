@@ -43,6 +43,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_cases.sql"),
         postgres: include_str!("../migrations/postgres/0004_cases.sql"),
     },
+    Migration {
+        version: 5,
+        name: "audit_log",
+        sqlite: include_str!("../migrations/sqlite/0005_audit_log.sql"),
+        postgres: include_str!("../migrations/postgres/0005_audit_log.sql"),
+    },
 ];
 
 /// Arbitrary constant shared by all instances to serialise migrations on PostgreSQL.
@@ -70,6 +76,7 @@ async fn backfill(version: i64, c: &mut crate::Conn<'_>) -> Result<(), StoreErro
         3 => {
             crate::summary::rebuild_all(c).await.map_err(|e| StoreError::Migration { version, message: e.to_string() })
         }
+        5 => crate::audit::adopt_legacy(c).await.map_err(|e| StoreError::Migration { version, message: e.to_string() }),
         _ => Ok(()),
     }
 }

@@ -118,21 +118,34 @@ async fn an_edited_migration_is_refused() {
     }
 }
 
+fn write(action: &str, key: &str) -> lizhi_store::audit::AuditWrite {
+    lizhi_store::audit::AuditWrite {
+        actor: "hr.li".into(),
+        action: action.into(),
+        entity_type: "employee".into(),
+        entity_key: key.into(),
+        case_id: None,
+        before: None,
+        after: Some(r#"{"name":"王喆"}"#.into()),
+        docs: Vec::new(),
+    }
+}
+
 #[tokio::test]
 async fn audit_rows_cannot_be_changed_or_deleted() {
     let db = fresh().await;
     let mut tx = db.begin().await.expect("tx");
-    let row = lizhi_store::audit::AuditWrite {
-        actor: "t".into(),
-        action: "x.create".into(),
-        entity_type: "x".into(),
-        entity_key: "1".into(),
-        before_digest: None,
-        after_digest: Some("ab".into()),
-    };
-    lizhi_store::audit::append(&mut tx.conn(), &[row], chrono::Utc::now(), "r1").await.expect("append");
+    lizhi_store::audit::append(&mut tx.conn(), &[write("x.create", "E1")], chrono::Utc::now(), "r1")
+        .await
+        .expect("append");
+    lizhi_store::log::insert_leaf_hashes(&mut tx.conn(), 0, &[[1; 32]]).await.expect("hashes");
     tx.commit().await.expect("commit");
-    for sql in ["UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"] {
+    for sql in [
+        "UPDATE audit_events SET action = 'forged'",
+        "DELETE FROM audit_events",
+        "UPDATE audit_leaf_hashes SET hash = hash",
+        "DELETE FROM audit_leaf_hashes",
+    ] {
         let mut tx = db.begin().await.expect("tx");
         let outcome =
             on_conn!(&mut tx.conn(), c => sqlx::raw_sql(sql).execute(&mut **c).await.map(|r| r.rows_affected()));
@@ -140,6 +153,82 @@ async fn audit_rows_cannot_be_changed_or_deleted() {
     }
     let mut conn = db.acquire().await.expect("conn");
     assert_eq!(lizhi_store::audit::count(&mut conn.conn()).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn positions_are_gap_free_and_personal_values_are_only_committed() {
+    let db = fresh().await;
+    for (n, request) in [(2, "r1"), (3, "r2")] {
+        let mut tx = db.begin().await.expect("tx");
+        let writes: Vec<_> = (0..n).map(|i| write("employee.update", &format!("E{i}"))).collect();
+        lizhi_store::audit::append(&mut tx.conn(), &writes, chrono::Utc::now(), request).await.expect("append");
+        tx.commit().await.expect("commit");
+    }
+    // A rolled-back append gives its positions back.
+    let mut tx = db.begin().await.expect("tx");
+    lizhi_store::audit::append(&mut tx.conn(), &[write("x", "E9")], chrono::Utc::now(), "r3").await.expect("append");
+    drop(tx);
+    let mut conn = db.acquire().await.expect("conn");
+    let mut c = conn.conn();
+    assert_eq!(lizhi_store::audit::head_size(&mut c).await.expect("head"), 5);
+    let leaves = lizhi_store::audit::leaves(&mut c, 0, 100).await.expect("leaves");
+    assert_eq!(leaves.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+    let text = String::from_utf8(leaves[0].to_bytes()).expect("utf-8");
+    assert!(!text.contains("E0") && !text.contains("hr.li") && !text.contains("王喆"), "{text}");
+    let openings = lizhi_store::audit::openings(&mut c, &[0, 1]).await.expect("openings");
+    assert!(openings[&0]["entity"].opens(&leaves[0].entity) && openings[&0]["entity"].value == "E0");
+    assert!(openings[&1]["after"].opens(leaves[1].after.as_deref().expect("after")));
+    // The purge forgets the values; the commitments stay.
+    assert_eq!(lizhi_store::audit::purge_openings(&mut c, "employee", "E0").await.expect("purge"), 2);
+    let after = lizhi_store::audit::openings(&mut c, &[0, 1, 2]).await.expect("openings");
+    assert_eq!(after.keys().copied().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(lizhi_store::audit::leaves(&mut c, 0, 100).await.expect("leaves"), leaves);
+}
+
+#[tokio::test]
+async fn events_written_before_the_merkle_log_are_adopted_in_order() {
+    use sha2::{Digest, Sha256};
+    let url = fresh_database_url().await.expect("fresh database");
+    let db = Db::connect(&url, 2).await.expect("connect");
+    let mut tx = db.begin().await.expect("tx");
+    let mut c = tx.conn();
+    let ts = if on_postgres() { "TIMESTAMPTZ" } else { "TEXT" };
+    let create = format!(
+        "CREATE TABLE lizhi_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at {ts} NOT NULL)"
+    );
+    on_conn!(&mut c, c => sqlx::raw_sql(sqlx::AssertSqlSafe(create)).execute(&mut **c).await.map(|_| ()).expect("table"));
+    for m in &MIGRATIONS[..4] {
+        let sql = if on_postgres() { m.postgres } else { m.sqlite };
+        on_conn!(&mut c, c => sqlx::raw_sql(sql).execute(&mut **c).await.map(|_| ()).expect("old migration"));
+        on_conn!(&mut c, c => sqlx::query("INSERT INTO lizhi_migrations VALUES ($1, $2, $3, $4)")
+            .bind(m.version).bind(m.name).bind(hex::encode(Sha256::digest(sql.as_bytes()))).bind(chrono::Utc::now())
+            .execute(&mut **c).await.map(|_| ()).expect("record"));
+    }
+    for (actor, key, at) in [
+        ("hr.li", "E1", "2026-03-02T01:00:00Z"),
+        ("hr.li", "E2", "2026-03-02T01:00:00Z"),
+        ("cli:root", "7", "2026-03-03T02:00:00Z"),
+    ] {
+        let at: chrono::DateTime<chrono::Utc> = at.parse().expect("time");
+        let kind = if key == "7" { "case" } else { "employee" };
+        on_conn!(&mut c, c => sqlx::query("INSERT INTO audit_events (at, actor, action, entity_type, entity_key, before_digest, after_digest, request_id) VALUES ($1, $2, 'x.update', $3, $4, NULL, 'ab12', $5)")
+            .bind(at).bind(actor).bind(kind).bind(key).bind(format!("req-{key}"))
+            .execute(&mut **c).await.map(|_| ()).expect("legacy row"));
+    }
+    drop(c);
+    tx.commit().await.expect("commit");
+    assert_eq!(db.migrate().await.expect("migrate"), vec![5]);
+    let mut conn = db.acquire().await.expect("conn");
+    let mut c = conn.conn();
+    let leaves = lizhi_store::audit::leaves(&mut c, 0, 10).await.expect("leaves");
+    assert_eq!(leaves.len(), 3);
+    assert_eq!(leaves[2].case, Some(7));
+    assert_eq!(leaves[0].request_id, "req-E1");
+    assert_eq!(leaves[2].at, "2026-03-03T02:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().expect("time"));
+    let openings = lizhi_store::audit::openings(&mut c, &[0, 2]).await.expect("openings");
+    assert_eq!(openings[&2]["actor"].value, "cli:root");
+    assert_eq!(openings[&0]["after"].value, "ab12");
+    assert_eq!(lizhi_store::audit::head_size(&mut c).await.expect("head"), 3);
 }
 
 #[tokio::test]

@@ -43,7 +43,9 @@ impl ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             AppError::Letter(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Store(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Log(lizhi_app::audit_log::LogError::NoCheckpoint) => StatusCode::CONFLICT,
+            AppError::Log(lizhi_app::audit_log::LogError::Timestamp(_)) => StatusCode::BAD_GATEWAY,
+            AppError::Store(_) | AppError::Internal(_) | AppError::Log(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(error = %e, "request failed");

@@ -5,7 +5,7 @@
 
 use crate::caller::{Caller, Lang, Via};
 use crate::error::ApiError;
-use crate::{AppState, api, api_cases, api_risk, caller, middleware, pages};
+use crate::{AppState, api, api_cases, api_evidence, api_risk, caller, middleware, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -157,6 +157,7 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/cases/export", Needs(ExportData), get(api_cases::export))
         .add(Method::POST, "/cases", Needs(WorkCases), post(pages::case_open))
         .add(Method::GET, "/cases/{id}", Needs(ViewCases), get(pages::case_detail))
+        .add(Method::GET, "/cases/{id}/evidence", Needs(ViewAudit), get(api_evidence::case_bundle))
         .add(Method::POST, "/cases/{id}/actions", Needs(WorkCases), post(pages::case_act))
         .add(Method::POST, "/cases/{id}/decisions", SignedIn, post(pages::case_decide))
         .add(Method::POST, "/cases/{id}/documents", Needs(WorkCases), post(pages::case_document))
@@ -187,6 +188,9 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
         .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
         .add(Method::GET, "/api/v1/audit", Needs(ViewAudit), get(api::audit))
+        .add(Method::GET, "/api/v1/audit/log", Needs(ViewAudit), get(api_evidence::log_status))
+        .add(Method::GET, "/api/v1/cases/{id}/evidence", Needs(ViewAudit), get(api_evidence::case_bundle))
+        .add(Method::GET, "/api/v1/employees/{no}/evidence", Needs(ViewAudit), get(api_evidence::employee_bundle))
         .add(Method::GET, "/api/v1/risk", Needs(ViewRisk), get(api_risk::risk))
         .add(Method::GET, "/api/v1/risk/board", Needs(ViewRisk), get(api_risk::risk_board))
         .add(Method::GET, "/api/v1/risk/scans", Needs(ViewRisk), get(api_risk::risk_scans))

@@ -199,6 +199,16 @@ pub struct AuditPage {
     pub chrome: Chrome,
     pub events: Vec<AuditRow>,
     pub older_href: Option<String>,
+    pub log: AuditLogPanel,
+}
+
+/// How much of the audit log is signed, and by which keys.
+pub struct AuditLogPanel {
+    pub head: i64,
+    pub signed: i64,
+    pub signed_at: String,
+    pub note: String,
+    pub keys: Vec<String>,
 }
 
 /// Error page.

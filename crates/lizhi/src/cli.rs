@@ -68,6 +68,12 @@ pub enum Command {
     /// message and exits with 1.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// The tamper-evident audit log: verify it, sign a checkpoint, rotate the signing key, purge personal data.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Evidence bundles for arbitration: export one for a case or a person, verify one offline.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Measure import speed, page latency, server CPU, memory and start-up time.
     ///
     /// Prints numbers, never pass/fail. Build with --release first: debug builds are many times
@@ -93,6 +99,85 @@ pub enum CaseCommand {
     Act(CaseActArgs),
     /// Record an approval decision as a user: `lizhi case decide 7 approve --as wang`.
     Decide(CaseDecideArgs),
+}
+
+/// `lizhi audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the log from the database and check it against every signed checkpoint and timestamp.
+    ///
+    /// Prints the first bad position and what is wrong there (edited, missing, inserted, reordered);
+    /// exits with 1 when anything is wrong.
+    Verify(AuditVerifyArgs),
+    /// Sign a checkpoint over every event now and print it (keep a copy outside Lizhi).
+    Checkpoint,
+    /// Replace the log's signing key; the old key co-signs the next checkpoint.
+    RotateKey(RotateKeyArgs),
+    /// Retention purge: forget the personal values of every event about one entity.
+    ///
+    /// The events keep their salted commitments, so the log still verifies; bundles made afterwards
+    /// carry no openings for them.
+    Purge(AuditPurgeArgs),
+}
+
+/// Flags of `lizhi audit verify`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// A checkpoint kept outside the database (e.g. `checkpoint.txt` from an evidence bundle): the log must
+    /// still match it.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+}
+
+/// Flags of `lizhi audit rotate-key`.
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// Erase the old key's secret after the handover checkpoint (its signatures stay verifiable).
+    #[arg(long)]
+    pub destroy_old: bool,
+}
+
+/// Flags of `lizhi audit purge`.
+#[derive(Debug, Args)]
+pub struct AuditPurgeArgs {
+    /// Entity type, e.g. `employee`.
+    pub entity_type: String,
+    /// Its key, e.g. the employee number.
+    pub entity_key: String,
+}
+
+/// `lizhi evidence …`
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Write the evidence bundle (zip) of a case, or of a person with --employee.
+    Export(EvidenceExportArgs),
+    /// Check a bundle offline, with no database: files, events, inclusion, consistency, signatures, timestamps.
+    Verify(EvidenceVerifyArgs),
+}
+
+/// Flags of `lizhi evidence export`.
+#[derive(Debug, Args)]
+pub struct EvidenceExportArgs {
+    /// Case id (or the employee number with --employee).
+    pub subject: String,
+    /// The subject is an employee number: every case of theirs and every event about them.
+    #[arg(long)]
+    pub employee: bool,
+    /// Output file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub who: ActAs,
+}
+
+/// Flags of `lizhi evidence verify`.
+#[derive(Debug, Args)]
+pub struct EvidenceVerifyArgs {
+    /// The bundle.
+    pub file: PathBuf,
+    /// The log's verifier keys obtained separately (one per line); the bundle's own keys must be among them.
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
 }
 
 /// Acting as a named user instead of the operator.

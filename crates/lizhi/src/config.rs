@@ -11,8 +11,21 @@ use std::path::{Path, PathBuf};
 /// The file read when `--config` is not given (and only if it exists).
 pub const DEFAULT_CONFIG_FILE: &str = "lizhi.toml";
 /// Every key a configuration file or `LIZHI_*` variable may set.
-pub const KEYS: [&str; 8] =
-    ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs", "smtp_url", "mail_from"];
+pub const KEYS: [&str; 13] = [
+    "database_url",
+    "bind",
+    "public_url",
+    "max_connections",
+    "log",
+    "font_dirs",
+    "smtp_url",
+    "mail_from",
+    "secret_key_file",
+    "secret_key",
+    "tsa_url",
+    "tsa_ca_file",
+    "checkpoint_minutes",
+];
 
 /// The effective settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -40,6 +53,23 @@ pub struct Config {
     /// Sender of reminder mail (`Lizhi <hr@example.com>`); required with `smtp_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_from: Option<String>,
+    /// File holding the instance secret that seals the audit log's signing key; created on first start.
+    /// Unset: `secret.key` next to the SQLite database, or `data/secret.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_file: Option<String>,
+    /// The instance secret itself (32 bytes, base64), for several instances sharing one database; wins over
+    /// `secret_key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key: Option<String>,
+    /// RFC 3161 timestamp authority for the audit log's checkpoints (`http://…`); unset = no timestamps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa_url: Option<String>,
+    /// The timestamp authority's CA certificate (PEM), to check its tokens and ship in evidence bundles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa_ca_file: Option<String>,
+    /// Longest time between audit log checkpoints while the log grows (minutes, default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_minutes: Option<u32>,
 }
 
 impl Default for Config {
@@ -53,6 +83,11 @@ impl Default for Config {
             font_dirs: None,
             smtp_url: None,
             mail_from: None,
+            secret_key_file: None,
+            secret_key: None,
+            tsa_url: None,
+            tsa_ca_file: None,
+            checkpoint_minutes: None,
         }
     }
 }
@@ -221,6 +256,42 @@ impl Config {
             .collect()
     }
 
+    /// Where the instance secret is kept.
+    pub fn secret_key_path(&self) -> PathBuf {
+        match &self.secret_key_file {
+            Some(path) => PathBuf::from(path),
+            None => sqlite_path(&self.database_url)
+                .and_then(|db| db.parent().map(|dir| dir.join("secret.key")))
+                .unwrap_or_else(|| PathBuf::from("data/secret.key")),
+        }
+    }
+
+    /// The instance secret: the inline value, else the key file (created on first start).
+    pub fn secret(&self) -> Result<lizhi_app::secrets::SecretKey> {
+        match &self.secret_key {
+            Some(inline) => {
+                lizhi_app::secrets::SecretKey::from_base64(inline).map_err(|e| anyhow::anyhow!("secret_key: {e}"))
+            }
+            None => lizhi_app::secrets::SecretKey::load_or_create(&self.secret_key_path())
+                .map_err(|e| anyhow::anyhow!("{e}")),
+        }
+    }
+
+    /// The timestamp authority, when configured.
+    pub fn tsa(&self) -> Result<Option<lizhi_app::audit_log::TsaSettings>> {
+        let Some(url) = &self.tsa_url else { return Ok(None) };
+        let ca_pem = match &self.tsa_ca_file {
+            Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("tsa_ca_file {path}"))?),
+            None => None,
+        };
+        Ok(Some(lizhi_app::audit_log::TsaSettings { url: url.clone(), ca_pem }))
+    }
+
+    /// Longest time between checkpoints.
+    pub fn checkpoint_every(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.checkpoint_minutes.unwrap_or(10)))
+    }
+
     /// Pool size: the configured one, or the backend's default.
     pub fn max_connections(&self) -> u32 {
         self.max_connections.unwrap_or(match UrlKind::of(&self.database_url) {
@@ -264,6 +335,27 @@ impl Config {
             if !dir.is_dir() {
                 problems.push(format!("font_dirs: {} is not a folder", dir.display()));
             }
+        }
+        if let Some(inline) = &self.secret_key
+            && lizhi_app::secrets::SecretKey::from_base64(inline).is_err()
+        {
+            problems.push("secret_key must be 32 bytes in base64 (e.g. from `openssl rand -base64 32`)".into());
+        }
+        if let Some(url) = &self.tsa_url
+            && !url.starts_with("http://")
+            && !url.starts_with("https://")
+        {
+            problems.push(format!("tsa_url `{url}` must be an http:// or https:// URL"));
+        }
+        if let Some(path) = &self.tsa_ca_file {
+            match std::fs::read_to_string(path) {
+                Ok(pem) if lizhi_core::tsp::pem_to_der(&pem).is_ok() => {}
+                Ok(_) => problems.push(format!("tsa_ca_file {path} holds no PEM certificate")),
+                Err(e) => problems.push(format!("tsa_ca_file {path}: {e}")),
+            }
+        }
+        if self.checkpoint_minutes.is_some_and(|n| n == 0 || n > 1440) {
+            problems.push("checkpoint_minutes must be between 1 and 1440".into());
         }
         if self.max_connections.is_some_and(|n| n == 0 || n > 1000) {
             problems.push("max_connections must be between 1 and 1000".into());
@@ -365,6 +457,16 @@ mod tests {
     }
 
     #[test]
+    fn the_secret_key_sits_next_to_the_sqlite_database_by_default() {
+        let mut c = Config { database_url: "sqlite://var/hr/lizhi.db".into(), ..Config::default() };
+        assert_eq!(c.secret_key_path(), PathBuf::from("var/hr/secret.key"));
+        c.database_url = "postgres://db/hr".into();
+        assert_eq!(c.secret_key_path(), PathBuf::from("data/secret.key"));
+        c.secret_key_file = Some("/etc/lizhi/secret.key".into());
+        assert_eq!(c.secret_key_path(), PathBuf::from("/etc/lizhi/secret.key"));
+    }
+
+    #[test]
     fn problems_name_the_key() {
         let c = Config {
             database_url: "mysql://x".into(),
@@ -375,9 +477,26 @@ mod tests {
             font_dirs: Some("/no/such/fonts".into()),
             smtp_url: Some("http://mail".into()),
             mail_from: None,
+            secret_key_file: None,
+            secret_key: Some("too short".into()),
+            tsa_url: Some("tsa.example.com".into()),
+            tsa_ca_file: Some("/no/such/ca.pem".into()),
+            checkpoint_minutes: Some(0),
         };
         let p = c.problems().join("\n");
-        for key in ["database_url", "bind", "public_url", "max_connections", "log", "font_dirs", "smtp_url"] {
+        for key in [
+            "database_url",
+            "bind",
+            "public_url",
+            "max_connections",
+            "log",
+            "font_dirs",
+            "smtp_url",
+            "secret_key",
+            "tsa_url",
+            "tsa_ca_file",
+            "checkpoint_minutes",
+        ] {
             assert!(p.contains(key), "{key} missing in {p}");
         }
         assert!(Config::default().problems().is_empty());

@@ -72,6 +72,8 @@ async fn run(cli: Cli, locale: lizhi_app::i18n::Locale) -> anyhow::Result<ExitCo
         Command::CheckConfig => commands::check::run(&env).await,
         Command::Risk(cmd) => commands::risk::run(&env, cmd).await,
         Command::Case(cmd) => commands::case::run(&env, cmd).await,
+        Command::Audit(cmd) => commands::audit::run(&env, cmd).await,
+        Command::Evidence(cmd) => commands::evidence::run(&env, cmd).await,
         Command::Bench(args) => bench::run(&env, args).await,
     }
 }

@@ -184,18 +184,34 @@ pub async fn audit(
         Ok(e) => e,
         Err(e) => return app_error_page(e, l, &caller),
     };
+    let log = match lizhi_app::audit_log::status(&s.app, &ctx(&caller, &rid)).await {
+        Ok(status) => status,
+        Err(e) => return app_error_page(e, l, &caller),
+    };
     let older_href =
-        (events.len() as i64 == PAGE).then(|| events.last().map(|e| format!("/audit?before={}", e.id))).flatten();
+        (events.len() as i64 == PAGE).then(|| events.last().map(|e| format!("/audit?before={}", e.seq))).flatten();
+    let purged = i18n::t(l, "audit-purged");
     let events = events
         .into_iter()
         .map(|e| AuditRow {
-            id: e.id,
+            id: e.seq,
             at: e.at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            actor: e.actor,
+            actor: e.actor.unwrap_or_else(|| purged.clone()),
             action: e.action,
-            entity: format!("{} {}", e.entity_type, e.entity_key),
-            digest: e.after_digest.or(e.before_digest).map(|d| d[..16.min(d.len())].to_owned()).unwrap_or_default(),
+            entity: format!("{} {}", e.entity_type, e.entity_key.unwrap_or_else(|| purged.clone())),
+            digest: e
+                .after_commitment
+                .or(e.before_commitment)
+                .map(|d| d[..16.min(d.len())].to_owned())
+                .unwrap_or_default(),
         })
         .collect();
-    render(&AuditPage { chrome: chrome(l, Some(&caller), "audit-title", "/audit"), events, older_href })
+    let log = AuditLogPanel {
+        head: log.head,
+        signed: log.signed,
+        signed_at: log.signed_at.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default(),
+        note: log.note.unwrap_or_default(),
+        keys: log.keys,
+    };
+    render(&AuditPage { chrome: chrome(l, Some(&caller), "audit-title", "/audit"), events, older_href, log })
 }

@@ -127,6 +127,8 @@ pub struct CasePage {
     pub type_label: String,
     pub error: String,
     pub can_decide: bool,
+    /// Whether the evidence bundle button is shown (auditors and HR supervisors).
+    pub can_export_evidence: bool,
     /// Actions offered in this state.
     pub offers: Vec<&'static str>,
     pub channels: Vec<(&'static str, String)>,
@@ -279,6 +281,7 @@ async fn case_page(
         local: local_times(&case),
         error,
         can_decide,
+        can_export_evidence: caller.principal.can(Permission::ViewAudit),
         channels: choices(l, "channel", &["phone", "wecom", "sms", "email", "visit", "other"]),
         outcomes: choices(l, "outcome", &["no_answer", "message_left", "reached", "refused"]),
         methods: choices(l, "method", &["post", "in_person", "witnessed_lodging", "electronic", "public_notice"]),

@@ -137,7 +137,10 @@ async fn imports_apply_completely_or_not_at_all() {
     let events = audit["items"].as_array().expect("items");
     assert_eq!(events.len(), 1, "one create, nothing for the unchanged re-import: {audit}");
     assert_eq!(events[0]["actor"], "hr");
-    assert!(events[0]["before_digest"].is_null() && events[0]["after_digest"].as_str().is_some_and(|d| d.len() == 64));
+    assert!(
+        events[0]["before_commitment"].is_null()
+            && events[0]["after_commitment"].as_str().is_some_and(|d| d.len() == 64)
+    );
 }
 #[tokio::test]
 async fn single_records_follow_the_import_rules() {

@@ -18,7 +18,7 @@ pub async fn run(env: &Env, cmd: CaseCommand) -> Result<ExitCode> {
     outcome
 }
 
-async fn ctx(env: &Env, app: &App, who: &ActAs) -> Result<Ctx> {
+pub(crate) async fn ctx(env: &Env, app: &App, who: &ActAs) -> Result<Ctx> {
     match &who.as_user {
         None => Ok(env.ctx()),
         Some(name) => {

@@ -52,6 +52,18 @@ pub async fn run(env: &Env) -> Result<ExitCode> {
                 "mail_from" => {
                     (config.mail_from.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string())
                 }
+                "secret_key_file" => (config.secret_key_path().display().to_string(), loaded.source(key).to_string()),
+                "secret_key" => (
+                    if config.secret_key.is_some() { "***".to_owned() } else { unset.clone() },
+                    loaded.source(key).to_string(),
+                ),
+                "tsa_url" => (config.tsa_url.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string()),
+                "tsa_ca_file" => {
+                    (config.tsa_ca_file.clone().unwrap_or_else(|| unset.clone()), loaded.source(key).to_string())
+                }
+                "checkpoint_minutes" => {
+                    (config.checkpoint_every().num_minutes().to_string(), loaded.source(key).to_string())
+                }
                 _ => (config.log.clone(), loaded.source(key).to_string()),
             };
             vec![key.to_owned(), value, source]

@@ -1,10 +1,12 @@
 //! One module per subcommand; each returns the process exit code or an error to print.
 
+pub mod audit;
 pub mod backup;
 pub mod case;
 pub mod check;
 pub mod data;
 pub mod demo;
+pub mod evidence;
 pub mod migrate;
 pub mod risk;
 pub mod serve;
@@ -52,5 +54,9 @@ pub async fn open_url(config: &Config, url: &str, locale: Locale) -> Result<App>
         .await
         .map_err(|e| anyhow!("cannot open the database {redacted}: {}", ui::describe(locale, &e)))?;
     app.fonts = std::sync::Arc::new(lizhi_app::case_docs::FontCache::with_dirs(effective.font_dir_list()));
+    app.secret = effective.secret()?;
+    app.tsa = effective.tsa()?.map(std::sync::Arc::new);
+    // The log's signing key exists from the first start on, so the first checkpoint never waits for it.
+    lizhi_app::audit_log::ensure_key(&app).await.map_err(|e| anyhow!("{}", ui::describe(locale, &e)))?;
     Ok(app)
 }

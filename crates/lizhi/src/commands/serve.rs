@@ -79,7 +79,8 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
     let web = lizhi_web::WebConfig { public_url };
     let mailer = config.mailer().map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = App { mail_enabled: mailer.is_some(), ..app };
-    let scheduler = scheduler.then(|| tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer)));
+    let every = config.checkpoint_every();
+    let scheduler = scheduler.then(|| tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer, every)));
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
     // A scan cut short rolls back; its claim is taken over once the lease runs out.
     if let Some(task) = scheduler {
@@ -105,10 +106,16 @@ fn instance_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// Runs the daily risk scans that are due and the reminders, once a minute. Every instance may run
+/// Runs the daily risk scans that are due, the reminders, the audit log's checkpoints and timestamps, once a
+/// minute. Every instance may run
 /// this: each scan slot is claimed by one of them (see `lizhi_app::risk_scan`), and each reminder has a
 /// unique dedupe key (see `lizhi_app::reminders`).
-async fn run_scheduler(app: App, instance: String, mailer: Option<lizhi_connectors::SmtpMailer>) {
+async fn run_scheduler(
+    app: App,
+    instance: String,
+    mailer: Option<lizhi_connectors::SmtpMailer>,
+    checkpoint_every: chrono::Duration,
+) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -126,6 +133,14 @@ async fn run_scheduler(app: App, instance: String, mailer: Option<lizhi_connecto
             Ok(run) if run.sent > 0 => tracing::info!(sent = run.sent, escalated = run.escalated, "reminders"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "the reminder job could not run"),
+        }
+        match lizhi_app::audit_log::checkpoint_if_due(&app, checkpoint_every).await {
+            Ok(Some(c)) => tracing::info!(tree_size = c.tree_size, "audit log checkpoint signed"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, code = e.code(), "the audit log could not be signed"),
+        }
+        if let Err(e) = lizhi_app::audit_log::timestamp_latest(&app).await {
+            tracing::warn!(error = %e, "the audit log could not be timestamped; will retry");
         }
         if let Some(mailer) = &mailer {
             match lizhi_app::mail::deliver_due(&app, mailer).await {
