@@ -42,7 +42,7 @@ HEX64_RE = re.compile(r"[0-9a-f]{64}\Z")
 AT_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z\Z")
 # Every path a bundle may contain (docs/evidence.md, "The evidence bundle").
 LAYOUT_RE = re.compile(
-    r"(?:MANIFEST\.json|VERIFY\.md|keys\.txt|checkpoint\.txt"
+    r"(?:MANIFEST\.json|VERIFY\.md|FORMAT\.md|keys\.txt|checkpoint\.txt"
     rf"|checkpoints/{NUM}\.txt|events/{NUM}\.json|openings/{NUM}\.json"
     rf"|proofs/inclusion/{NUM}\.json|proofs/consistency\.json"
     r"|(?:documents|attachments)/(?!\.\.?\Z)[^/\\\x00-\x1f]+"

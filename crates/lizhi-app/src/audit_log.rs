@@ -79,7 +79,6 @@ pub async fn ensure_key(app: &App) -> Result<VerifierKey, AppError> {
         return active.verifier.parse().map_err(|e| AppError::Internal(format!("stored log key: {e}")));
     }
     let verifier = new_key(app, &mut c).await?;
-    drop(c);
     tx.commit().await?;
     Ok(verifier)
 }
@@ -188,7 +187,6 @@ pub async fn checkpoint(app: &App) -> Result<Option<StoredCheckpoint>, AppError>
         // Another instance signed this size first; both extend the same signed history.
         return Ok(None);
     }
-    drop(c);
     tx.commit().await?;
     Ok(Some(stored))
 }
@@ -269,26 +267,41 @@ async fn request_timestamp(tsa: &TsaSettings, checkpoint: &StoredCheckpoint) -> 
     })
 }
 
+/// How a key rotation treats the old key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old key co-signs the next checkpoint and is kept sealed.
+    Handover,
+    /// The old key co-signs, then its sealed secret is erased.
+    HandoverAndDestroy,
+    /// The old key cannot be opened (the instance secret was lost): it is retired without a handover
+    /// signature. Old checkpoints stay verifiable with its published public key.
+    Abandon,
+}
+
 /// Replaces the signing key. The old key co-signs the next checkpoint, which is made at once, so anyone
-/// holding only the old key can follow the log to the new one; with `destroy_old` its secret is then erased.
-pub async fn rotate_key(app: &App, ctx: &Ctx, destroy_old: bool) -> Result<VerifierKey, AppError> {
+/// holding only the old key can follow the log to the new one.
+pub async fn rotate_key(app: &App, ctx: &Ctx, rotation: Rotation) -> Result<VerifierKey, AppError> {
     ctx.require(Permission::ManageUsers)?;
-    ensure_key(app).await?;
+    if rotation != Rotation::Abandon {
+        ensure_key(app).await?;
+    }
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     audit::lock_head(&mut c).await?;
     let old: Vec<_> = store::keys(&mut c).await?.into_iter().filter(|k| k.retired_at.is_none()).collect();
     for key in &old {
-        unseal(app, key)?;
-        store::retire_key(&mut c, key.id, app.clock.now(), false).await?;
+        if rotation != Rotation::Abandon {
+            unseal(app, key)?;
+        }
+        store::retire_key(&mut c, key.id, app.clock.now(), rotation == Rotation::Abandon).await?;
     }
     let verifier = new_key(app, &mut c).await?;
     let detail = serde_json::json!({ "new_key": verifier.to_string(), "retired": old.iter().map(|k| &k.verifier).collect::<Vec<_>>() });
     record(app, &mut c, ctx, &[change(ctx, "log.rotate_key", "log_key", &verifier.name, None, Some(&detail))]).await?;
-    drop(c);
     tx.commit().await?;
     checkpoint(app).await?;
-    if destroy_old {
+    if rotation == Rotation::HandoverAndDestroy {
         let mut tx = app.db.begin().await?;
         for key in &old {
             store::retire_key(&mut tx.conn(), key.id, app.clock.now(), true).await?;
@@ -339,7 +352,6 @@ pub async fn purge(app: &App, ctx: &Ctx, entity_type: &str, entity_key: &str) ->
     // The purge event names what was purged only by its type: its key is itself committed and purgeable.
     record(app, &mut c, ctx, &[change(ctx, "audit.purge", entity_type, entity_key, None, Some(&detail))]).await?;
     audit::purge_openings(&mut c, entity_type, entity_key).await?;
-    drop(c);
     tx.commit().await?;
     Ok(purged)
 }

@@ -14,8 +14,11 @@ use lizhi_core::evidence::{Checkpoint, LogEvent, Report};
 use lizhi_core::merkle::{self, Hash, Levels, leaf_hash};
 use lizhi_store::log::{self as log_store, StoredCheckpoint};
 use lizhi_store::{Conn, audit, cases, checklist, documents};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
+
+/// The bundle format's specification, shipped inside every bundle so it explains itself.
+const FORMAT_SPEC: &str = include_str!("../../../docs/evidence.md");
 
 /// Largest bundle `verify_zip` reads (uncompressed, all files together).
 pub const MAX_BUNDLE_BYTES: u64 = 2 << 30;
@@ -101,9 +104,11 @@ async fn build(
     let keys = verifier_keys(&mut c).await?;
     files.insert("keys.txt".into(), keys.iter().map(|k| format!("{k}\n")).collect::<String>().into_bytes());
     let stamped = add_timestamps(app, &mut c, &mut files, &[first.tree_size, head.tree_size]).await?;
+    let recorded: BTreeSet<String> = events.iter().flat_map(|e| e.docs.iter().cloned()).collect();
     for case_id in case_ids {
-        add_documents(&mut c, &mut files, *case_id).await?;
+        add_documents(&mut c, &mut files, *case_id, &recorded).await?;
     }
+    files.insert("FORMAT.md".into(), FORMAT_SPEC.as_bytes().to_vec());
     let origin = Checkpoint::parse(&head.note).map_err(|e| AppError::Internal(e.to_string()))?.origin;
     files.insert("VERIFY.md".into(), verify_md(&subject, &origin, &first, &head, &stamped, events.len()).into_bytes());
     let created_at = app.clock.now();
@@ -122,7 +127,6 @@ async fn build(
             .collect(),
     };
     put_json(&mut files, MANIFEST, &manifest)?;
-    drop(c);
     drop(conn);
     let bytes = write_zip(&files)?;
     let detail = serde_json::json!({"subject": subject.kind, "events": events.len(), "tree_size": head.tree_size,
@@ -201,14 +205,27 @@ async fn add_events(
     Ok(())
 }
 
-async fn add_documents(c: &mut Conn<'_>, files: &mut Files, case_id: i64) -> Result<(), AppError> {
+/// Adds the case's letters and uploads whose SHA-256 an event of the bundle recorded (a file the log never
+/// recorded proves nothing, and one whose bytes changed since would fail the check).
+async fn add_documents(
+    c: &mut Conn<'_>,
+    files: &mut Files,
+    case_id: i64,
+    recorded: &BTreeSet<String>,
+) -> Result<(), AppError> {
     for info in documents::of_case(c, case_id).await? {
-        if let Some((info, pdf, _)) = documents::get(c, info.id).await? {
+        if recorded.contains(&info.sha256)
+            && let Some((info, pdf, _)) = documents::get(c, info.id).await?
+            && recorded.contains(&sha256_hex(&pdf))
+        {
             files.insert(format!("documents/{}-{}-{}-{}.pdf", case_id, info.id, info.kind, info.lang), pdf);
         }
     }
     for info in checklist::attachments_of_case(c, case_id).await? {
-        if let Some((info, _, bytes)) = checklist::attachment_with_content(c, info.id).await? {
+        if recorded.contains(&info.sha256)
+            && let Some((info, _, bytes)) = checklist::attachment_with_content(c, info.id).await?
+            && recorded.contains(&sha256_hex(&bytes))
+        {
             files.insert(format!("attachments/{}-{}-{}", case_id, info.id, safe_name(&info.file_name)), bytes);
         }
     }
@@ -372,7 +389,7 @@ fn verify_md(
 
 ## 中文
 
-本证据包不依赖离职（Lizhi）系统本身即可核验。格式说明见 Lizhi 的 `docs/evidence.md`，依据的公开标准为
+本证据包不依赖离职（Lizhi）系统本身即可核验。格式说明见包内 `FORMAT.md`（英文），依据的公开标准为
 RFC 9162（Merkle 树）、C2SP signed-note / tlog-checkpoint（签名检查点）、RFC 3161（可信时间戳）。
 
 1. **文件完整**：`MANIFEST.json` 列出了其他每个文件的 SHA-256 和大小。逐一计算（如 `sha256sum 文件`）并比对，
@@ -395,7 +412,7 @@ RFC 9162（Merkle 树）、C2SP signed-note / tlog-checkpoint（签名检查点�
 
 ## English
 
-This bundle can be checked without Lizhi. The format is specified in Lizhi's `docs/evidence.md`; it rests on
+This bundle can be checked without Lizhi. The format is specified in `FORMAT.md` in this bundle; it rests on
 public standards: RFC 9162 (Merkle trees), C2SP signed-note / tlog-checkpoint (signed checkpoints) and RFC 3161
 (trusted timestamps).
 

@@ -215,7 +215,6 @@ async fn events_written_before_the_merkle_log_are_adopted_in_order() {
             .bind(at).bind(actor).bind(kind).bind(key).bind(format!("req-{key}"))
             .execute(&mut **c).await.map(|_| ()).expect("legacy row"));
     }
-    drop(c);
     tx.commit().await.expect("commit");
     assert_eq!(db.migrate().await.expect("migrate"), vec![5]);
     let mut conn = db.acquire().await.expect("conn");

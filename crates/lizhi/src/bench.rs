@@ -49,6 +49,10 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
             crate::bench_risk::punches_only(work.path(), postgres.as_deref()).await?;
             return Ok(ExitCode::SUCCESS);
         }
+        BenchPart::Evidence => {
+            crate::bench_evidence::run(work.path(), postgres.as_deref()).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
         BenchPart::All | BenchPart::Foundation => {}
     }
 
@@ -184,6 +188,7 @@ pub async fn run(env: &Env, args: BenchArgs) -> Result<ExitCode> {
     );
     if args.part == BenchPart::All {
         crate::bench_risk::run(work.path(), args.data.as_deref(), postgres.as_deref(), &exe).await?;
+        crate::bench_evidence::run(work.path(), postgres.as_deref()).await?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -135,6 +135,9 @@ pub struct RotateKeyArgs {
     /// Erase the old key's secret after the handover checkpoint (its signatures stay verifiable).
     #[arg(long)]
     pub destroy_old: bool,
+    /// The old key cannot be opened (the instance secret was lost): retire it without a handover signature.
+    #[arg(long, conflicts_with = "destroy_old")]
+    pub abandon_old: bool,
 }
 
 /// Flags of `lizhi audit purge`.
@@ -591,6 +594,8 @@ pub enum BenchPart {
     Risk,
     /// Only the timed punch import (quick, for tuning the import path).
     Punches,
+    /// The tamper-evident log: append a million events, sign and verify the log, export a 500-event bundle.
+    Evidence,
 }
 
 /// Parses a role name for clap, listing the valid ones on error.

@@ -5,6 +5,7 @@
 //! configuration, draws progress and prints results.
 
 mod bench;
+mod bench_evidence;
 mod bench_risk;
 mod cli;
 mod commands;

@@ -59,7 +59,7 @@ fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
 }
 
 /// Escapes only what RFC 8785 escapes: `"`, `\` and control characters (short forms where JSON has them).
-fn write_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for c in s.chars() {
         match c {

@@ -61,9 +61,48 @@ pub fn format_time(at: DateTime<Utc>) -> String {
 }
 
 impl LogEvent {
-    /// The leaf data: canonical JSON.
+    /// The leaf data: canonical JSON, written directly in sorted key order (a million events are hashed
+    /// when the log is verified; [`LogEvent::to_value`] gives the same bytes through the generic path).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let value = json!({
+        let mut out = Vec::with_capacity(512);
+        let opt = |out: &mut Vec<u8>, v: &Option<String>| match v {
+            Some(s) => canonical::write_str(s, out),
+            None => out.extend_from_slice(b"null"),
+        };
+        out.extend_from_slice(b"{\"action\":");
+        canonical::write_str(&self.action, &mut out);
+        out.extend_from_slice(b",\"actor\":");
+        canonical::write_str(&self.actor, &mut out);
+        out.extend_from_slice(b",\"after\":");
+        opt(&mut out, &self.after);
+        out.extend_from_slice(b",\"at\":");
+        canonical::write_str(&format_time(self.at), &mut out);
+        out.extend_from_slice(b",\"before\":");
+        opt(&mut out, &self.before);
+        out.extend_from_slice(b",\"case\":");
+        out.extend_from_slice(self.case.map_or("null".to_owned(), |c| c.to_string()).as_bytes());
+        out.extend_from_slice(b",\"case_prev\":");
+        out.extend_from_slice(self.case_prev.map_or("null".to_owned(), |c| c.to_string()).as_bytes());
+        out.extend_from_slice(b",\"docs\":[");
+        for (i, doc) in self.docs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            canonical::write_str(doc, &mut out);
+        }
+        out.extend_from_slice(b"],\"entity\":");
+        canonical::write_str(&self.entity, &mut out);
+        out.extend_from_slice(b",\"entity_type\":");
+        canonical::write_str(&self.entity_type, &mut out);
+        out.extend_from_slice(b",\"request_id\":");
+        canonical::write_str(&self.request_id, &mut out);
+        out.extend_from_slice(format!(",\"seq\":{},\"v\":{LEAF_VERSION}}}", self.seq).as_bytes());
+        out
+    }
+
+    /// The entry as a JSON value (its canonical form is [`LogEvent::to_bytes`]).
+    pub fn to_value(&self) -> Value {
+        json!({
             "v": LEAF_VERSION,
             "seq": self.seq,
             "at": format_time(self.at),
@@ -77,9 +116,7 @@ impl LogEvent {
             "after": self.after,
             "docs": self.docs,
             "request_id": self.request_id,
-        });
-        // Only strings, integers, null and arrays of strings: canonicalisation cannot fail.
-        canonical::to_vec(&value).unwrap_or_default()
+        })
     }
 
     /// Reads leaf data, refusing anything that would not hash the same when written again.
@@ -200,6 +237,19 @@ mod tests {
         assert!(text.starts_with(r#"{"action":"case.confirm_departure","actor":""#), "{text}");
         assert!(text.contains(r#""at":"2026-11-28T03:04:05.000120Z""#), "{text}");
         assert_eq!(LogEvent::parse(&bytes).unwrap(), event());
+    }
+
+    #[test]
+    fn the_direct_writer_gives_the_generic_canonical_bytes() {
+        let mut e = event();
+        assert_eq!(e.to_bytes(), canonical::to_vec(&e.to_value()).unwrap());
+        e.case = None;
+        e.case_prev = None;
+        e.after = None;
+        e.docs = vec!["a".into(), "b\"\n\u{1}".into()];
+        e.request_id = "引号\\".into();
+        assert_eq!(e.to_bytes(), canonical::to_vec(&e.to_value()).unwrap());
+        assert_eq!(LogEvent::parse(&e.to_bytes()).unwrap(), e);
     }
 
     #[test]

@@ -131,7 +131,8 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
                 .as_bool()
                 .unwrap_or(false)
         );
-        browser.type_into("input[name=username]", "hr").await;
+        // An HR supervisor: everything HR sees, plus the audit log and the evidence button.
+        browser.type_into("input[name=username]", "hr_supervisor").await;
         browser.type_into("input[name=password]", PASSWORD).await;
         browser.script("document.querySelector('form[action=\"/login\"]').submit(); return true").await;
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -170,7 +171,11 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
         assert!(forms.as_u64().unwrap_or(0) >= 3, "next-step forms at {width}px: {forms}");
         let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
         assert_eq!(fits, true, "no horizontal scrolling on the case page at {width}px");
-        for page in ["/messages", "/alumni?q=java"] {
+        let evidence = browser
+            .script(&format!("return document.querySelector('a[href=\"/cases/{case}/evidence\"]') !== null"))
+            .await;
+        assert_eq!(evidence, true, "the evidence bundle button at {width}px");
+        for page in ["/messages", "/alumni?q=java", "/audit"] {
             browser.goto(&format!("{}{page}", t.base)).await;
             let title =
                 browser.script("return document.querySelector('h1') && document.querySelector('h1').textContent").await;

@@ -142,7 +142,10 @@ async fn a_case_bundle_verifies_offline_and_each_tampering_fails_its_dimension()
         .filter(|(p, _)| p.starts_with("openings/"))
         .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
         .collect();
-    assert!(openings.contains("EMS1") && openings.contains(r#""value": "hr""#), "the openings reveal the steps: {openings}");
+    assert!(
+        openings.contains("EMS1") && openings.contains(r#""value": "hr""#),
+        "the openings reveal the steps: {openings}"
+    );
     let document = files.keys().find(|p| p.starts_with("documents/")).expect("the letter is in the bundle").clone();
     let verify_md = String::from_utf8_lossy(&files["VERIFY.md"]).into_owned();
     assert!(
@@ -362,7 +365,9 @@ async fn findings(t: &TestApp) -> Vec<Finding> {
 #[tokio::test]
 async fn audit_verify_names_each_kind_of_change_at_its_position() {
     // (what an administrator does, what verify must report first)
-    let scenarios: Vec<(&str, Box<dyn Fn(u64, u64) -> Vec<String>>, Box<dyn Fn(u64) -> Finding>)> = vec![
+    type Statements = Box<dyn Fn(u64, u64) -> Vec<String>>;
+    type Expected = Box<dyn Fn(u64) -> Finding>;
+    let scenarios: Vec<(&str, Statements, Expected)> = vec![
         (
             "edit",
             Box::new(|k, _| vec![format!("UPDATE audit_events SET action = 'case.forged' WHERE seq = {k}")]),
@@ -520,4 +525,21 @@ async fn a_purge_forgets_personal_values_but_the_log_and_new_bundles_still_verif
     // Only administrators purge.
     let hr_ctx = Ctx::user(auth::principal_named(&t.app, "hr").await.expect("hr"), "t".into());
     assert!(lizhi_app::audit_log::purge(&t.app, &hr_ctx, "case", "1").await.is_err());
+}
+
+#[tokio::test]
+async fn a_lost_instance_secret_stops_signing_until_the_old_key_is_abandoned() {
+    let t = spawn().await;
+    case_with_history(&t).await;
+    lizhi_app::audit_log::checkpoint(&t.app).await.expect("signed with the first secret");
+    let restarted = App { secret: lizhi_app::secrets::SecretKey::ephemeral(), ..t.app.clone() };
+    let ctx = Ctx::system("t");
+    lizhi_app::audit_log::purge(&restarted, &ctx, "employee", "nobody").await.expect("the log still grows");
+    let refused = lizhi_app::audit_log::checkpoint(&restarted).await.expect_err("cannot sign");
+    assert_eq!(refused.code(), "log_key_unavailable");
+    let refused = lizhi_app::audit_log::rotate_key(&restarted, &ctx, lizhi_app::audit_log::Rotation::Handover).await;
+    assert_eq!(refused.expect_err("no handover without the old key").code(), "log_key_unavailable");
+    lizhi_app::audit_log::rotate_key(&restarted, &ctx, lizhi_app::audit_log::Rotation::Abandon).await.expect("abandon");
+    let report = audit_verify::verify(&restarted, &ctx, None).await.expect("verify");
+    assert!(report.ok() && report.uncovered() == 0 && report.keys.len() == 2, "{report:?}");
 }

@@ -67,7 +67,12 @@ async fn dispatch(env: &Env, app: &App, cmd: AuditCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::RotateKey(a) => {
-            let key = audit_log::rotate_key(app, &ctx, a.destroy_old).await.map_err(&fail)?;
+            let rotation = match (a.destroy_old, a.abandon_old) {
+                (_, true) => audit_log::Rotation::Abandon,
+                (true, false) => audit_log::Rotation::HandoverAndDestroy,
+                (false, false) => audit_log::Rotation::Handover,
+            };
+            let key = audit_log::rotate_key(app, &ctx, rotation).await.map_err(&fail)?;
             println!("{}: {key}", tr(l, "new signing key", "新签名公钥"));
             Ok(ExitCode::SUCCESS)
         }

@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod evidence;
+
 const BIN: &str = env!("CARGO_BIN_EXE_lizhi");
 
 /// What a finished `lizhi` run printed.
@@ -219,6 +221,12 @@ fn every_command_has_help() {
         &["backup"],
         &["check-config"],
         &["bench"],
+        &["audit", "verify"],
+        &["audit", "checkpoint"],
+        &["audit", "rotate-key"],
+        &["audit", "purge"],
+        &["evidence", "export"],
+        &["evidence", "verify"],
     ];
     for path in commands {
         let mut args: Vec<&str> = path.to_vec();
