@@ -69,14 +69,29 @@ pub async fn verifier_keys(c: &mut Conn<'_>) -> Result<Vec<VerifierKey>, AppErro
         .collect()
 }
 
-/// Makes the signing key on first start; returns the active key's verifier.
+/// The active key's verifier, if there is one.
+async fn active_key(c: &mut Conn<'_>) -> Result<Option<VerifierKey>, AppError> {
+    match store::keys(c).await?.into_iter().find(|k| k.retired_at.is_none()) {
+        Some(active) => {
+            Ok(Some(active.verifier.parse().map_err(|e| AppError::Internal(format!("stored log key: {e}")))?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Makes the signing key on first start; returns the active key's verifier. Only the first call writes.
 pub async fn ensure_key(app: &App) -> Result<VerifierKey, AppError> {
+    let mut conn = app.db.acquire().await?;
+    if let Some(active) = active_key(&mut conn.conn()).await? {
+        return Ok(active);
+    }
+    drop(conn);
+    // Several instances may start together: the head lock lets one of them make the key.
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     audit::lock_head(&mut c).await?;
-    let keys = store::keys(&mut c).await?;
-    if let Some(active) = keys.iter().find(|k| k.retired_at.is_none()) {
-        return active.verifier.parse().map_err(|e| AppError::Internal(format!("stored log key: {e}")));
+    if let Some(active) = active_key(&mut c).await? {
+        return Ok(active);
     }
     let verifier = new_key(app, &mut c).await?;
     tx.commit().await?;
@@ -140,6 +155,14 @@ fn trusted_frontier(latest: &StoredCheckpoint, keys: &[VerifierKey]) -> Result<F
 /// not grown. Refuses (and changes nothing) when the stored log contradicts the last signature.
 pub async fn checkpoint(app: &App) -> Result<Option<StoredCheckpoint>, AppError> {
     ensure_key(app).await?;
+    // Most calls find nothing new: answer those without taking the write lock.
+    let mut conn = app.db.acquire().await?;
+    let grown = audit::head_size(&mut conn.conn()).await?
+        > store::latest_checkpoint(&mut conn.conn()).await?.map_or(0, |l| l.tree_size);
+    drop(conn);
+    if !grown {
+        return Ok(None);
+    }
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let head = audit::head_size(&mut c).await?;

@@ -165,44 +165,23 @@ async fn trusted_checkpoints(
     Ok(trusted)
 }
 
-/// Leaf hashes recomputed from the events, by position (`None` where no event is stored).
+/// Leaf hashes recomputed from the events, by position below the head (`None` where no event is stored);
+/// events past the head are reported, not kept.
 async fn recompute(c: &mut Conn<'_>, report: &mut LogReport) -> Result<Vec<Option<Hash>>, AppError> {
-    let mut computed: Vec<Option<Hash>> = Vec::with_capacity(report.head as usize);
+    let mut computed: Vec<Option<Hash>> = vec![None; report.head as usize];
     let mut from = 0i64;
-    loop {
-        let page = audit::leaves(c, from, from + PAGE).await?;
-        let Some(last) = page.last().map(|e| e.seq as i64) else {
-            // A gap of a whole page: look for anything further on before stopping.
-            match next_event(c, from).await? {
-                Some(next) => {
-                    from = next;
-                    continue;
-                }
-                None => break,
-            }
-        };
-        for event in page {
+    // Pages by position; a stretch of missing positions is skipped in one step.
+    while let Some(next) = audit::next_seq(c, from).await? {
+        for event in audit::leaves(c, next, next + PAGE).await? {
             report.events += 1;
-            let seq = event.seq as usize;
-            if computed.len() <= seq {
-                computed.resize(seq + 1, None);
-            }
-            computed[seq] = Some(leaf_hash(&event.to_bytes()));
-            if event.seq >= report.head {
-                report.findings.push(Finding::BeyondHead { seq: event.seq });
+            match computed.get_mut(event.seq as usize) {
+                Some(slot) => *slot = Some(leaf_hash(&event.to_bytes())),
+                None => report.findings.push(Finding::BeyondHead { seq: event.seq }),
             }
         }
-        from = last + 1;
-    }
-    if computed.len() < report.head as usize {
-        computed.resize(report.head as usize, None);
+        from = next + PAGE;
     }
     Ok(computed)
-}
-
-async fn next_event(c: &mut Conn<'_>, from: i64) -> Result<Option<i64>, AppError> {
-    let page = audit::leaves(c, from, i64::MAX).await?;
-    Ok(page.first().map(|e| e.seq as i64))
 }
 
 /// The leaf hashes stored as signed, if they agree with every trusted checkpoint.

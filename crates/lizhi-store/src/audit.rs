@@ -194,6 +194,14 @@ pub async fn leaves(c: &mut Conn<'_>, from: i64, to: i64) -> Result<Vec<LogEvent
     Ok(rows.into_iter().map(to_leaf).collect())
 }
 
+/// The first position at or after `from` that holds an event.
+pub async fn next_seq(c: &mut Conn<'_>, from: i64) -> Result<Option<i64>, StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_scalar("SELECT MIN(seq) FROM audit_events WHERE seq >= $1")
+        .bind(from)
+        .fetch_one(&mut **c)
+        .await?))
+}
+
 /// The events of a case, or about an employee (by entity key) and their cases, in log order.
 pub async fn events_for(
     c: &mut Conn<'_>,

@@ -53,6 +53,8 @@ fn bundles_export_and_verify_offline_and_the_log_survives_a_key_rotation() {
         // checkpoint kept outside still matches.
         let rotated = db.run(&["audit", "rotate-key", "--destroy-old"]).ok();
         assert!(rotated.stdout.contains("+"), "{}", rotated.stdout);
+        let handover = db.run(&["audit", "checkpoint"]).ok().stdout;
+        assert_eq!(handover.lines().filter(|l| l.starts_with('\u{2014}')).count(), 2, "old and new key: {handover}");
         db.run(&["case", "act", &id, "dispatch_notice", "method=post", "on=2026-03-02", "tracking_no=EMS7"]).ok();
         let verified = db.run(&["audit", "verify", "--checkpoint", &kept]).ok();
         assert!(verified.stdout.matches("key: ").count() == 2, "{}", verified.stdout);
