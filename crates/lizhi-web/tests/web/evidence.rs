@@ -543,3 +543,31 @@ async fn a_lost_instance_secret_stops_signing_until_the_old_key_is_abandoned() {
     let report = audit_verify::verify(&restarted, &ctx, None).await.expect("verify");
     assert!(report.ok() && report.uncovered() == 0 && report.keys.len() == 2, "{report:?}");
 }
+
+#[tokio::test]
+async fn the_scheduler_signs_at_least_every_interval_while_the_log_grows() {
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-06T10:00:00+08:00").expect("instant").to_utc();
+    let clock = std::sync::Arc::new(lizhi_app::FixedClock::new(at));
+    let t = spawn_app_with(Some(clock.clone())).await;
+    let every = chrono::Duration::minutes(10);
+    let first = lizhi_app::audit_log::checkpoint_if_due(&t.app, every).await.expect("due").expect("signed");
+    assert!(lizhi_app::audit_log::checkpoint_if_due(&t.app, every).await.expect("due").is_none(), "nothing new");
+    // A sign-in grows the log; it is signed once the interval has passed, not before.
+    t.session("hr").await;
+    clock.advance(chrono::Duration::minutes(9));
+    assert!(lizhi_app::audit_log::checkpoint_if_due(&t.app, every).await.expect("due").is_none(), "too early");
+    clock.advance(chrono::Duration::minutes(2));
+    let next = lizhi_app::audit_log::checkpoint_if_due(&t.app, every).await.expect("due").expect("signed");
+    assert!(next.tree_size > first.tree_size);
+    // A case's state change is signed at once, whatever the interval.
+    let id = case_with_history(&t).await;
+    let status = lizhi_app::audit_log::status(&t.app, &Ctx::system("t")).await.expect("status");
+    let mut conn = t.app.db.acquire().await.expect("conn");
+    let events = lizhi_store::audit::events_for(&mut conn.conn(), &[id], None).await.expect("events");
+    let last_state_change = events.iter().rev().find(|e| e.action == "case.dispatch_notice").expect("dispatch").seq;
+    assert!(
+        status.signed as u64 > last_state_change,
+        "signed through the dispatch: {} vs {last_state_change}",
+        status.signed
+    );
+}
