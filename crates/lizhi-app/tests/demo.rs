@@ -74,6 +74,12 @@ async fn the_demo_absconders_and_only_they_turn_red_on_the_rule_day() {
     assert!(planted.contains(contacting.employee_no.as_str()), "{}", contacting.employee_no);
     let closed = cases.iter().find(|l| l.case.state == "closed").expect("closed");
     assert_eq!((closed.open_items, closed.case.rehire_eligible), (0, Some(false)));
+    // The whole demo history is signed, and the closed case's evidence bundle checks out offline.
+    let log = lizhi_app::audit_verify::verify(&app, &ctx, None).await.expect("verify");
+    assert!(log.ok() && log.checkpoints > 0, "{:?}", log.findings);
+    let bundle = lizhi_app::evidence::export_case(&app, &ctx, closed.case.id).await.expect("bundle");
+    let report = lizhi_app::evidence::verify_zip(&bundle.bytes, None).expect("zip");
+    assert!(report.passed() && bundle.events > 10, "{} events: {:?}", bundle.events, report.results);
 
     // Today: exactly the red absconders are red, each absconder at the expected level and streak.
     let findings = risk::scan(&app, &ctx, today(), &RiskQuery::default()).await.expect("scan");
