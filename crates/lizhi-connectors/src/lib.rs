@@ -1,11 +1,16 @@
-//! Lizhi's connections to other systems. Each implements a trait of `lizhi-app`, so the use cases and the
-//! outbox stay free of protocol code.
+//! Lizhi's connections to other systems. Each implements a trait of `lizhi-app` or speaks the shared
+//! vocabulary of [`access`], so the use cases and the outbox stay free of protocol code.
 //!
-//! For now: e-mail over SMTP ([`SmtpMailer`]).
+//! E-mail over SMTP ([`SmtpMailer`]); identity systems: SCIM 2.0 ([`scim`]), LDAP / Active Directory
+//! ([`ldap`]); WeCom's callback crypto ([`wecom`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod access;
+pub mod ldap;
+pub mod scim;
 mod smtp;
+pub mod wecom;
 
 pub use smtp::{SmtpError, SmtpMailer};
