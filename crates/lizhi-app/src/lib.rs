@@ -14,6 +14,7 @@ pub mod case_flow;
 pub mod case_view;
 pub mod cases;
 mod clock;
+pub mod connectors;
 pub mod demo;
 mod demo_attendance;
 mod demo_calendar;

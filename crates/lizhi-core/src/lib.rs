@@ -8,6 +8,7 @@ pub mod auth;
 pub mod backtest;
 pub mod calendar;
 pub mod case;
+pub mod connector;
 pub mod evidence;
 pub mod field;
 pub mod graph;

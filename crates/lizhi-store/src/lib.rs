@@ -11,6 +11,7 @@ pub mod attendance;
 pub mod audit;
 pub mod cases;
 pub mod checklist;
+pub mod connectors;
 mod db;
 pub mod documents;
 pub mod employees;

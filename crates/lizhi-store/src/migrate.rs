@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_audit_log.sql"),
         postgres: include_str!("../migrations/postgres/0005_audit_log.sql"),
     },
+    Migration {
+        version: 6,
+        name: "connectors",
+        sqlite: include_str!("../migrations/sqlite/0006_connectors.sql"),
+        postgres: include_str!("../migrations/postgres/0006_connectors.sql"),
+    },
 ];
 
 /// Arbitrary constant shared by all instances to serialise migrations on PostgreSQL.

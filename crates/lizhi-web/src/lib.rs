@@ -6,6 +6,7 @@
 
 mod api;
 mod api_cases;
+mod api_connectors;
 mod api_evidence;
 mod api_risk;
 mod caller;

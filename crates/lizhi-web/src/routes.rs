@@ -5,7 +5,7 @@
 
 use crate::caller::{Caller, Lang, Via};
 use crate::error::ApiError;
-use crate::{AppState, api, api_cases, api_evidence, api_risk, caller, middleware, pages};
+use crate::{AppState, api, api_cases, api_connectors, api_evidence, api_risk, caller, middleware, pages};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -187,6 +187,11 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/users/{id}/tokens", Needs(ManageUsers), post(api::token_create))
         .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
         .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
+        .add(Method::GET, "/api/v1/connectors", Needs(ManageUsers), get(api_connectors::list))
+        .add(Method::PUT, "/api/v1/connectors/{code}", Needs(ManageUsers), put(api_connectors::put))
+        .add(Method::GET, "/api/v1/employees/{no}/identities", Needs(ViewEmployees), get(api_connectors::identities))
+        .add(Method::PUT, "/api/v1/employees/{no}/identities/{system}", Needs(EditPeople), put(api_connectors::put_identity))
+        .add(Method::DELETE, "/api/v1/employees/{no}/identities/{system}", Needs(EditPeople), delete(api_connectors::delete_identity))
         .add(Method::GET, "/api/v1/audit", Needs(ViewAudit), get(api::audit))
         .add(Method::GET, "/api/v1/audit/log", Needs(ViewAudit), get(api_evidence::log_status))
         .add(Method::GET, "/api/v1/cases/{id}/evidence", Needs(ViewAudit), get(api_evidence::case_bundle))

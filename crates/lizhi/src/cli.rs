@@ -74,6 +74,11 @@ pub enum Command {
     /// Evidence bundles for arbitration: export one for a case or a person, verify one offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Connected systems (directories, SCIM apps, WeCom, webhooks, manual systems): register and list them.
+    ///
+    /// Each employee's account in each system is registered with `lizhi import identities FILE`.
+    #[command(subcommand)]
+    Connectors(ConnectorsCommand),
     /// Measure import speed, page latency, server CPU, memory and start-up time.
     ///
     /// Prints numbers, never pass/fail. Build with --release first: debug builds are many times
@@ -147,6 +152,40 @@ pub struct AuditPurgeArgs {
     pub entity_type: String,
     /// Its key, e.g. the employee number.
     pub entity_key: String,
+}
+
+/// `lizhi connectors …`
+#[derive(Debug, Subcommand)]
+pub enum ConnectorsCommand {
+    /// Create or change a connector; the secret is read from standard input and stored sealed.
+    Put(ConnectorPutArgs),
+    /// The connectors in revocation order (secrets are never shown).
+    List,
+}
+
+/// Flags of `lizhi connectors put`.
+#[derive(Debug, Args)]
+pub struct ConnectorPutArgs {
+    /// Code used in identity imports (`corp-ad`, `feishu-scim`, `wecom`).
+    pub code: String,
+    /// ldap, scim, manual, webhook or wecom.
+    #[arg(long)]
+    pub kind: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// A non-secret setting, KEY=VALUE (repeatable): `--setting url=ldap://dc1 --setting base_dn=dc=corp`.
+    #[arg(long = "setting", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+    /// Read the secret (password, token) from the first line of standard input.
+    #[arg(long)]
+    pub secret_stdin: bool,
+    /// Position in the revocation order (lower goes first; default by kind, WeCom last).
+    #[arg(long)]
+    pub order: Option<i32>,
+    /// Register it switched off.
+    #[arg(long)]
+    pub disabled: bool,
 }
 
 /// `lizhi evidence …`
@@ -385,6 +424,8 @@ pub enum Kind {
     Leaves,
     /// employee_no, date, system, events
     Activity,
+    /// employee_no, system (a connector code), account_id, user_name
+    Identities,
 }
 
 impl From<Kind> for ImportKind {
@@ -398,6 +439,7 @@ impl From<Kind> for ImportKind {
             Kind::Punches => ImportKind::Punches,
             Kind::Leaves => ImportKind::Leaves,
             Kind::Activity => ImportKind::Activity,
+            Kind::Identities => ImportKind::Identities,
         }
     }
 }

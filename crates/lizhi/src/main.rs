@@ -75,6 +75,7 @@ async fn run(cli: Cli, locale: lizhi_app::i18n::Locale) -> anyhow::Result<ExitCo
         Command::Case(cmd) => commands::case::run(&env, cmd).await,
         Command::Audit(cmd) => commands::audit::run(&env, cmd).await,
         Command::Evidence(cmd) => commands::evidence::run(&env, cmd).await,
+        Command::Connectors(cmd) => commands::connectors::run(&env, cmd).await,
         Command::Bench(args) => bench::run(&env, args).await,
     }
 }

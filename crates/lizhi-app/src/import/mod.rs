@@ -7,6 +7,7 @@
 mod attendance;
 mod employees;
 mod entities;
+mod identities;
 mod org_units;
 
 use crate::{App, AppError, Ctx};
@@ -51,6 +52,9 @@ pub const ROW_ERROR_CODES: &[&str] = &[
     "self_manager",
     "file_too_large",
     "unknown_employee",
+    "unknown_system",
+    "system_without_accounts",
+    "account_taken",
     "invalid_day_kind",
     "invalid_timestamp",
     "invalid_number",
@@ -80,11 +84,13 @@ pub enum ImportKind {
     Leaves,
     /// `employee_no,date,system,events`: daily activity per system.
     Activity,
+    /// `employee_no,system,account_id` (+ `user_name`): each employee's account in each connector.
+    Identities,
 }
 
 impl ImportKind {
     /// Every kind, in the order they should be imported.
-    pub const ALL: [ImportKind; 8] = [
+    pub const ALL: [ImportKind; 9] = [
         ImportKind::LegalEntities,
         ImportKind::OrgUnits,
         ImportKind::Employees,
@@ -93,6 +99,7 @@ impl ImportKind {
         ImportKind::Punches,
         ImportKind::Leaves,
         ImportKind::Activity,
+        ImportKind::Identities,
     ];
 
     /// The kinds that describe people and the organisation: exported, and editable one record at a time.
@@ -114,6 +121,7 @@ impl ImportKind {
             ImportKind::Punches => "punches",
             ImportKind::Leaves => "leaves",
             ImportKind::Activity => "activity",
+            ImportKind::Identities => "identities",
         }
     }
 
@@ -133,6 +141,7 @@ impl ImportKind {
             ImportKind::Punches => &["employee_no", "punched_at", "source"],
             ImportKind::Leaves => &["employee_no", "start_date", "end_date", "type", "status"],
             ImportKind::Activity => &["employee_no", "date", "system", "events"],
+            ImportKind::Identities => &["employee_no", "system", "account_id"],
         }
     }
 
@@ -142,6 +151,7 @@ impl ImportKind {
             ImportKind::LegalEntities => &["scan_time"],
             ImportKind::Rosters => &["day_ends_at"],
             ImportKind::Employees => &["email", "mobile", "position", "contract_address", "work_calendar"],
+            ImportKind::Identities => &["user_name"],
             _ => &[],
         }
     }
@@ -149,7 +159,9 @@ impl ImportKind {
     /// The largest file of this kind [`run`] takes.
     pub fn max_bytes(self) -> usize {
         match self {
-            ImportKind::LegalEntities | ImportKind::OrgUnits | ImportKind::Employees => MAX_UPLOAD_BYTES,
+            ImportKind::LegalEntities | ImportKind::OrgUnits | ImportKind::Employees | ImportKind::Identities => {
+                MAX_UPLOAD_BYTES
+            }
             _ => MAX_ATTENDANCE_FILE_BYTES,
         }
     }
@@ -455,6 +467,7 @@ async fn plan_and_maybe_write(
         ImportKind::Punches => attendance::punches(p, c, errors).await,
         ImportKind::Leaves => attendance::leaves(p, c, errors).await,
         ImportKind::Activity => attendance::activity(p, c, errors).await,
+        ImportKind::Identities => identities::import(p, c, errors).await,
     }
 }
 

@@ -5,6 +5,7 @@ mod attendance;
 mod auth;
 mod browser;
 mod cases;
+mod connectors;
 mod evidence;
 mod imports;
 mod people;

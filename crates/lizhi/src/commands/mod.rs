@@ -4,6 +4,7 @@ pub mod audit;
 pub mod backup;
 pub mod case;
 pub mod check;
+pub mod connectors;
 pub mod data;
 pub mod demo;
 pub mod evidence;

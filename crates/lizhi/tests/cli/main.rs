@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod connectors;
 mod evidence;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lizhi");
@@ -227,6 +228,8 @@ fn every_command_has_help() {
         &["audit", "purge"],
         &["evidence", "export"],
         &["evidence", "verify"],
+        &["connectors", "put"],
+        &["connectors", "list"],
     ];
     for path in commands {
         let mut args: Vec<&str> = path.to_vec();

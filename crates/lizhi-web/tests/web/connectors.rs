@@ -1,0 +1,166 @@
+//! Connectors and identity mapping through the API: secrets sealed and never shown, each person's
+//! accounts imported all-or-nothing with row errors, one account per person per system and one person per
+//! account.
+
+use crate::support::*;
+use lizhi_store::on_conn;
+use serde_json::{Value, json};
+
+async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut rb = t.http.request(method, format!("{}{path}", t.base)).bearer_auth(token);
+    if let Some(body) = body {
+        rb = rb.json(&body);
+    }
+    let res = rb.send().await.expect("send");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+const SECRET: &str = "s3cr3t-bind-password-4711";
+
+#[tokio::test]
+async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothing() {
+    let t = spawn_app().await;
+    let (admin, hr) = (t.token("admin").await, t.token("hr").await);
+    let ad = json!({"kind": "ldap", "name": "Corp AD", "settings": {"url": "ldap://dc1.corp", "base_dn": "dc=corp"},
+        "secret": SECRET});
+    assert_eq!(
+        call(&t, &hr, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad.clone())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad)).await.0, StatusCode::CREATED);
+    let wecom = json!({"kind": "wecom", "name": "企业微信", "settings": {"corp_id": "ww1"}, "secret": "app-secret"});
+    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/wecom", Some(wecom)).await.0, StatusCode::CREATED);
+    let hook = json!({"kind": "webhook", "name": "Payroll", "settings": {"url": "http://payroll.local/hook"}});
+    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/payroll", Some(hook)).await.0, StatusCode::CREATED);
+    for (body, code) in [
+        (json!({"kind": "ldap", "name": "x", "settings": {"bind_password": "p"}}), "secret_in_settings"),
+        (json!({"kind": "fax", "name": "x"}), "unknown_connector_kind"),
+    ] {
+        let (status, v) = call(&t, &admin, Method::PUT, "/api/v1/connectors/bad", Some(body)).await;
+        assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{v}");
+    }
+    let (status, v) =
+        call(&t, &admin, Method::PUT, "/api/v1/connectors/Bad_Code", Some(json!({"kind": "ldap", "name": "x"}))).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_code")), "{v}");
+
+    // Listed in revocation order (the directory first, WeCom last), secrets never shown, only that one is set.
+    let (_, listed) = call(&t, &admin, Method::GET, "/api/v1/connectors", None).await;
+    let codes: Vec<&str> =
+        listed["items"].as_array().expect("items").iter().filter_map(|k| k["code"].as_str()).collect();
+    assert_eq!(codes, ["corp-ad", "payroll", "wecom"]);
+    assert_eq!(listed["items"][0]["has_secret"], true);
+    assert!(!listed.to_string().contains(SECRET));
+    // Sealed in the database: the bytes stored are not the secret, and they open only with the instance key.
+    let mut conn = t.app.db.acquire().await.expect("conn");
+    let sealed: Vec<u8> = on_conn!(&mut conn.conn(), c => sqlx::query_scalar("SELECT sealed_secret FROM connectors WHERE code = 'corp-ad'")
+        .fetch_one(&mut **c).await.expect("row"));
+    drop(conn);
+    assert!(!sealed.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()));
+    assert_eq!(lizhi_app::connectors::secret(&t.app, "corp-ad").await.expect("secret").as_deref(), Some(SECRET));
+    let other = App { secret: lizhi_app::secrets::SecretKey::ephemeral(), ..t.app.clone() };
+    assert!(lizhi_app::connectors::secret(&other, "corp-ad").await.is_err());
+    // Changing settings without a secret keeps the stored one.
+    let rename = json!({"kind": "ldap", "name": "Corp AD (DC1)", "settings": {"url": "ldap://dc1.corp"}});
+    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(rename)).await.0, StatusCode::OK);
+    assert_eq!(lizhi_app::connectors::secret(&t.app, "corp-ad").await.expect("secret").as_deref(), Some(SECRET));
+
+    // Identities: a bad file is refused whole, every problem named with its row.
+    let people = t.employee_count(&hr).await;
+    assert!(people > 10);
+    let (_, list) = call(&t, &hr, Method::GET, "/api/v1/employees?limit=3", None).await;
+    let nos: Vec<String> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["employee_no"].as_str().expect("no").to_owned())
+        .collect();
+    let (a, b, c) = (&nos[0], &nos[1], &nos[2]);
+    let bad = format!(
+        "employee_no,system,account_id,user_name\n{a},corp-ad,\"CN=A,OU=Staff,DC=corp\",a.user\nNOBODY,corp-ad,x,\n{b},no-such,x,\n\
+         {b},payroll,x,\n{a},corp-ad,other,\n{b},wecom,zhangsan,\n{c},wecom,zhangsan,\n"
+    );
+    let (status, report) = t.import(&hr, "identities", "ids.csv", bad.into_bytes(), false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    let errors: Vec<(u64, &str)> = report["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap_or(0), e["code"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "unknown_employee"),
+            (4, "unknown_system"),
+            (5, "system_without_accounts"),
+            (6, "duplicate_in_file"),
+            (8, "duplicate_in_file")
+        ],
+        "{report}"
+    );
+    let good = format!(
+        "employee_no,system,account_id,user_name\n{a},corp-ad,\"CN=A,OU=Staff,DC=corp\",a.user\n{a},wecom,zhangsan,\n{b},wecom,lisi,\n"
+    );
+    let (status, report) = t.import(&hr, "identities", "ids.csv", good.clone().into_bytes(), false).await;
+    assert_eq!((status, report["created"].as_u64()), (StatusCode::OK, Some(3)), "{report}");
+    let (_, report) = t.import(&hr, "identities", "ids.csv", good.clone().into_bytes(), false).await;
+    assert_eq!(report["applied"], true);
+    let (_, again) = t.import(&hr, "identities", "ids.csv", good.into_bytes(), false).await;
+    assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(3)), "{again}");
+
+    // One person per account: another employee cannot take zhangsan, by file or by API.
+    let taken = format!("employee_no,system,account_id\n{c},wecom,zhangsan\n");
+    let (_, report) = t.import(&hr, "identities", "ids.csv", taken.into_bytes(), false).await;
+    assert_eq!(report["errors"][0]["code"], "account_taken", "{report}");
+    let (status, v) = call(
+        &t,
+        &hr,
+        Method::PUT,
+        &format!("/api/v1/employees/{c}/identities/wecom"),
+        Some(json!({"account_id": "zhangsan"})),
+    )
+    .await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("account_taken")), "{v}");
+    let (status, _) = call(
+        &t,
+        &hr,
+        Method::PUT,
+        &format!("/api/v1/employees/{c}/identities/wecom"),
+        Some(json!({"account_id": "wangwu"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, mine) = call(&t, &hr, Method::GET, &format!("/api/v1/employees/{a}/identities"), None).await;
+    let systems: Vec<&str> =
+        mine["items"].as_array().expect("items").iter().filter_map(|i| i["system"].as_str()).collect();
+    assert_eq!(systems, ["corp-ad", "wecom"], "in revocation order: {mine}");
+    assert_eq!(mine["items"][0]["account_id"], "CN=A,OU=Staff,DC=corp");
+    assert_eq!(
+        call(&t, &hr, Method::DELETE, &format!("/api/v1/employees/{a}/identities/wecom"), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&t, &hr, Method::DELETE, &format!("/api/v1/employees/{a}/identities/wecom"), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let it = t.token("it").await;
+    assert_eq!(
+        call(
+            &t,
+            &it,
+            Method::PUT,
+            &format!("/api/v1/employees/{a}/identities/wecom"),
+            Some(json!({"account_id": "z"}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    // Every change is in the audit log, the account ids only as commitments.
+    let events = lizhi_app::audit::recent(&t.app, &Ctx::system("t"), Some(("employee", a.as_str())), None, 50)
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"identity.put") && actions.contains(&"identity.delete"), "{actions:?}");
+}

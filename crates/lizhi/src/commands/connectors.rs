@@ -1,0 +1,70 @@
+//! `lizhi connectors …`: register the systems Lizhi revokes access in, and list them.
+
+use super::Env;
+use crate::cli::ConnectorsCommand;
+use crate::ui::{self, tr};
+use anyhow::{Result, anyhow};
+use lizhi_app::connectors::{self, ConnectorInput};
+use std::process::ExitCode;
+
+/// Runs a `connectors` subcommand.
+pub async fn run(env: &Env, cmd: ConnectorsCommand) -> Result<ExitCode> {
+    let app = env.open().await?;
+    let outcome = dispatch(env, &app, cmd).await;
+    app.db.close().await;
+    outcome
+}
+
+async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Result<ExitCode> {
+    let l = env.locale;
+    let ctx = env.ctx();
+    match cmd {
+        ConnectorsCommand::Put(a) => {
+            let mut settings = serde_json::Map::new();
+            for pair in &a.settings {
+                let (key, value) = pair.split_once('=').ok_or_else(|| anyhow!("expected KEY=VALUE, got {pair:?}"))?;
+                settings.insert(key.trim().to_owned(), value.into());
+            }
+            let secret = if a.secret_stdin { Some(crate::config::read_secret_line()?) } else { None };
+            let input = ConnectorInput {
+                kind: a.kind,
+                name: a.name,
+                settings,
+                secret,
+                revoke_order: a.order,
+                enabled: Some(!a.disabled),
+            };
+            let created = connectors::put(app, &ctx, &a.code, &input).await.map_err(ui::app_error(l))?;
+            println!("{} {}", if created { tr(l, "created", "已创建") } else { tr(l, "updated", "已更新") }, a.code);
+            Ok(ExitCode::SUCCESS)
+        }
+        ConnectorsCommand::List => {
+            let items = connectors::list(app, &ctx).await.map_err(ui::app_error(l))?;
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|k| {
+                    vec![
+                        k.revoke_order.to_string(),
+                        k.code.clone(),
+                        k.kind.clone(),
+                        k.name.clone(),
+                        if k.has_secret { tr(l, "stored", "已保存") } else { "—".into() },
+                        if k.enabled { tr(l, "on", "启用") } else { tr(l, "off", "停用") },
+                        k.settings.to_string(),
+                    ]
+                })
+                .collect();
+            let header = [
+                tr(l, "order", "顺序"),
+                tr(l, "code", "代码"),
+                tr(l, "kind", "类型"),
+                tr(l, "name", "名称"),
+                tr(l, "secret", "密钥"),
+                tr(l, "state", "状态"),
+                tr(l, "settings", "设置"),
+            ];
+            println!("{}", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

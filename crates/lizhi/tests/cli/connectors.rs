@@ -1,0 +1,49 @@
+//! Connected systems from the command line: registered with a sealed secret, listed without it, and each
+//! person's accounts imported.
+
+use super::backends;
+
+#[test]
+fn connectors_are_registered_with_a_sealed_secret_and_accounts_imported() {
+    for db in backends() {
+        db.import_demo(10);
+        let out = db
+            .run_stdin(
+                &[
+                    "connectors",
+                    "put",
+                    "corp-ad",
+                    "--kind",
+                    "ldap",
+                    "--name",
+                    "Corp AD",
+                    "--setting",
+                    "url=ldap://dc1",
+                    "--secret-stdin",
+                ],
+                b"bind-pass-0815\n",
+            )
+            .ok();
+        assert!(out.stdout.contains("corp-ad"), "[{}] {}", db.label, out.stdout);
+        db.run(&["connectors", "put", "wecom", "--kind", "wecom", "--name", "WeCom"]).ok();
+        let refused = db
+            .run(&["connectors", "put", "x", "--kind", "ldap", "--name", "X", "--setting", "password=p"])
+            .failed_with(1);
+        assert!(refused.stderr.to_lowercase().contains("secret"), "{}", refused.stderr);
+        let list = db.run(&["connectors", "list"]).ok().stdout;
+        assert!(!list.contains("bind-pass-0815"), "{list}");
+        let (ad, wecom) = (list.find("corp-ad").expect("ad"), list.find("wecom").expect("wecom"));
+        assert!(ad < wecom, "WeCom is revoked last:\n{list}");
+        assert!(list.contains("stored"), "{list}");
+
+        let people = db.export("employees");
+        let no = people.rows[0].get(people.column("employee_no").expect("no")).to_owned();
+        let file = db
+            .write("ids.csv", format!("employee_no,system,account_id\n{no},wecom,zhangsan\n{no},nope,x\n").as_bytes());
+        let bad = db.run(&["import", "identities", &file]).failed_with(1);
+        assert!(bad.all().contains("row 3"), "[{}] {}", db.label, bad.all());
+        let file = db.write("ids.csv", format!("employee_no,system,account_id\n{no},wecom,zhangsan\n").as_bytes());
+        let good = db.run(&["import", "identities", &file]).ok();
+        assert!(good.stdout.contains("created"), "[{}] {}", db.label, good.stdout);
+    }
+}
