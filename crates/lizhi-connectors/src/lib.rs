@@ -2,12 +2,13 @@
 //! vocabulary of [`access`], so the use cases and the outbox stay free of protocol code.
 //!
 //! E-mail over SMTP ([`SmtpMailer`]); identity systems: SCIM 2.0 ([`scim`]), LDAP / Active Directory
-//! ([`ldap`]); WeCom's callback crypto ([`wecom`]).
+//! ([`ldap`]); WeCom's server API and callback crypto ([`wecom`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod access;
+mod http;
 pub mod ldap;
 pub mod scim;
 mod smtp;

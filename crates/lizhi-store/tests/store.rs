@@ -216,7 +216,8 @@ async fn events_written_before_the_merkle_log_are_adopted_in_order() {
             .execute(&mut **c).await.map(|_| ()).expect("legacy row"));
     }
     tx.commit().await.expect("commit");
-    assert_eq!(db.migrate().await.expect("migrate"), vec![5]);
+    let later: Vec<i64> = MIGRATIONS[4..].iter().map(|m| m.version).collect();
+    assert_eq!(db.migrate().await.expect("migrate"), later);
     let mut conn = db.acquire().await.expect("conn");
     let mut c = conn.conn();
     let leaves = lizhi_store::audit::leaves(&mut c, 0, 10).await.expect("leaves");

@@ -33,11 +33,9 @@ pub(super) async fn import(p: &Pass<'_>, c: &mut Conn<'_>, errors: &mut Errors) 
             continue;
         }
         // An account already registered for someone else is refused: a mix-up would revoke the wrong person.
-        if let Some(owner) = stored.iter().find(|s| s.system == row.2 && &s.account_id == account_id) {
-            if owner.employee_no != row.1 {
-                errors.push(Some(record.row), Some("account_id"), "account_taken", Some(account_id));
-                continue;
-            }
+        if stored.iter().any(|s| s.system == row.2 && &s.account_id == account_id && s.employee_no != row.1) {
+            errors.push(Some(record.row), Some("account_id"), "account_taken", Some(account_id));
+            continue;
         }
         planned.push(row);
     }

@@ -66,12 +66,7 @@ impl Transport {
         let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| invalid("invalid_config", "the bearer token is not a valid header value"))?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("lizhi/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = crate::http::client(timeout)
             .map_err(|e| invalid("invalid_config", format!("cannot build the HTTP client: {e}")))?;
         Ok(Transport { http, auth })
     }

@@ -1,5 +1,7 @@
-//! WeCom (企业微信). For now only the callback crypto: WeCom signs and AES-encrypts every callback it sends
-//! (URL verification and POSTed events) and expects replies encrypted the same way.
+//! WeCom (企业微信): the server API client ([`client`]: disable and read back members, text-card messages
+//! paced per member, check-in data) and the callback crypto ([`crypto`]: WeCom signs and AES-encrypts every
+//! callback it sends and expects replies encrypted the same way).
 
+pub mod client;
 pub mod crypto;
 mod xml;

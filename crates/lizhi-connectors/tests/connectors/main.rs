@@ -6,3 +6,5 @@ mod ldap;
 mod scim;
 mod smtp;
 mod wecom;
+mod wecom_api;
+mod wecom_fake;
