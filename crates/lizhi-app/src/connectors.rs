@@ -182,3 +182,13 @@ pub async fn delete_identity(app: &App, ctx: &Ctx, employee_no: &str, system: &s
     tx.commit().await?;
     Ok(removed)
 }
+
+/// A connector's kind, settings and secret, for building its client (administrators and workers).
+pub async fn config(app: &App, ctx: &Ctx, code: &str) -> Result<(String, serde_json::Value, Option<String>), AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut conn = app.db.acquire().await?;
+    let (row, _) = store::get_with_secret(&mut conn.conn(), code).await?.ok_or(AppError::NotFound)?;
+    drop(conn);
+    let settings = serde_json::from_str(&row.settings).unwrap_or_default();
+    Ok((row.kind, settings, secret(app, code).await?))
+}

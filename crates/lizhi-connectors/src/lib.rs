@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod configured;
 mod http;
 pub mod ldap;
 pub mod scim;

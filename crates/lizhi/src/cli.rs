@@ -161,6 +161,15 @@ pub enum ConnectorsCommand {
     Put(ConnectorPutArgs),
     /// The connectors in revocation order (secrets are never shown).
     List,
+    /// Check that a connector's system answers with its stored settings and secret; exit 1 if not.
+    Test(ConnectorTestArgs),
+}
+
+/// Flags of `lizhi connectors test`.
+#[derive(Debug, Args)]
+pub struct ConnectorTestArgs {
+    /// The connector's code.
+    pub code: String,
 }
 
 /// Flags of `lizhi connectors put`.

@@ -569,3 +569,20 @@ fn targets_deserialize_with_defaults_and_hide_the_password() {
     assert_eq!(target.op_timeout_ms, 10_000);
     assert!(!format!("{target:?}").contains("hunter2"));
 }
+
+#[tokio::test]
+async fn a_registered_directory_tests_its_connection_from_settings() {
+    let Some(slapd) = start().await else { return };
+    let settings = serde_json::json!({"url": slapd.url(), "bind_dn": ADMIN_DN, "base_dn": SUFFIX, "flavor": "open_ldap",
+        "ppolicy_dn": POLICY, "connect_timeout_ms": 2000, "op_timeout_ms": 2000});
+    let configured =
+        lizhi_connectors::configured::Configured::new("ldap", &settings, Some(ADMIN_PW)).expect("configured");
+    let checked = configured.test_connection().await.expect("bind and base");
+    assert!(checked.contains("pwdLockout"), "{checked}");
+    let wrong = lizhi_connectors::configured::Configured::new("ldap", &settings, Some("wrong")).expect("configured");
+    let err = wrong.test_connection().await.expect_err("a wrong password is refused");
+    assert!(
+        matches!(&err, lizhi_connectors::access::CallError::Refused { code, retryable: false, .. } if code == "49"),
+        "{err}"
+    );
+}

@@ -459,3 +459,15 @@ async fn scim_http_errors_map_to_the_retry_policy() {
         assert_no_token(&err, TOKEN);
     }
 }
+
+#[tokio::test]
+async fn scim_a_registered_connector_tests_its_connection_from_settings() {
+    let Some(server) = start() else { return };
+    let settings = json!({"base_url": server.base("crm"), "verify": "no_active_match", "timeout_secs": 5});
+    let configured = lizhi_connectors::configured::Configured::new("scim", &settings, Some(TOKEN)).expect("configured");
+    configured.test_connection().await.expect("the service answers with the token");
+    let wrong =
+        lizhi_connectors::configured::Configured::new("scim", &settings, Some("not-the-token")).expect("configured");
+    let err = wrong.test_connection().await.expect_err("a wrong token is refused");
+    assert_eq!(refused(&err), ("401", false), "{err}");
+}

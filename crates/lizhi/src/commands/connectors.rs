@@ -38,6 +38,23 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
             println!("{} {}", if created { tr(l, "created", "已创建") } else { tr(l, "updated", "已更新") }, a.code);
             Ok(ExitCode::SUCCESS)
         }
+        ConnectorsCommand::Test(a) => {
+            let (kind, settings, secret) = connectors::config(app, &ctx, &a.code).await.map_err(ui::app_error(l))?;
+            let outcome = match lizhi_connectors::configured::Configured::new(&kind, &settings, secret.as_deref()) {
+                Ok(configured) => configured.test_connection().await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(checked) => {
+                    println!("{} {}: {checked}", tr(l, "OK", "正常"), a.code);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("{} {} ({}): {e}", tr(l, "FAILED", "失败"), a.code, e.code());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         ConnectorsCommand::List => {
             let items = connectors::list(app, &ctx).await.map_err(ui::app_error(l))?;
             let rows: Vec<Vec<String>> = items

@@ -36,6 +36,11 @@ fn connectors_are_registered_with_a_sealed_secret_and_accounts_imported() {
         assert!(ad < wecom, "WeCom is revoked last:\n{list}");
         assert!(list.contains("stored"), "{list}");
 
+        // A directory nobody listens on: the test fails and says why, without the secret.
+        let dead = db.run(&["connectors", "test", "corp-ad"]).failed_with(1);
+        assert!(dead.stderr.contains("corp-ad") && !dead.all().contains("bind-pass-0815"), "{}", dead.all());
+        db.run(&["connectors", "test", "no-such"]).failed_with(1);
+
         let people = db.export("employees");
         let no = people.rows[0].get(people.column("employee_no").expect("no")).to_owned();
         let file = db

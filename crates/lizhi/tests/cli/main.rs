@@ -230,6 +230,7 @@ fn every_command_has_help() {
         &["evidence", "verify"],
         &["connectors", "put"],
         &["connectors", "list"],
+        &["connectors", "test"],
     ];
     for path in commands {
         let mut args: Vec<&str> = path.to_vec();

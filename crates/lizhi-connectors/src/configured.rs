@@ -1,0 +1,166 @@
+//! A connector's client built from what an administrator registered: the kind, the non-secret settings
+//! (JSON) and the secret, opened only for the call. One place knows each kind's settings, so the CLI,
+//! the admin page and the outbox workers read them the same way.
+
+use crate::access::{CallError, VerifyMode};
+use crate::ldap::{LdapClient, LdapTarget};
+use crate::scim::{RevokeBy, ScimClient, ScimTarget};
+use crate::wecom::client::{DEFAULT_BASE_URL, WeComClient, WeComTarget};
+use serde::Deserialize;
+use serde_json::Value;
+use std::time::Duration;
+
+/// A registered connector, ready to be called.
+pub enum Configured {
+    /// A SCIM 2.0 service.
+    Scim(ScimClient),
+    /// A directory; a connection is opened per use (see [`LdapClient`]).
+    Ldap(Box<LdapTarget>),
+    /// WeCom.
+    WeCom(Box<WeComClient>),
+    /// Done by a person; nothing to call.
+    Manual,
+    /// An HTTP endpoint that receives events.
+    Webhook {
+        /// Where events are posted.
+        url: String,
+    },
+}
+
+/// `settings` of a SCIM connector; the secret is the bearer token.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScimSettings {
+    base_url: String,
+    #[serde(default)]
+    verify: Option<VerifyMode>,
+    #[serde(default)]
+    revoke_by: Option<RevokeBy>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
+}
+
+/// `settings` of a WeCom connector; the secret is `{"contact_sync_secret": …, "app_secret": …}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeComSettings {
+    corp_id: String,
+    agent_id: i64,
+    #[serde(default)]
+    base_url: Option<String>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeComSecrets {
+    contact_sync_secret: String,
+    app_secret: String,
+}
+
+/// `settings` of a webhook.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookSettings {
+    url: String,
+}
+
+fn invalid(system: &'static str, message: impl Into<String>) -> CallError {
+    CallError::Refused { system, code: "invalid_settings".into(), message: message.into(), retryable: false }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(system: &'static str, settings: &Value) -> Result<T, CallError> {
+    serde_json::from_value(settings.clone()).map_err(|e| invalid(system, format!("settings: {e}")))
+}
+
+fn required<'s>(system: &'static str, secret: Option<&'s str>) -> Result<&'s str, CallError> {
+    secret.filter(|s| !s.is_empty()).ok_or_else(|| invalid(system, "no secret is stored for this connector"))
+}
+
+impl Configured {
+    /// Builds the client for a connector of `kind` (`scim`, `ldap`, `wecom`, `manual`, `webhook`).
+    pub fn new(kind: &str, settings: &Value, secret: Option<&str>) -> Result<Configured, CallError> {
+        match kind {
+            "scim" => {
+                let s: ScimSettings = parse("scim", settings)?;
+                let mut target = ScimTarget::new(s.base_url, required("scim", secret)?);
+                target.verify = s.verify.unwrap_or(target.verify);
+                target.revoke_by = s.revoke_by.unwrap_or(target.revoke_by);
+                target.timeout = s.timeout_secs.map_or(target.timeout, Duration::from_secs);
+                Ok(Configured::Scim(ScimClient::new(target)?))
+            }
+            "ldap" => {
+                // The bind password is the secret; everything else is a setting.
+                let mut full =
+                    settings.as_object().cloned().ok_or_else(|| invalid("ldap", "settings must be an object"))?;
+                full.insert("bind_password".into(), Value::String(required("ldap", secret)?.to_owned()));
+                Ok(Configured::Ldap(Box::new(parse("ldap", &Value::Object(full))?)))
+            }
+            "wecom" => {
+                let s: WeComSettings = parse("wecom", settings)?;
+                let secrets: WeComSecrets = serde_json::from_str(required("wecom", secret)?).map_err(|_| {
+                    invalid("wecom", "the secret must be {\"contact_sync_secret\": \"…\", \"app_secret\": \"…\"}")
+                })?;
+                let mut target =
+                    WeComTarget::new(s.corp_id, secrets.contact_sync_secret, s.agent_id, secrets.app_secret);
+                target.base_url = s.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+                target.timeout = s.timeout_secs.map_or(target.timeout, Duration::from_secs);
+                Ok(Configured::WeCom(Box::new(WeComClient::new(target)?)))
+            }
+            "manual" => Ok(Configured::Manual),
+            "webhook" => Ok(Configured::Webhook { url: parse::<WebhookSettings>("webhook", settings)?.url }),
+            other => Err(invalid("connector", format!("unknown kind {other:?}"))),
+        }
+    }
+
+    /// Checks that the system answers with these credentials; returns what was checked.
+    pub async fn test_connection(&self) -> Result<String, CallError> {
+        match self {
+            Configured::Scim(client) => client.test_connection().await.map(|()| "SCIM service and token".into()),
+            Configured::Ldap(target) => {
+                let client = LdapClient::connect(target).await?;
+                let checked = client.test_connection().await;
+                client.close().await;
+                checked.map(|v| format!("directory bind and base: {v}"))
+            }
+            Configured::WeCom(client) => {
+                client.test_connection().await.map(|()| "both WeCom tokens, IP and agent".into())
+            }
+            Configured::Manual => Ok("nothing to call: a person does it".into()),
+            Configured::Webhook { url } => Ok(format!("events go to {url} (sent when the webhook worker runs)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn code(r: Result<Configured, CallError>) -> String {
+        match r {
+            Err(CallError::Refused { code, retryable: false, .. }) => code,
+            Err(other) => panic!("unexpected {other:?}"),
+            Ok(_) => "ok".into(),
+        }
+    }
+
+    #[test]
+    fn settings_and_secrets_are_checked_per_kind() {
+        let scim = json!({"base_url": "http://127.0.0.1:9/v2", "revoke_by": "delete"});
+        assert_eq!(code(Configured::new("scim", &scim, Some("t"))), "ok");
+        assert_eq!(code(Configured::new("scim", &scim, None)), "invalid_settings", "no token");
+        assert_eq!(code(Configured::new("scim", &json!({"base_url": "x", "tokn": 1}), Some("t"))), "invalid_settings");
+        let ldap =
+            json!({"url": "ldap://127.0.0.1:9/", "bind_dn": "cn=admin,dc=x", "base_dn": "dc=x", "flavor": "open_ldap"});
+        assert_eq!(code(Configured::new("ldap", &ldap, Some("pw"))), "ok");
+        assert_eq!(code(Configured::new("ldap", &json!([1]), Some("pw"))), "invalid_settings");
+        let wecom = json!({"corp_id": "ww1", "agent_id": 1000002, "base_url": "http://127.0.0.1:9"});
+        let secrets = r#"{"contact_sync_secret": "c", "app_secret": "a"}"#;
+        assert_eq!(code(Configured::new("wecom", &wecom, Some(secrets))), "ok");
+        assert_eq!(code(Configured::new("wecom", &wecom, Some("just-one"))), "invalid_settings");
+        assert_eq!(code(Configured::new("webhook", &json!({"url": "http://h/x"}), None)), "ok");
+        assert_eq!(code(Configured::new("fax", &json!({}), None)), "invalid_settings");
+    }
+}
