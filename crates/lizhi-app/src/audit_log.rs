@@ -13,6 +13,8 @@ use lizhi_store::{Conn, audit, settings};
 
 /// Associated data of the sealed signing seed.
 const SEED_PURPOSE: &str = "lizhi audit log signing key";
+/// Largest timestamp response accepted.
+const MAX_TSA_RESPONSE: usize = 1 << 20;
 /// Events read per query while hashing.
 pub(crate) const PAGE: i64 = 20_000;
 
@@ -264,7 +266,7 @@ async fn request_timestamp(tsa: &TsaSettings, checkpoint: &StoredCheckpoint) -> 
     let root: Hash = checkpoint.root[..].try_into().map_err(|_| LogError::Inconsistent("root".into()))?;
     let nonce = u64::from_be_bytes(crate::random_bytes()) >> 1;
     let fail = |why: String| LogError::Timestamp(why);
-    let response = reqwest::Client::new()
+    let mut response = reqwest::Client::new()
         .post(&tsa.url)
         .header("content-type", "application/timestamp-query")
         .timeout(std::time::Duration::from_secs(15))
@@ -275,7 +277,14 @@ async fn request_timestamp(tsa: &TsaSettings, checkpoint: &StoredCheckpoint) -> 
     if !response.status().is_success() {
         return Err(fail(format!("HTTP {}", response.status())));
     }
-    let der = response.bytes().await.map_err(|e| fail(e.to_string()))?.to_vec();
+    // A timestamp response is a few kilobytes; refuse to buffer whatever a misbehaving server sends.
+    let mut der = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+        der.extend_from_slice(&chunk);
+        if der.len() > MAX_TSA_RESPONSE {
+            return Err(fail(format!("the response is larger than {MAX_TSA_RESPONSE} bytes")));
+        }
+    }
     let anchor = match &tsa.ca_pem {
         Some(pem) => Some(lizhi_core::tsp::pem_to_der(pem).map_err(|e| fail(e.to_string()))?),
         None => None,

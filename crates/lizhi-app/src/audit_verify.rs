@@ -121,8 +121,9 @@ impl LogReport {
 /// Checks the whole log; `external` is a checkpoint note kept outside the database (from a bundle).
 pub async fn verify(app: &App, ctx: &Ctx, external: Option<&str>) -> Result<LogReport, AppError> {
     ctx.require(Permission::ViewAudit)?;
-    let mut conn = app.db.acquire().await?;
-    let mut c = conn.conn();
+    // One snapshot: events committed while the check runs are neither half-seen nor mistaken for insertions.
+    let mut snapshot = app.db.begin_snapshot().await?;
+    let mut c = snapshot.conn();
     let keys = verifier_keys(&mut c).await?;
     let mut report = LogReport {
         head: audit::head_size(&mut c).await?.max(0) as u64,

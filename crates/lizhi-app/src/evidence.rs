@@ -84,10 +84,10 @@ async fn build(
         return Err(LogError::NoCheckpoint.into());
     }
     let first = log_store::first_covering(&mut c, events[0].seq as i64).await?.ok_or(LogError::NoCheckpoint)?;
-    let leaves = signed_leaves(&mut c, &head).await?;
+    let tree = signed_leaves(&mut c, &head).await?;
     let mut files = Files::new();
-    add_events(&mut c, &mut files, &events, &leaves).await?;
-    let consistency = merkle::consistency_proof(first.tree_size as usize, leaves.levels_leaves()).unwrap_or_default();
+    add_events(&mut c, &mut files, &events, &tree).await?;
+    let consistency = merkle::consistency_proof(first.tree_size as usize, tree.leaves()).unwrap_or_default();
     put_json(
         &mut files,
         "proofs/consistency.json",
@@ -144,19 +144,8 @@ async fn build(
     Ok(Bundle { file_name, bytes, events: events.len() })
 }
 
-/// The signed leaf hashes up to the head, checked against its root before any proof is cut from them.
-struct SignedLeaves {
-    levels: Levels,
-    leaves: Vec<Hash>,
-}
-
-impl SignedLeaves {
-    fn levels_leaves(&self) -> &[Hash] {
-        &self.leaves
-    }
-}
-
-async fn signed_leaves(c: &mut Conn<'_>, head: &StoredCheckpoint) -> Result<SignedLeaves, AppError> {
+/// The signed leaf hashes up to the head, as a tree checked against its root before any proof is cut from it.
+async fn signed_leaves(c: &mut Conn<'_>, head: &StoredCheckpoint) -> Result<Levels, AppError> {
     let size = head.tree_size;
     let mut leaves: Vec<Hash> = Vec::with_capacity(size as usize);
     while (leaves.len() as i64) < size {
@@ -169,33 +158,28 @@ async fn signed_leaves(c: &mut Conn<'_>, head: &StoredCheckpoint) -> Result<Sign
             leaves.push(hash.try_into().map_err(|_| LogError::Inconsistent("leaf hash".into()))?);
         }
     }
-    let levels = Levels::new(leaves.clone());
+    let levels = Levels::new(leaves);
     if levels.root()[..] != head.root[..] {
         return Err(LogError::Inconsistent(
             "the stored leaf hashes do not give the signed head; run `lizhi audit verify`".into(),
         )
         .into());
     }
-    Ok(SignedLeaves { levels, leaves })
+    Ok(levels)
 }
 
-async fn add_events(
-    c: &mut Conn<'_>,
-    files: &mut Files,
-    events: &[LogEvent],
-    leaves: &SignedLeaves,
-) -> Result<(), AppError> {
+async fn add_events(c: &mut Conn<'_>, files: &mut Files, events: &[LogEvent], tree: &Levels) -> Result<(), AppError> {
     let seqs: Vec<i64> = events.iter().map(|e| e.seq as i64).collect();
     let openings = audit::openings(c, &seqs).await?;
     for event in events {
         let bytes = event.to_bytes();
         let seq = event.seq;
-        if leaves.leaves.get(seq as usize) != Some(&leaf_hash(&bytes)) {
+        if tree.leaves().get(seq as usize) != Some(&leaf_hash(&bytes)) {
             let why = format!("the event at position {seq} is not the one signed; run `lizhi audit verify`");
             return Err(LogError::Inconsistent(why).into());
         }
-        let path = leaves.levels.inclusion_proof(seq as usize).unwrap_or_default();
-        let proof = InclusionProof { leaf_index: seq, tree_size: leaves.leaves.len() as u64, hashes: to_hex(&path) };
+        let path = tree.inclusion_proof(seq as usize).unwrap_or_default();
+        let proof = InclusionProof { leaf_index: seq, tree_size: tree.size() as u64, hashes: to_hex(&path) };
         put_json(files, &format!("proofs/inclusion/{seq}.json"), &proof)?;
         files.insert(format!("events/{seq}.json"), bytes);
         if let Some(fields) = openings.get(&(seq as i64)) {
@@ -243,13 +227,15 @@ fn safe_name(name: &str) -> String {
     if cleaned.is_empty() { "file".into() } else { cleaned }
 }
 
-/// Adds the tokens of the given checkpoints and the authority's CA; returns the sizes that have one.
+/// Adds the tokens of the given checkpoints with the authority's CA; returns the sizes that have one. Without
+/// the CA (`tsa_ca_file` unset) a reader could not check the tokens, so none are added.
 async fn add_timestamps(
     app: &App,
     c: &mut Conn<'_>,
     files: &mut Files,
     sizes: &[i64],
 ) -> Result<Vec<(i64, String)>, AppError> {
+    let Some(ca_pem) = app.tsa.as_ref().and_then(|t| t.ca_pem.as_ref()) else { return Ok(Vec::new()) };
     let mut stamped = Vec::new();
     for token in log_store::timestamps(c, Some(sizes)).await? {
         let path = format!("timestamps/{}.tsr", token.tree_size);
@@ -259,10 +245,8 @@ async fn add_timestamps(
         files.insert(path, token.response);
         stamped.push((token.tree_size, token.gen_time.to_rfc3339()));
     }
-    if !stamped.is_empty()
-        && let Some(pem) = app.tsa.as_ref().and_then(|t| t.ca_pem.as_ref())
-    {
-        files.insert("timestamps/tsa-ca.pem".into(), pem.clone().into_bytes());
+    if !stamped.is_empty() {
+        files.insert("timestamps/tsa-ca.pem".into(), ca_pem.clone().into_bytes());
     }
     Ok(stamped)
 }

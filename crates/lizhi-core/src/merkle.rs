@@ -259,6 +259,11 @@ impl Levels {
         self.levels[0].len()
     }
 
+    /// The leaf hashes.
+    pub fn leaves(&self) -> &[Hash] {
+        &self.levels[0]
+    }
+
     /// The tree head.
     pub fn root(&self) -> Hash {
         self.levels.last().and_then(|top| top.first().copied()).unwrap_or_else(|| root(&[]))

@@ -39,10 +39,13 @@ struct Row<'a> {
     salts: [[u8; 32]; 4],
 }
 
+/// Four fresh 32-byte salts (actor, entity, before, after), from one call to the system generator.
 fn salts() -> Result<[[u8; 32]; 4], StoreError> {
+    let mut bytes = [0u8; 128];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
     let mut salts = [[0u8; 32]; 4];
-    for salt in &mut salts {
-        getrandom::fill(salt).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
+    for (salt, chunk) in salts.iter_mut().zip(bytes.chunks_exact(32)) {
+        salt.copy_from_slice(chunk);
     }
     Ok(salts)
 }

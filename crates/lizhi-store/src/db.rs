@@ -169,6 +169,18 @@ impl Db {
         })
     }
 
+    /// Starts a read-only transaction that sees one snapshot throughout (a deferred transaction in SQLite's
+    /// WAL mode, REPEATABLE READ on PostgreSQL), for checks that read a lot while others keep writing.
+    /// Dropping it rolls back.
+    pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN DEFERRED").await?),
+            Db::Postgres(pool) => {
+                Tx::Postgres(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+            }
+        })
+    }
+
     /// Checks out a connection for reads.
     pub async fn acquire(&self) -> Result<PooledConn, StoreError> {
         Ok(match self {
