@@ -544,3 +544,5 @@ error-system_without_accounts = This connector only receives events; people hold
 error-account_taken = This account is already registered for another employee.
 error-unknown_connector_kind = Unknown connector kind (expected ldap, scim, manual, webhook or wecom).
 error-secret_in_settings = Secrets go in the write-only secret field, not in the settings.
+error-unknown_intent = Unknown access request (expected freeze, unfreeze or revoke).
+error-not_confirmed = Access can only be revoked once the departure is confirmed; freeze it instead until then.

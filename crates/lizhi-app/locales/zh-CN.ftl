@@ -544,3 +544,5 @@ error-system_without_accounts = 此连接器只接收事件，员工在其中没
 error-account_taken = 该账号已登记给另一名员工。
 error-unknown_connector_kind = 未知的连接器类型（应为 ldap、scim、manual、webhook 或 wecom）。
 error-secret_in_settings = 密钥请填在只写的密钥字段中，不要放在设置里。
+error-unknown_intent = 未知的权限请求（应为 freeze、unfreeze 或 revoke）。
+error-not_confirmed = 确认离岗后才能撤销权限；在此之前请先冻结。

@@ -3,6 +3,7 @@
 //!
 //! The web layer and the CLI call only this crate; neither touches SQL or business rules.
 
+pub mod access;
 pub mod alumni;
 pub mod assets;
 pub mod audit;

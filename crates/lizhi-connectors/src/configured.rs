@@ -2,7 +2,7 @@
 //! (JSON) and the secret, opened only for the call. One place knows each kind's settings, so the CLI,
 //! the admin page and the outbox workers read them the same way.
 
-use crate::access::{CallError, VerifyMode};
+use crate::access::{AccessState, CallError, Intent, Observation, Verdict, VerifyMode};
 use crate::ldap::{LdapClient, LdapTarget};
 use crate::scim::{RevokeBy, ScimClient, ScimTarget};
 use crate::wecom::client::{DEFAULT_BASE_URL, WeComClient, WeComTarget};
@@ -66,6 +66,15 @@ struct WebhookSettings {
     url: String,
 }
 
+fn not_callable() -> CallError {
+    CallError::Refused {
+        system: "connector",
+        code: "not_callable".into(),
+        message: "manual systems and webhooks have no accounts to call".into(),
+        retryable: false,
+    }
+}
+
 fn invalid(system: &'static str, message: impl Into<String>) -> CallError {
     CallError::Refused { system, code: "invalid_settings".into(), message: message.into(), retryable: false }
 }
@@ -111,6 +120,53 @@ impl Configured {
             "manual" => Ok(Configured::Manual),
             "webhook" => Ok(Configured::Webhook { url: parse::<WebhookSettings>("webhook", settings)?.url }),
             other => Err(invalid("connector", format!("unknown kind {other:?}"))),
+        }
+    }
+
+    /// Reads an account's access from the system.
+    pub async fn read_state(&self, account: &str) -> Result<Observation, CallError> {
+        match self {
+            Configured::Scim(client) => client.read_state(account).await,
+            Configured::Ldap(target) => {
+                let client = LdapClient::connect(target).await?;
+                let read = client.read_state(account).await;
+                client.close().await;
+                read
+            }
+            Configured::WeCom(client) => client.read_state(account).await,
+            Configured::Manual | Configured::Webhook { .. } => Err(not_callable()),
+        }
+    }
+
+    /// Performs `intent` on an account and returns the read-back.
+    pub async fn apply(&self, intent: Intent, account: &str) -> Result<Observation, CallError> {
+        match self {
+            Configured::Scim(client) => client.apply(intent, account).await,
+            Configured::Ldap(target) => {
+                let client = LdapClient::connect(target).await?;
+                let applied = client.apply(intent, account).await;
+                client.close().await;
+                applied
+            }
+            Configured::WeCom(client) => client.apply(intent, account).await,
+            Configured::Manual | Configured::Webhook { .. } => Err(not_callable()),
+        }
+    }
+
+    /// Whether a read-back shows `intent` done: for freeze and revoke, access gone (judged the way the
+    /// target is configured, group memberships included for a directory's revoke); for unfreeze, access back.
+    pub fn done(&self, intent: Intent, observation: &Observation) -> Verdict {
+        if intent == Intent::Unfreeze {
+            return match observation.state {
+                AccessState::Active => Verdict::Verified,
+                _ => Verdict::NotRevoked,
+            };
+        }
+        match self {
+            Configured::Scim(client) => client.verdict(observation),
+            Configured::Ldap(target) => target.verdict_for(intent, observation),
+            Configured::WeCom(client) => client.verdict(observation),
+            Configured::Manual | Configured::Webhook { .. } => Verdict::Unverifiable,
         }
     }
 

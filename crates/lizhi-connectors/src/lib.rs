@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod access_worker;
 pub mod configured;
 mod http;
 pub mod ldap;

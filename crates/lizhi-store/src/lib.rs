@@ -4,6 +4,7 @@
 //! driver, which loses dates and JSON. Queries are written once with `$N` placeholders (both
 //! backends accept them) and dispatched to the right driver by the [`on_conn!`] macro.
 
+pub mod access;
 pub mod alumni;
 pub mod approvals;
 pub mod assets;

@@ -96,3 +96,50 @@ pub async fn delete_identity(
         .map_err(|e| ApiError::from_app(e, l))?;
     Ok((if removed { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }).into_response())
 }
+
+/// Body of `POST /api/v1/cases/{id}/access`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessBody {
+    /// `freeze`, `unfreeze` or `revoke`.
+    pub intent: String,
+}
+
+/// `POST /api/v1/cases/{id}/access`: queues the intent on every registered account of the case's person.
+pub async fn request_access(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+    Json(body): Json<AccessBody>,
+) -> ApiResult {
+    let queued = lizhi_app::access::request(&s.app, &ctx(&caller, &rid), id, &body.intent)
+        .await
+        .map_err(|e| ApiError::from_app(e, l))?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "queued": queued }))).into_response())
+}
+
+/// `GET /api/v1/cases/{id}/access`: the case's access actions, system by system, with their evidence.
+pub async fn access_matrix(
+    State(s): State<AppState>,
+    caller: Caller,
+    Lang(l): Lang,
+    Extension(rid): Extension<RequestId>,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let rows =
+        lizhi_app::access::matrix(&s.app, &ctx(&caller, &rid), id).await.map_err(|e| ApiError::from_app(e, l))?;
+    let items: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "system": r.connector, "system_name": r.connector_name, "account_id": r.account_id,
+                "intent": r.intent, "status": r.status, "attempts": r.attempts, "last_error": r.last_error,
+                "verdict": r.verdict, "verified_at": r.verified_at, "updated_at": r.updated_at,
+                "evidence": r.evidence.and_then(|e| serde_json::from_str::<serde_json::Value>(&e).ok()),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}

@@ -187,6 +187,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/users/{id}/tokens", Needs(ManageUsers), post(api::token_create))
         .add(Method::GET, "/api/v1/users/{id}/tokens", Needs(ManageUsers), get(api::tokens))
         .add(Method::DELETE, "/api/v1/tokens/{id}", Needs(ManageUsers), delete(api::token_revoke))
+        .add(Method::GET, "/api/v1/cases/{id}/access", Needs(ViewCases), get(api_connectors::access_matrix))
+        .add(Method::POST, "/api/v1/cases/{id}/access", Needs(WorkCases), post(api_connectors::request_access))
         .add(Method::GET, "/api/v1/connectors", Needs(ManageUsers), get(api_connectors::list))
         .add(Method::PUT, "/api/v1/connectors/{code}", Needs(ManageUsers), put(api_connectors::put))
         .add(Method::GET, "/api/v1/employees/{no}/identities", Needs(ViewEmployees), get(api_connectors::identities))

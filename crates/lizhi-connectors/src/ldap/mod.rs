@@ -136,6 +136,24 @@ impl LdapTarget {
             verify: default_verify(),
         }
     }
+
+    /// [`LdapClient::verdict`], from the target alone (a read-back can be judged without a connection).
+    pub fn verdict(&self, observation: &Observation) -> Verdict {
+        if observation.evidence["lock"].get("error").is_some() {
+            return Verdict::Unverifiable;
+        }
+        self.verify.judge(observation.state)
+    }
+
+    /// [`LdapClient::verdict_for`], from the target alone.
+    pub fn verdict_for(&self, intent: Intent, observation: &Observation) -> Verdict {
+        let verdict = self.verdict(observation);
+        let groups_left = observation.evidence["groups"].as_array().is_none_or(|g| !g.is_empty());
+        if intent == Intent::Revoke && verdict == Verdict::Verified && groups_left {
+            return Verdict::NotRevoked;
+        }
+        verdict
+    }
 }
 
 /// How many discover-and-remove rounds a revocation makes: server size limits can hide part of a long
@@ -268,21 +286,13 @@ impl LdapClient {
     /// Whether the account can still sign in, judged by the target's [`VerifyMode`]. An entry whose lock
     /// attribute cannot be interpreted is `Unverifiable`.
     pub fn verdict(&self, observation: &Observation) -> Verdict {
-        if observation.evidence["lock"].get("error").is_some() {
-            return Verdict::Unverifiable;
-        }
-        self.target.verify.judge(observation.state)
+        self.target.verdict(observation)
     }
 
     /// [`Self::verdict`] for the intent that was applied: a revocation also needs every membership in
     /// scope gone, a freeze does not (the memberships stay for a possible unfreeze).
     pub fn verdict_for(&self, intent: Intent, observation: &Observation) -> Verdict {
-        let verdict = self.verdict(observation);
-        let groups_left = observation.evidence["groups"].as_array().is_none_or(|g| !g.is_empty());
-        if intent == Intent::Revoke && verdict == Verdict::Verified && groups_left {
-            return Verdict::NotRevoked;
-        }
-        verdict
+        self.target.verdict_for(intent, observation)
     }
 
     /// Unbinds politely; dropping the client closes the connection too.

@@ -19,12 +19,12 @@ const SLAPADD: &str = "/usr/sbin/slapadd";
 const MODULES: &str = "/usr/lib/ldap";
 const SCHEMA: &str = "/etc/ldap/schema";
 
-const SUFFIX: &str = "dc=lizhi,dc=test";
-const ADMIN_DN: &str = "cn=admin,dc=lizhi,dc=test";
-const ADMIN_PW: &str = "admin-Secret-4711";
-const POLICY: &str = "cn=default,ou=policies,dc=lizhi,dc=test";
-const ZHANG: &str = "uid=zhangsan,ou=people,dc=lizhi,dc=test";
-const ZHANG_PW: &str = "zhang-Pass-0001";
+pub(crate) const SUFFIX: &str = "dc=lizhi,dc=test";
+pub(crate) const ADMIN_DN: &str = "cn=admin,dc=lizhi,dc=test";
+pub(crate) const ADMIN_PW: &str = "admin-Secret-4711";
+pub(crate) const POLICY: &str = "cn=default,ou=policies,dc=lizhi,dc=test";
+pub(crate) const ZHANG: &str = "uid=zhangsan,ou=people,dc=lizhi,dc=test";
+pub(crate) const ZHANG_PW: &str = "zhang-Pass-0001";
 const LI: &str = "uid=lisi,ou=people,dc=lizhi,dc=test";
 const LI_PW: &str = "li-Pass-0002";
 /// `groupOfNames` (`member`) with both users.
@@ -33,9 +33,9 @@ const STAFF: &str = "cn=staff,ou=groups,dc=lizhi,dc=test";
 const ENGINEERING: &str = "cn=engineering,ou=groups,dc=lizhi,dc=test";
 
 /// A running slapd with its directory; killed on drop.
-struct Slapd {
+pub(crate) struct Slapd {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     dir: tempfile::TempDir,
 }
 
@@ -47,7 +47,7 @@ impl Drop for Slapd {
 }
 
 impl Slapd {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}/", self.port)
     }
 
@@ -91,7 +91,7 @@ fn config_ldif(dir: &Path) -> String {
 }
 
 /// Starts slapd and seeds it, or `None` (with a message) when slapd is not installed here; CI has it.
-async fn start() -> Option<Slapd> {
+pub(crate) async fn start() -> Option<Slapd> {
     let ppolicy = Path::new(MODULES).join("ppolicy.la");
     let missing: Vec<&str> = [SLAPD, SLAPADD, SCHEMA, ppolicy.to_str().unwrap_or_default()]
         .into_iter()
@@ -154,7 +154,7 @@ async fn wait_ready(slapd: &mut Slapd) -> bool {
 }
 
 /// A simple bind on a fresh connection: the result code, or `None` when nothing answered.
-async fn bind_rc(port: u16, dn: &str, password: &str) -> Option<u32> {
+pub(crate) async fn bind_rc(port: u16, dn: &str, password: &str) -> Option<u32> {
     let (conn, mut ldap) = LdapConnAsync::new(&format!("ldap://127.0.0.1:{port}/")).await.ok()?;
     tokio::spawn(conn.drive());
     let rc = ldap.simple_bind(dn, password).await.ok()?.rc;

@@ -2,6 +2,7 @@
 //! SCIM 2.0 servers (PyPI `scim2-server`), OpenLDAP (`slapd`), and PyPI `wechatpy` for the WeCom callback
 //! crypto. A test whose peer is missing says so and skips; CI installs every peer.
 
+mod access;
 mod ldap;
 mod scim;
 mod smtp;

@@ -164,3 +164,78 @@ async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothin
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"identity.put") && actions.contains(&"identity.delete"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confirmation() {
+    let t = spawn_app().await;
+    let (admin, hr, manager) = (t.token("admin").await, t.token("hr").await, t.token("manager").await);
+    for (code, kind, order) in [("wecom", "wecom", 90), ("corp-ad", "ldap", 10), ("door", "manual", 30)] {
+        let body = json!({"kind": kind, "name": code, "revoke_order": order});
+        assert_eq!(
+            call(&t, &admin, Method::PUT, &format!("/api/v1/connectors/{code}"), Some(body)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (_, people) = call(&t, &hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=1", None).await;
+    let no = people["items"][0]["employee_no"].as_str().expect("no").to_owned();
+    for (system, account) in [("wecom", "zhangsan"), ("corp-ad", "CN=Zhang,DC=corp"), ("door", "card-7")] {
+        let path = format!("/api/v1/employees/{no}/identities/{system}");
+        assert_eq!(
+            call(&t, &hr, Method::PUT, &path, Some(json!({"account_id": account}))).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let (_, case) =
+        call(&t, &hr, Method::POST, "/api/v1/cases", Some(json!({"employee_no": no, "case_type": "absconding"}))).await;
+    let id = case["id"].as_i64().expect("id");
+    let access = format!("/api/v1/cases/{id}/access");
+    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_confirmed")), "{v}");
+    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "freeze"}))).await;
+    assert_eq!((status, v["queued"].as_u64()), (StatusCode::ACCEPTED, Some(2)), "freeze on suspicion: {v}");
+    let actions = format!("/api/v1/cases/{id}/actions");
+    for channel in ["phone", "phone", "wecom"] {
+        call(
+            &t,
+            &hr,
+            Method::POST,
+            &actions,
+            Some(json!({"action": "log_contact", "channel": channel, "outcome": "no_answer"})),
+        )
+        .await;
+    }
+    call(&t, &hr, Method::POST, &actions, Some(json!({"action": "confirm_departure"}))).await;
+    assert_eq!(
+        call(&t, &manager, Method::POST, &access, Some(json!({"intent": "revoke"}))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
+    assert_eq!(
+        (status, v["queued"].as_u64()),
+        (StatusCode::ACCEPTED, Some(2)),
+        "manual systems go to the checklist: {v}"
+    );
+    let (_, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
+    assert_eq!(v["queued"], 0, "one click twice queues nothing new");
+    let (_, matrix) = call(&t, &hr, Method::GET, &access, None).await;
+    let rows: Vec<(&str, &str, &str)> = matrix["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| {
+            (r["system"].as_str().unwrap_or(""), r["intent"].as_str().unwrap_or(""), r["status"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("corp-ad", "freeze", "queued"),
+            ("corp-ad", "revoke", "queued"),
+            ("wecom", "freeze", "queued"),
+            ("wecom", "revoke", "queued")
+        ],
+        "directories first, WeCom last"
+    );
+    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "delete"}))).await;
+    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_intent")));
+}

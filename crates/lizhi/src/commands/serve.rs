@@ -142,6 +142,17 @@ async fn run_scheduler(
         if let Err(e) = lizhi_app::audit_log::timestamp_latest(&app).await {
             tracing::warn!(error = %e, "the audit log could not be timestamped; will retry");
         }
+        match lizhi_connectors::access_worker::run_due(&app).await {
+            Ok(run) if run != Default::default() => tracing::info!(
+                completed = run.completed,
+                unconfirmed = run.completed_with_errors,
+                retried = run.retried,
+                failed = run.failed,
+                "access actions"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the access worker could not run"),
+        }
         if let Some(mailer) = &mailer {
             match lizhi_app::mail::deliver_due(&app, mailer).await {
                 Ok(d) if d.sent + d.retried + d.failed > 0 => {

@@ -1,0 +1,79 @@
+//! Cutting a departing person's access: one request queues an action per registered account, in the
+//! revocation order (directories and SSO first, WeCom last); workers perform and verify them (see
+//! `lizhi-connectors::access_worker`). Manual systems and webhooks are not queued here: the checklist and
+//! the webhook worker cover them.
+
+use crate::audit::{change, record};
+use crate::cases::visible_case;
+use crate::{App, AppError, Ctx};
+use lizhi_core::auth::Permission;
+use lizhi_core::connector::ConnectorKind;
+use lizhi_store::access::{self as store, ActionView, NewAction};
+use lizhi_store::connectors;
+
+/// Whether an intent may be asked for a case in its present state: revocation only once the departure is
+/// confirmed (absconding) — before that only the reversible freeze.
+fn allowed(case: &lizhi_store::cases::CaseRow, intent: &str) -> bool {
+    intent != "revoke" || case.case_type != "absconding" || case.confirmed_at.is_some()
+}
+
+/// Queues `intent` (`freeze`, `unfreeze` or `revoke`) on every account of the case's person; returns how many
+/// actions were added (a repeated request adds none).
+pub async fn request(app: &App, ctx: &Ctx, case_id: i64, intent: &str) -> Result<u64, AppError> {
+    ctx.require(Permission::WorkCases)?;
+    if !matches!(intent, "freeze" | "unfreeze" | "revoke") {
+        return Err(AppError::invalid("intent", "unknown_intent"));
+    }
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let case = visible_case(&mut c, ctx, case_id, true).await?;
+    if !allowed(&case, intent) {
+        return Err(AppError::invalid("intent", "not_confirmed"));
+    }
+    let systems: std::collections::HashMap<String, (i64, i32, bool)> = connectors::list(&mut c)
+        .await?
+        .into_iter()
+        .filter(|k| {
+            matches!(
+                ConnectorKind::parse(&k.kind),
+                Some(ConnectorKind::Ldap | ConnectorKind::Scim | ConnectorKind::WeCom)
+            )
+        })
+        .map(|k| (k.code, (k.id, k.revoke_order, k.enabled)))
+        .collect();
+    let actions: Vec<NewAction> = connectors::identities_of(&mut c, case.employee_id)
+        .await?
+        .into_iter()
+        .filter_map(|i| {
+            let &(connector_id, revoke_order, enabled) = systems.get(&i.system)?;
+            enabled.then(|| NewAction {
+                case_id: Some(case_id),
+                employee_id: case.employee_id,
+                connector_id,
+                idempotency_key: format!("case:{case_id}:{}:{intent}:{}", i.system, i.account_id),
+                account_id: i.account_id,
+                intent: intent.to_owned(),
+                revoke_order,
+            })
+        })
+        .collect();
+    let added = store::enqueue(&mut c, &actions, app.clock.now()).await?;
+    let detail = serde_json::json!({"intent": intent, "accounts": actions.len(), "queued": added});
+    record(
+        app,
+        &mut c,
+        ctx,
+        &[change(ctx, &format!("case.access_{intent}"), "case", &case_id.to_string(), None, Some(&detail))],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// The case's access actions, system by system (the case page's matrix).
+pub async fn matrix(app: &App, ctx: &Ctx, case_id: i64) -> Result<Vec<ActionView>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    visible_case(&mut c, ctx, case_id, false).await?;
+    Ok(store::of_case(&mut c, case_id).await?)
+}

@@ -1,0 +1,164 @@
+//! The worker that performs queued access actions: claims them (SKIP LOCKED on PostgreSQL, leases
+//! everywhere), builds each connector's client from its registered settings, and records the read-back and
+//! its verdict as evidence. After an attempt whose outcome is unknown (timeout, lost answer, 5xx) the next
+//! attempt reads the account first and does nothing more when the effect already landed, so a retry never
+//! repeats a side effect the system already performed.
+
+use crate::access::{CallError, Intent, Observation, Verdict, redact};
+use crate::configured::Configured;
+use chrono::{DateTime, Duration, Utc};
+use lizhi_app::mail::{MAX_ATTEMPTS, backoff};
+use lizhi_app::{App, AppError, Ctx};
+use lizhi_store::access::{self as store, ClaimedAction, Outcome};
+
+/// How long a claimed action is reserved for the worker performing it.
+const LEASE: Duration = Duration::minutes(5);
+/// Actions claimed per run.
+const BATCH: i64 = 20;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WorkerRun {
+    /// Done, with the read-back showing it.
+    pub completed: usize,
+    /// Done, but the read-back does not show it (or cannot tell).
+    pub completed_with_errors: usize,
+    /// To be tried again.
+    pub retried: usize,
+    /// Given up.
+    pub failed: usize,
+}
+
+/// Performs every due access action (several instances may run this at once).
+pub async fn run_due(app: &App) -> Result<WorkerRun, AppError> {
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let claimed = store::claim(&mut tx.conn(), BATCH, now, now + LEASE).await?;
+    tx.commit().await?;
+    let mut run = WorkerRun::default();
+    for action in claimed {
+        let outcome = perform(app, &action).await;
+        match outcome.status {
+            "completed" => run.completed += 1,
+            "completed_with_errors" => run.completed_with_errors += 1,
+            "queued" => run.retried += 1,
+            _ => run.failed += 1,
+        }
+        let mut tx = app.db.begin().await?;
+        store::finish(&mut tx.conn(), action.id, &outcome, app.clock.now()).await?;
+        tx.commit().await?;
+    }
+    Ok(run)
+}
+
+fn intent_of(name: &str) -> Option<Intent> {
+    match name {
+        "freeze" => Some(Intent::Freeze),
+        "unfreeze" => Some(Intent::Unfreeze),
+        "revoke" => Some(Intent::Revoke),
+        _ => None,
+    }
+}
+
+async fn perform(app: &App, action: &ClaimedAction) -> Outcome {
+    let now = app.clock.now();
+    let ctx = Ctx::system("access-worker");
+    let Some(intent) = intent_of(&action.intent) else {
+        return failed(now, format!("unknown intent {:?}", action.intent));
+    };
+    let configured = match lizhi_app::connectors::config(app, &ctx, &action.connector).await {
+        Ok((kind, settings, secret)) => Configured::new(&kind, &settings, secret.as_deref()),
+        Err(e) => return failed(now, format!("connector {}: {e}", action.connector)),
+    };
+    let attempt = match configured {
+        Ok(configured) => attempt(&configured, intent, action).await.map(|obs| (configured.done(intent, &obs), obs)),
+        Err(e) => Err(e),
+    };
+    match attempt {
+        Ok((verdict, observation)) => done(now, verdict, &observation),
+        Err(error) => after_failure(now, action.attempts, &error),
+    }
+}
+
+/// One attempt: read back first when the last outcome is unknown, then act only if still needed.
+async fn attempt(configured: &Configured, intent: Intent, action: &ClaimedAction) -> Result<Observation, CallError> {
+    if action.read_back_first {
+        let observation = configured.read_state(&action.account_id).await?;
+        if configured.done(intent, &observation) == Verdict::Verified {
+            return Ok(observation);
+        }
+    }
+    configured.apply(intent, &action.account_id).await
+}
+
+fn done(now: DateTime<Utc>, verdict: Verdict, observation: &Observation) -> Outcome {
+    let (status, verdict_name) = match verdict {
+        Verdict::Verified => ("completed", "verified"),
+        Verdict::NotRevoked => ("completed_with_errors", "not_revoked"),
+        Verdict::Unverifiable => ("completed_with_errors", "unverifiable"),
+    };
+    Outcome {
+        status,
+        read_back_first: false,
+        error: (verdict != Verdict::Verified).then(|| "the read-back does not show the change".to_owned()),
+        evidence: Some(redact(serde_json::to_value(observation).unwrap_or_default()).to_string()),
+        verdict: Some(verdict_name),
+        verified_at: (verdict == Verdict::Verified).then_some(now),
+        next_attempt_at: now,
+    }
+}
+
+fn failed(now: DateTime<Utc>, error: String) -> Outcome {
+    Outcome {
+        status: "failed",
+        read_back_first: false,
+        error: Some(error),
+        evidence: None,
+        verdict: None,
+        verified_at: None,
+        next_attempt_at: now,
+    }
+}
+
+/// The retry policy: refusals that may pass later and unknown outcomes are tried again with backoff (an
+/// unknown outcome reads back first); anything else, or too many attempts, gives up.
+fn after_failure(now: DateTime<Utc>, attempts: i64, error: &CallError) -> Outcome {
+    let (retry, read_back_first) = match error {
+        CallError::Refused { retryable, .. } => (*retryable, false),
+        CallError::Ambiguous { .. } => (true, true),
+    };
+    if !retry || attempts >= MAX_ATTEMPTS {
+        return failed(now, format!("{} ({})", error, error.code()));
+    }
+    Outcome {
+        status: "queued",
+        read_back_first,
+        error: Some(format!("{} ({})", error, error.code())),
+        evidence: None,
+        verdict: None,
+        verified_at: None,
+        next_attempt_at: now + backoff(attempts),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_outcomes_are_retried_after_a_read_back_and_refusals_by_their_kind() {
+        let now = Utc::now();
+        let ambiguous = CallError::Ambiguous { system: "scim", message: "timeout".into() };
+        let retry = after_failure(now, 1, &ambiguous);
+        assert_eq!((retry.status, retry.read_back_first), ("queued", true));
+        assert!(retry.next_attempt_at > now);
+        let busy = CallError::Refused { system: "ldap", code: "51".into(), message: "busy".into(), retryable: true };
+        assert_eq!(
+            (after_failure(now, 1, &busy).status, after_failure(now, 1, &busy).read_back_first),
+            ("queued", false)
+        );
+        assert_eq!(after_failure(now, MAX_ATTEMPTS, &busy).status, "failed");
+        let denied = CallError::Refused { system: "ldap", code: "49".into(), message: "bad".into(), retryable: false };
+        assert_eq!(after_failure(now, 1, &denied).status, "failed");
+    }
+}
