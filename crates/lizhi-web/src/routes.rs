@@ -158,6 +158,8 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/cases", Needs(WorkCases), post(pages::case_open))
         .add(Method::GET, "/cases/{id}", Needs(ViewCases), get(pages::case_detail))
         .add(Method::GET, "/cases/{id}/evidence", Needs(ViewAudit), get(api_evidence::case_bundle))
+        .add(Method::GET, "/cases/{id}/access", Needs(ViewCases), get(pages::case_access_table))
+        .add(Method::POST, "/cases/{id}/access", Needs(WorkCases), post(pages::case_access_request))
         .add(Method::POST, "/cases/{id}/actions", Needs(WorkCases), post(pages::case_act))
         .add(Method::POST, "/cases/{id}/decisions", SignedIn, post(pages::case_decide))
         .add(Method::POST, "/cases/{id}/documents", Needs(WorkCases), post(pages::case_document))

@@ -129,6 +129,12 @@ pub struct CasePage {
     pub can_decide: bool,
     /// Whether the evidence bundle button is shown (auditors and HR supervisors).
     pub can_export_evidence: bool,
+    /// Access actions, system by system.
+    pub access: Vec<super::access::AccessLine>,
+    /// Whether some still wait for a worker (the script then reloads the table).
+    pub access_pending: bool,
+    /// Whether the caller may ask for a freeze or a revocation.
+    pub can_request_access: bool,
     /// Actions offered in this state.
     pub offers: Vec<&'static str>,
     pub channels: Vec<(&'static str, String)>,
@@ -264,8 +270,12 @@ async fn case_page(
         }
         None => (StatusCode::OK, String::new()),
     };
+    let access = super::access::lines(s, l, &c, id).await;
     let page = CasePage {
         chrome: chrome(l, Some(caller), "case-title", "/cases"),
+        access_pending: super::access::pending(&access),
+        access,
+        can_request_access: can_work && case.closed_at.is_none(),
         state_label: t(l, &format!("case-state-{}", case.state)),
         type_label: t(l, &format!("case-type-{}", case.case_type)),
         offers: if can_work {
@@ -300,7 +310,7 @@ async fn case_page(
 
 /// After a form on the case page: back to the case (at `anchor`), or the case again with the rule's message;
 /// a case the caller may not see is "not found".
-async fn after_step(
+pub(super) async fn after_step(
     s: &AppState,
     l: Locale,
     caller: &Caller,

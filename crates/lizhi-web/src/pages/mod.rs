@@ -3,6 +3,7 @@
 // Axum handlers take one argument per extractor; the count is the request shape, not a smell.
 #![allow(clippy::too_many_arguments)]
 
+mod access;
 mod admin;
 mod cases;
 mod data;
@@ -12,6 +13,7 @@ mod risk;
 mod risk_trial;
 mod session;
 
+pub use access::{case_access_request, case_access_table};
 pub use admin::{audit, user_create, user_disabled, user_password, user_roles, user_token, users};
 pub use cases::{
     case_act, case_decide, case_detail, case_document, case_open, cases_board, checklist_update, document_download,

@@ -238,4 +238,35 @@ async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confir
     );
     let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "delete"}))).await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_intent")));
+
+    // The page: the matrix with live reloading while actions wait, and the one-click form with its tick box.
+    let session = t.session("hr").await;
+    let page = t.request(Method::GET, &format!("/cases/{id}"), Some(&session)).send().await.expect("page");
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("data-live-access") && html.contains("name=\"confirm\"") && html.contains("corp-ad"),
+        "{html}"
+    );
+    let form = |pairs: &[(&str, &str)]| {
+        let mut all: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        all.push(("csrf".into(), session.csrf.clone()));
+        all
+    };
+    let unconfirmed = t
+        .request(Method::POST, &format!("/cases/{id}/access"), Some(&session))
+        .form(&form(&[("intent", "revoke")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY, "the tick box is required");
+    let confirmed = t
+        .request(Method::POST, &format!("/cases/{id}/access"), Some(&session))
+        .form(&form(&[("intent", "revoke"), ("confirm", "yes")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let partial = t.request(Method::GET, &format!("/cases/{id}/access"), Some(&session)).send().await.expect("partial");
+    let partial = partial.text().await.expect("html");
+    assert!(partial.contains("id=\"access-table\"") && !partial.contains("<html"), "{partial}");
 }
