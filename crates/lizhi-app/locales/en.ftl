@@ -568,3 +568,6 @@ access-status-canceled = Canceled
 access-verdict-verified = verified
 access-verdict-not_revoked = still active
 access-verdict-unverifiable = cannot be verified
+notification-access_drift = Case #{ $case }: access in { $system } is active again after it was revoked. Check who re-enabled it and revoke it again.
+access-intent-verify_revoke = Re-check revocation
+access-intent-verify_freeze = Re-check freeze

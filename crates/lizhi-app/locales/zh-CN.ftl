@@ -568,3 +568,6 @@ access-status-canceled = 已取消
 access-verdict-verified = 已核实
 access-verdict-not_revoked = 仍有效
 access-verdict-unverifiable = 无法核实
+notification-access_drift = 案件 #{ $case }：{ $system } 中已撤销的权限又恢复了。请查明是谁重新启用，并再次撤销。
+access-intent-verify_revoke = 复核撤销
+access-intent-verify_freeze = 复核冻结

@@ -77,3 +77,31 @@ pub async fn matrix(app: &App, ctx: &Ctx, case_id: i64) -> Result<Vec<ActionView
     visible_case(&mut c, ctx, case_id, false).await?;
     Ok(store::of_case(&mut c, case_id).await?)
 }
+
+/// Raises the alarm when a re-verification finds access back (an account re-enabled after revocation): a
+/// message to the case's owner and the HR supervisors, once per finding, and an audit event.
+pub async fn alarm_drift(app: &App, action_id: i64, case_id: i64, system: &str) -> Result<usize, AppError> {
+    let ctx = Ctx::system("access-worker");
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let case = lizhi_store::cases::get(&mut c, case_id, false).await?.ok_or(AppError::NotFound)?;
+    let all = lizhi_store::users::list(&mut c).await?;
+    let mut recipients = crate::case_flow::with_role(&all, lizhi_core::auth::Role::HrSupervisor);
+    recipients.extend(case.owner_user_id);
+    recipients.sort_unstable();
+    recipients.dedup();
+    let params = serde_json::json!({"case": case_id, "system": system}).to_string();
+    let now = app.clock.now();
+    let mut sent = 0;
+    for user in &recipients {
+        let key = format!("access_drift:{action_id}:{user}");
+        if lizhi_store::notifications::add(&mut c, *user, "access_drift", Some(case_id), &params, &key, now).await? {
+            sent += 1;
+        }
+    }
+    let detail = serde_json::json!({"system": system, "action": action_id, "notified": sent});
+    record(app, &mut c, &ctx, &[change(&ctx, "case.access_drift", "case", &case_id.to_string(), None, Some(&detail))])
+        .await?;
+    tx.commit().await?;
+    Ok(sent)
+}

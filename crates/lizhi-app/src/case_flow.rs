@@ -69,7 +69,7 @@ async fn department_heads(c: &mut Conn<'_>, employee: &Employee, all: &[User]) -
         .collect())
 }
 
-fn with_role(all: &[User], role: Role) -> Vec<i64> {
+pub(crate) fn with_role(all: &[User], role: Role) -> Vec<i64> {
     all.iter().filter(|u| !u.disabled && u.grants.iter().any(|g| g.role == role)).map(|u| u.id).collect()
 }
 

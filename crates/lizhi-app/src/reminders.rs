@@ -227,9 +227,10 @@ pub fn message_text(l: crate::i18n::Locale, m: &Message) -> String {
     let state = p("state").map(|k| crate::i18n::t(l, &format!("case-state-{k}"))).unwrap_or_default();
     let case = p("case").unwrap_or_default();
     let due = p("due").or_else(|| p("deadline")).unwrap_or_default();
+    let system = p("system").unwrap_or_default();
     crate::i18n::t_args(
         l,
         &format!("notification-{}", m.kind),
-        &[("case", &case), ("item", &item), ("step", &step), ("state", &state), ("due", &due)],
+        &[("case", &case), ("item", &item), ("step", &step), ("state", &state), ("due", &due), ("system", &system)],
     )
 }

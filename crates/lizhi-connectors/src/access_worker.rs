@@ -2,7 +2,8 @@
 //! everywhere), builds each connector's client from its registered settings, and records the read-back and
 //! its verdict as evidence. After an attempt whose outcome is unknown (timeout, lost answer, 5xx) the next
 //! attempt reads the account first and does nothing more when the effect already landed, so a retry never
-//! repeats a side effect the system already performed.
+//! repeats a side effect the system already performed. A freeze or revocation seen done is checked again a
+//! day and a week later (`verify_*` actions, read only); access found back raises an alarm.
 
 use crate::access::{CallError, Intent, Observation, Verdict, redact};
 use crate::configured::Configured;
@@ -15,6 +16,8 @@ use lizhi_store::access::{self as store, ClaimedAction, Outcome};
 const LEASE: Duration = Duration::minutes(5);
 /// Actions claimed per run.
 const BATCH: i64 = 20;
+/// When a freeze or revocation seen done is read back again.
+const REVERIFY_AFTER: [(&str, Duration); 2] = [("24h", Duration::hours(24)), ("7d", Duration::days(7))];
 
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -27,6 +30,8 @@ pub struct WorkerRun {
     pub retried: usize,
     /// Given up.
     pub failed: usize,
+    /// Re-verifications that found access back (each raised an alarm).
+    pub drifted: usize,
 }
 
 /// Performs every due access action (several instances may run this at once).
@@ -45,25 +50,62 @@ pub async fn run_due(app: &App) -> Result<WorkerRun, AppError> {
             _ => run.failed += 1,
         }
         let mut tx = app.db.begin().await?;
-        store::finish(&mut tx.conn(), action.id, &outcome, app.clock.now()).await?;
+        let mut c = tx.conn();
+        store::finish(&mut c, action.id, &outcome, app.clock.now()).await?;
+        if outcome.verdict == Some("verified") && matches!(action.intent.as_str(), "freeze" | "revoke") {
+            schedule_reverification(&mut c, &action, app.clock.now()).await?;
+        }
         tx.commit().await?;
+        if action.intent.starts_with("verify_") && outcome.verdict == Some("not_revoked") {
+            run.drifted += 1;
+            if let Some(case_id) = action.case_id {
+                lizhi_app::access::alarm_drift(app, action.id, case_id, &action.connector).await?;
+            }
+        }
     }
     Ok(run)
 }
 
-fn intent_of(name: &str) -> Option<Intent> {
-    match name {
-        "freeze" => Some(Intent::Freeze),
-        "unfreeze" => Some(Intent::Unfreeze),
-        "revoke" => Some(Intent::Revoke),
-        _ => None,
+/// Queues the read-only checks of a freeze or revocation a day and a week after it was seen done.
+async fn schedule_reverification(
+    c: &mut lizhi_store::Conn<'_>,
+    action: &ClaimedAction,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for (label, after) in REVERIFY_AFTER {
+        let check = store::NewAction {
+            case_id: action.case_id,
+            employee_id: action.employee_id,
+            connector_id: action.connector_id,
+            account_id: action.account_id.clone(),
+            intent: format!("verify_{}", action.intent),
+            idempotency_key: format!("action:{}:verify:{label}", action.id),
+            revoke_order: action.revoke_order,
+        };
+        store::enqueue_at(c, &[check], now + after, now).await?;
     }
+    Ok(())
+}
+
+/// The intent an action performs (or, for `verify_*`, checks), and whether it only reads.
+fn intent_of(name: &str) -> Option<(Intent, bool)> {
+    let (base, read_only) = match name.strip_prefix("verify_") {
+        Some(base) => (base, true),
+        None => (name, false),
+    };
+    let intent = match base {
+        "freeze" => Intent::Freeze,
+        "unfreeze" => Intent::Unfreeze,
+        "revoke" => Intent::Revoke,
+        _ => return None,
+    };
+    Some((intent, read_only))
 }
 
 async fn perform(app: &App, action: &ClaimedAction) -> Outcome {
     let now = app.clock.now();
     let ctx = Ctx::system("access-worker");
-    let Some(intent) = intent_of(&action.intent) else {
+    let Some((intent, read_only)) = intent_of(&action.intent) else {
         return failed(now, format!("unknown intent {:?}", action.intent));
     };
     let configured = match lizhi_app::connectors::config(app, &ctx, &action.connector).await {
@@ -71,7 +113,14 @@ async fn perform(app: &App, action: &ClaimedAction) -> Outcome {
         Err(e) => return failed(now, format!("connector {}: {e}", action.connector)),
     };
     let attempt = match configured {
-        Ok(configured) => attempt(&configured, intent, action).await.map(|obs| (configured.done(intent, &obs), obs)),
+        Ok(configured) => {
+            let observed = if read_only {
+                configured.read_state(&action.account_id).await
+            } else {
+                attempt(&configured, intent, action).await
+            };
+            observed.map(|obs| (configured.done(intent, &obs), obs))
+        }
         Err(e) => Err(e),
     };
     match attempt {

@@ -23,17 +23,27 @@ pub struct NewAction {
     pub revoke_order: i32,
 }
 
-/// Adds actions, skipping those whose idempotency key exists; returns how many were added.
+/// Adds actions due now, skipping those whose idempotency key exists; returns how many were added.
 pub async fn enqueue(c: &mut Conn<'_>, actions: &[NewAction], now: DateTime<Utc>) -> Result<u64, StoreError> {
+    enqueue_at(c, actions, now, now).await
+}
+
+/// Adds actions due at `due` (re-verifications a day and a week later).
+pub async fn enqueue_at(
+    c: &mut Conn<'_>,
+    actions: &[NewAction],
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
     let mut added = 0;
     for a in actions {
         added += on_conn!(c, c => sqlx::query(
             "INSERT INTO access_actions (case_id, employee_id, connector_id, account_id, intent, idempotency_key, \
              revoke_order, status, next_attempt_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8, $8) ON CONFLICT (idempotency_key) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $9) ON CONFLICT (idempotency_key) DO NOTHING",
         )
         .bind(a.case_id).bind(a.employee_id).bind(a.connector_id).bind(&a.account_id).bind(&a.intent)
-        .bind(&a.idempotency_key).bind(a.revoke_order).bind(now)
+        .bind(&a.idempotency_key).bind(a.revoke_order).bind(due).bind(now)
         .execute(&mut **c).await?.rows_affected());
     }
     Ok(added)
@@ -44,6 +54,14 @@ pub async fn enqueue(c: &mut Conn<'_>, actions: &[NewAction], now: DateTime<Utc>
 pub struct ClaimedAction {
     /// Id.
     pub id: i64,
+    /// The case that asked for it.
+    pub case_id: Option<i64>,
+    /// Whose account.
+    pub employee_id: i64,
+    /// The connector's id.
+    pub connector_id: i64,
+    /// Its position in the revocation order.
+    pub revoke_order: i32,
     /// Connector code.
     pub connector: String,
     /// The account.
@@ -64,7 +82,7 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Vec<ClaimedAction>, StoreError> {
-    type Row = (i64, String, String, String, i64, bool);
+    type Row = (i64, Option<i64>, i64, i64, i32, String, String, String, i64, bool);
     let pick = "SELECT a.id FROM access_actions a WHERE \
         ((a.status = 'queued' AND a.next_attempt_at <= $1) OR (a.status = 'in_progress' AND a.locked_until < $1)) \
         AND NOT EXISTS (SELECT 1 FROM access_actions o WHERE o.case_id = a.case_id AND o.intent = a.intent \
@@ -72,8 +90,8 @@ pub async fn claim(
         ORDER BY a.revoke_order, a.id LIMIT $3";
     let update = "UPDATE access_actions SET status = 'in_progress', locked_until = $2, attempts = attempts + 1, \
         updated_at = $1 WHERE id IN";
-    let returning = "RETURNING id, (SELECT code FROM connectors k WHERE k.id = connector_id), account_id, intent, \
-        attempts, read_back_first";
+    let returning = "RETURNING id, case_id, employee_id, connector_id, revoke_order, \
+        (SELECT code FROM connectors k WHERE k.id = connector_id), account_id, intent, attempts, read_back_first";
     let rows: Vec<Row> = match c {
         Conn::Postgres(c) => {
             let sql = format!("{update} ({pick} FOR UPDATE SKIP LOCKED) {returning}");
@@ -86,14 +104,31 @@ pub async fn claim(
     };
     Ok(rows
         .into_iter()
-        .map(|(id, connector, account_id, intent, attempts, read_back_first)| ClaimedAction {
-            id,
-            connector,
-            account_id,
-            intent,
-            attempts,
-            read_back_first,
-        })
+        .map(
+            |(
+                id,
+                case_id,
+                employee_id,
+                connector_id,
+                revoke_order,
+                connector,
+                account_id,
+                intent,
+                attempts,
+                read_back_first,
+            )| ClaimedAction {
+                id,
+                case_id,
+                employee_id,
+                connector_id,
+                revoke_order,
+                connector,
+                account_id,
+                intent,
+                attempts,
+                read_back_first,
+            },
+        )
         .collect())
 }
 

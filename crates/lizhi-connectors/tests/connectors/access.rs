@@ -64,7 +64,7 @@ async fn a_confirmed_departure_is_revoked_in_the_directory_and_verified() {
     assert_eq!((run.completed, run.retried, run.failed), (1, 0, 0), "{run:?}");
     assert_eq!(bind_rc(slapd.port, ZHANG, ZHANG_PW).await, Some(49), "the bind is refused after the lock");
     let matrix = lizhi_app::access::matrix(&app, &ctx, case).await.expect("matrix");
-    let ad = &matrix[0];
+    let ad = matrix.iter().find(|a| a.connector == "corp-ad" && a.intent == "revoke").expect("ad");
     assert_eq!(
         (ad.connector.as_str(), ad.status.as_str(), ad.verdict.as_deref()),
         ("corp-ad", "completed", Some("verified"))
@@ -75,7 +75,66 @@ async fn a_confirmed_departure_is_revoked_in_the_directory_and_verified() {
     let run = run_due(&app).await.expect("run");
     assert_eq!((run.completed, run.retried, run.failed), (0, 1, 0), "{run:?}");
     let matrix = lizhi_app::access::matrix(&app, &ctx, case).await.expect("matrix");
-    assert_eq!((matrix[1].status.as_str(), matrix[1].attempts), ("queued", 1), "{:?}", matrix[1]);
-    assert!(matrix[1].last_error.as_deref().is_some_and(|e| e.contains("retryable")), "{:?}", matrix[1].last_error);
-    assert_eq!(matrix[2].attempts, 0, "not touched while an earlier system is pending");
+    let row = |system: &str| matrix.iter().find(|a| a.connector == system && a.intent == "revoke").expect("row");
+    assert_eq!((row("old-ad").status.as_str(), row("old-ad").attempts), ("queued", 1), "{:?}", row("old-ad"));
+    assert!(row("old-ad").last_error.as_deref().is_some_and(|e| e.contains("retryable")), "{:?}", row("old-ad"));
+    assert_eq!(row("bad-ad").attempts, 0, "not touched while an earlier system is pending");
+    let checks: Vec<&str> = matrix.iter().filter(|a| a.intent == "verify_revoke").map(|a| a.status.as_str()).collect();
+    assert_eq!(checks, ["queued", "queued"], "the revocation is checked again a day and a week later");
+}
+
+#[tokio::test]
+async fn an_account_re_enabled_after_revocation_is_found_a_day_later_and_raises_the_alarm() {
+    use lizhi_app::auth::NewUser;
+    use lizhi_core::auth::{Grant, Role};
+    let Some(slapd) = start().await else { return };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-06T10:00:00+08:00").expect("instant").to_utc();
+    let clock = std::sync::Arc::new(lizhi_app::FixedClock::new(at));
+    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
+    let app = App::with_clock(App::open(&url, 4).await.expect("open").db, clock.clone());
+    let ctx = Ctx::system("test");
+    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
+        import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
+    }
+    let supervisor = NewUser {
+        username: "sup".into(),
+        display_name: String::new(),
+        password: Some("correct horse battery".into()),
+        grants: vec![Grant { role: Role::HrSupervisor, org_unit_id: None }],
+    };
+    let sup = lizhi_app::auth::create_user(&app, &ctx, supervisor).await.expect("supervisor").user.id;
+    lizhi_app::connectors::put(&app, &ctx, "corp-ad", &directory(&slapd.url(), ADMIN_PW, 10)).await.expect("ad");
+    let people = lizhi_app::people::list_employees(&app, &ctx, &Default::default()).await.expect("people");
+    let no = people.items[0].employee_no.clone();
+    lizhi_app::connectors::put_identity(&app, &ctx, &no, "corp-ad", ZHANG, None).await.expect("identity");
+    let open = OpenCase {
+        employee_no: no,
+        case_type: "absconding".into(),
+        first_absent_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date")),
+        effective_on: None,
+    };
+    let case = lizhi_app::cases::open(&app, &ctx, &open).await.expect("case");
+    assert_eq!(lizhi_app::access::request(&app, &ctx, case, "freeze").await.expect("freeze"), 1);
+    assert_eq!(run_due(&app).await.expect("run").completed, 1);
+    assert_eq!(bind_rc(slapd.port, ZHANG, ZHANG_PW).await, Some(49));
+    // Someone unlocks the account in the directory behind Lizhi's back.
+    let mut ldap = crate::ldap::admin(slapd.port).await;
+    let unlock = vec![ldap3::Mod::Delete("pwdAccountLockedTime", std::collections::HashSet::new())];
+    ldap.modify(ZHANG, unlock).await.expect("modify").success().expect("unlock");
+    // Not yet due: nothing runs before a day has passed.
+    let early = run_due(&app).await.expect("run");
+    assert_eq!((early.completed, early.drifted), (0, 0), "{early:?}");
+    clock.advance(chrono::Duration::hours(25));
+    let later = run_due(&app).await.expect("run");
+    assert_eq!(later.drifted, 1, "{later:?}");
+    let matrix = lizhi_app::access::matrix(&app, &ctx, case).await.expect("matrix");
+    let check = matrix.iter().find(|a| a.intent == "verify_freeze").expect("the day-later check");
+    assert_eq!((check.status.as_str(), check.verdict.as_deref()), ("completed_with_errors", Some("not_revoked")));
+    assert!(matrix.iter().any(|a| a.intent == "verify_freeze" && a.status == "queued"), "the week-later check waits");
+    let supervisor = Ctx::user(lizhi_app::auth::principal_named(&app, "sup").await.expect("sup"), "t".into());
+    let inbox = lizhi_app::reminders::inbox(&app, &supervisor, 50).await.expect("inbox");
+    let alarm = inbox.iter().find(|m| m.kind == "access_drift" && m.case_id == Some(case)).expect("the alarm");
+    let text = lizhi_app::reminders::message_text(lizhi_app::i18n::Locale::En, alarm);
+    assert!(text.contains("corp-ad") && text.contains("active again"), "{text}");
+    assert!(sup > 0);
 }

@@ -162,7 +162,7 @@ pub(crate) async fn bind_rc(port: u16, dn: &str, password: &str) -> Option<u32> 
     Some(rc)
 }
 
-async fn admin(port: u16) -> ldap3::Ldap {
+pub(crate) async fn admin(port: u16) -> ldap3::Ldap {
     let (conn, mut ldap) = LdapConnAsync::new(&format!("ldap://127.0.0.1:{port}/")).await.expect("connect");
     tokio::spawn(conn.drive());
     ldap.simple_bind(ADMIN_DN, ADMIN_PW).await.expect("bind").success().expect("admin bind");
