@@ -571,3 +571,4 @@ access-verdict-unverifiable = cannot be verified
 notification-access_drift = Case #{ $case }: access in { $system } is active again after it was revoked. Check who re-enabled it and revoke it again.
 access-intent-verify_revoke = Re-check revocation
 access-intent-verify_freeze = Re-check freeze
+error-access_not_verified = Access is closed when every system shows it revoked; until then it can only be waived, with a reason.

@@ -571,3 +571,4 @@ access-verdict-unverifiable = 无法核实
 notification-access_drift = 案件 #{ $case }：{ $system } 中已撤销的权限又恢复了。请查明是谁重新启用，并再次撤销。
 access-intent-verify_revoke = 复核撤销
 access-intent-verify_freeze = 复核冻结
+error-access_not_verified = 各系统都显示权限已撤销后才能完成此项；在此之前只能填写理由后豁免。

@@ -105,3 +105,43 @@ pub async fn alarm_drift(app: &App, action_id: i64, case_id: i64, system: &str) 
     tx.commit().await?;
     Ok(sent)
 }
+
+/// Whether the case's revocations are all seen done by their systems; true when none were asked for (a
+/// person without registered accounts is handled by hand, and the item's owner attests it).
+pub(crate) async fn all_revocations_verified(c: &mut lizhi_store::Conn<'_>, case_id: i64) -> Result<bool, AppError> {
+    let (asked, verified) = store::revoke_summary(c, case_id).await?;
+    Ok(asked == verified)
+}
+
+/// Closes the case's open access items once every revocation is verified (the worker calls this).
+pub async fn close_verified_access_items(app: &App, case_id: i64) -> Result<usize, AppError> {
+    let ctx = Ctx::system("access-worker");
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let (asked, verified) = store::revoke_summary(&mut c, case_id).await?;
+    if asked == 0 || asked != verified {
+        return Ok(0);
+    }
+    let case = lizhi_store::cases::get(&mut c, case_id, true).await?.ok_or(AppError::NotFound)?;
+    let now = app.clock.now();
+    let note = format!("verified in {verified} system(s)");
+    let mut closed = 0;
+    for item in lizhi_store::checklist::of_case(&mut c, case_id).await? {
+        if item.category != "access" || item.status != "open" {
+            continue;
+        }
+        lizhi_store::checklist::set_status(&mut c, item.id, "done", Some(&note), Some(&ctx.actor), Some(now)).await?;
+        let detail = serde_json::json!({"item": item.item_key, "status": "done", "note": note});
+        crate::cases::timeline(&mut c, &case, "checklist_item", &case.state, &detail, &ctx.actor, now).await?;
+        record(
+            app,
+            &mut c,
+            &ctx,
+            &[change(&ctx, "case.checklist_item", "case", &case_id.to_string(), None, Some(&detail))],
+        )
+        .await?;
+        closed += 1;
+    }
+    tx.commit().await?;
+    Ok(closed)
+}

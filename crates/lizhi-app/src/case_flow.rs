@@ -325,6 +325,10 @@ pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note:
             return Err(AppError::invalid("status", "not_before_termination"));
         }
         "waived" if note.is_none() => return Err(AppError::invalid("note", "reason_required")),
+        // Access is closed by the systems' read-backs, or waived with a reason; not by a tick alone.
+        "done" if item.category == "access" && !crate::access::all_revocations_verified(&mut c, case.id).await? => {
+            return Err(AppError::invalid("status", "access_not_verified"));
+        }
         "done" | "waived" => items::set_status(&mut c, item_id, status, note, Some(&ctx.actor), Some(now)).await?,
         "open" => items::set_status(&mut c, item_id, "open", note, None, None).await?,
         _ => return Err(AppError::invalid("status", "invalid_input")),

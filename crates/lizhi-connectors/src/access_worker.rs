@@ -56,6 +56,12 @@ pub async fn run_due(app: &App) -> Result<WorkerRun, AppError> {
             schedule_reverification(&mut c, &action, app.clock.now()).await?;
         }
         tx.commit().await?;
+        if action.intent == "revoke"
+            && outcome.verdict == Some("verified")
+            && let Some(case_id) = action.case_id
+        {
+            lizhi_app::access::close_verified_access_items(app, case_id).await?;
+        }
         if action.intent.starts_with("verify_") && outcome.verdict == Some("not_revoked") {
             run.drifted += 1;
             if let Some(case_id) = action.case_id {

@@ -243,3 +243,15 @@ pub async fn of_case(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<ActionView>, 
         )
         .collect())
 }
+
+/// A case's revocations: how many were asked for and how many the systems show done.
+pub async fn revoke_summary(c: &mut Conn<'_>, case_id: i64) -> Result<(i64, i64), StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN status = 'completed' AND verdict = 'verified' THEN 1 ELSE 0 END), 0) \
+         AS BIGINT) \
+         FROM access_actions WHERE case_id = $1 AND intent = 'revoke'",
+    )
+    .bind(case_id)
+    .fetch_one(&mut **c)
+    .await?))
+}

@@ -138,3 +138,60 @@ async fn an_account_re_enabled_after_revocation_is_found_a_day_later_and_raises_
     assert!(text.contains("corp-ad") && text.contains("active again"), "{text}");
     assert!(sup > 0);
 }
+
+#[tokio::test]
+async fn the_access_checklist_item_closes_when_every_system_shows_the_revocation() {
+    let Some(slapd) = start().await else { return };
+    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
+    let app = App::open(&url, 4).await.expect("open");
+    let ctx = Ctx::system("test");
+    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
+        import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
+    }
+    lizhi_app::connectors::put(&app, &ctx, "corp-ad", &directory(&slapd.url(), ADMIN_PW, 10)).await.expect("ad");
+    let people = lizhi_app::people::list_employees(&app, &ctx, &Default::default()).await.expect("people");
+    let no = people.items[1].employee_no.clone();
+    lizhi_app::connectors::put_identity(&app, &ctx, &no, "corp-ad", ZHANG, None).await.expect("identity");
+    let open =
+        OpenCase { employee_no: no, case_type: "absconding".into(), first_absent_date: None, effective_on: None };
+    let case = lizhi_app::cases::open(&app, &ctx, &open).await.expect("case");
+    for channel in ["phone", "sms", "wecom"] {
+        let log =
+            Command::LogContact { channel: channel.into(), outcome: "no_answer".into(), happened_at: None, note: None };
+        lizhi_app::cases::act(&app, &ctx, case, &log).await.expect("contact");
+    }
+    lizhi_app::cases::act(&app, &ctx, case, &Command::ConfirmDeparture).await.expect("confirm");
+    // The IT item of the generated checklist, written as the generator writes it.
+    let item = lizhi_store::checklist::ItemRow {
+        id: 0,
+        case_id: case,
+        position: 1,
+        item_key: "revoke_access".into(),
+        category: "access".into(),
+        label: None,
+        asset_id: None,
+        owner_user_id: None,
+        owner_role: Some("it".into()),
+        due_rule: "{}".into(),
+        due_on: None,
+        after_termination_only: false,
+        status: "open".into(),
+        note: None,
+        completed_at: None,
+        completed_by: None,
+    };
+    let mut tx = app.db.begin().await.expect("tx");
+    lizhi_store::checklist::insert(&mut tx.conn(), &[item]).await.expect("item");
+    tx.commit().await.expect("commit");
+    let mut conn = app.db.acquire().await.expect("conn");
+    let item_id = lizhi_store::checklist::of_case(&mut conn.conn(), case).await.expect("items")[0].id;
+    drop(conn);
+    lizhi_app::access::request(&app, &ctx, case, "revoke").await.expect("revoke");
+    let refused = lizhi_app::case_flow::update_item(&app, &ctx, item_id, "done", Some("looks done")).await;
+    assert!(matches!(refused, Err(lizhi_app::AppError::Invalid { code: "access_not_verified", .. })), "{refused:?}");
+    assert_eq!(run_due(&app).await.expect("run").completed, 1);
+    let mut conn = app.db.acquire().await.expect("conn");
+    let closed = lizhi_store::checklist::of_case(&mut conn.conn(), case).await.expect("items").remove(0);
+    assert_eq!((closed.status.as_str(), closed.completed_by.as_deref()), ("done", Some("access-worker")), "{closed:?}");
+    assert!(closed.note.as_deref().is_some_and(|n| n.contains("verified")), "{closed:?}");
+}
