@@ -145,3 +145,10 @@ pub async fn close_verified_access_items(app: &App, case_id: i64) -> Result<usiz
     tx.commit().await?;
     Ok(closed)
 }
+
+/// How many access actions each connector has in each status (administrators).
+pub async fn status(app: &App, ctx: &Ctx) -> Result<Vec<(String, String, i64)>, AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut conn = app.db.acquire().await?;
+    Ok(store::status_counts(&mut conn.conn()).await?)
+}

@@ -255,3 +255,13 @@ pub async fn revoke_summary(c: &mut Conn<'_>, case_id: i64) -> Result<(i64, i64)
     .fetch_one(&mut **c)
     .await?))
 }
+
+/// Actions per connector and status, and the newest problems (for `lizhi connectors status`).
+pub async fn status_counts(c: &mut Conn<'_>) -> Result<Vec<(String, String, i64)>, StoreError> {
+    Ok(on_conn!(c, c => sqlx::query_as(
+        "SELECT k.code, a.status, COUNT(*) FROM access_actions a JOIN connectors k ON k.id = a.connector_id \
+         GROUP BY k.code, a.status ORDER BY k.code, a.status",
+    )
+    .fetch_all(&mut **c)
+    .await?))
+}

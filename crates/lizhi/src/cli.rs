@@ -104,6 +104,20 @@ pub enum CaseCommand {
     Act(CaseActArgs),
     /// Record an approval decision as a user: `lizhi case decide 7 approve --as wang`.
     Decide(CaseDecideArgs),
+    /// Freeze, unfreeze or revoke every registered account of the case's person (revoke after the departure
+    /// is confirmed); prints the access actions as JSON. The scheduler's worker performs them.
+    Access(CaseAccessArgs),
+}
+
+/// Flags of `lizhi case access`.
+#[derive(Debug, Args)]
+pub struct CaseAccessArgs {
+    /// Case id.
+    pub id: i64,
+    /// freeze, unfreeze or revoke.
+    pub intent: String,
+    #[command(flatten)]
+    pub who: ActAs,
 }
 
 /// `lizhi audit …`
@@ -163,6 +177,8 @@ pub enum ConnectorsCommand {
     List,
     /// Check that a connector's system answers with its stored settings and secret; exit 1 if not.
     Test(ConnectorTestArgs),
+    /// Access actions per connector and status (queued, in progress, completed, failed…).
+    Status,
 }
 
 /// Flags of `lizhi connectors test`.

@@ -118,6 +118,19 @@ async fn dispatch(env: &Env, app: &App, cmd: CaseCommand) -> Result<ExitCode> {
             case_flow::decide(app, &ctx, a.id, decision, a.comment.as_deref()).await.map_err(&fail)?;
             print_json(&case_view::get(app, &ctx, a.id).await.map_err(fail)?)?;
         }
+        CaseCommand::Access(a) => {
+            let ctx = ctx(env, app, &a.who).await?;
+            let queued = lizhi_app::access::request(app, &ctx, a.id, &a.intent).await.map_err(&fail)?;
+            let rows = lizhi_app::access::matrix(app, &ctx, a.id).await.map_err(&fail)?;
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({"system": r.connector, "account_id": r.account_id, "intent": r.intent,
+                        "status": r.status, "verdict": r.verdict})
+                })
+                .collect();
+            print_json(&serde_json::json!({"queued": queued, "items": items}))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -55,6 +55,14 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
                 }
             }
         }
+        ConnectorsCommand::Status => {
+            let counts = lizhi_app::access::status(app, &ctx).await.map_err(ui::app_error(l))?;
+            let rows: Vec<Vec<String>> =
+                counts.into_iter().map(|(code, status, n)| vec![code, status, n.to_string()]).collect();
+            let header = [tr(l, "connector", "连接器"), tr(l, "status", "状态"), tr(l, "actions", "操作数")];
+            println!("{}", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
+            Ok(ExitCode::SUCCESS)
+        }
         ConnectorsCommand::List => {
             let items = connectors::list(app, &ctx).await.map_err(ui::app_error(l))?;
             let rows: Vec<Vec<String>> = items

@@ -50,5 +50,22 @@ fn connectors_are_registered_with_a_sealed_secret_and_accounts_imported() {
         let file = db.write("ids.csv", format!("employee_no,system,account_id\n{no},wecom,zhangsan\n").as_bytes());
         let good = db.run(&["import", "identities", &file]).ok();
         assert!(good.stdout.contains("created"), "[{}] {}", db.label, good.stdout);
+        // Freeze on suspicion: queued for WeCom, visible in the status table.
+        let case: serde_json::Value =
+            serde_json::from_str(&db.run(&["case", "open", &no]).ok().stdout).expect("case json");
+        let id = case["id"].as_i64().expect("id");
+        let status = db.run(&["connectors", "status"]).ok().stdout;
+        assert!(!status.contains("queued"), "nothing asked yet:\n{status}");
+        let early = db.run(&["case", "access", &id.to_string(), "revoke"]).failed_with(1);
+        assert!(early.stderr.to_lowercase().contains("confirm"), "{}", early.stderr);
+        let frozen: serde_json::Value =
+            serde_json::from_str(&db.run(&["case", "access", &id.to_string(), "freeze"]).ok().stdout).expect("json");
+        assert_eq!(frozen["queued"], 1, "{frozen}");
+        assert_eq!(
+            (frozen["items"][0]["system"].as_str(), frozen["items"][0]["status"].as_str()),
+            (Some("wecom"), Some("queued"))
+        );
+        let status = db.run(&["connectors", "status"]).ok().stdout;
+        assert!(status.contains("wecom") && status.contains("queued"), "{status}");
     }
 }

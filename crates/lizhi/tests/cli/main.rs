@@ -231,6 +231,8 @@ fn every_command_has_help() {
         &["connectors", "put"],
         &["connectors", "list"],
         &["connectors", "test"],
+        &["connectors", "status"],
+        &["case", "access"],
     ];
     for path in commands {
         let mut args: Vec<&str> = path.to_vec();
