@@ -37,6 +37,12 @@ pub struct WorkerRun {
 /// Performs every due access action (several instances may run this at once).
 pub async fn run_due(app: &App) -> Result<WorkerRun, AppError> {
     let now = app.clock.now();
+    let mut conn = app.db.acquire().await?;
+    let due = store::any_due(&mut conn.conn(), now).await?;
+    drop(conn);
+    if !due {
+        return Ok(WorkerRun::default());
+    }
     let mut tx = app.db.begin().await?;
     let claimed = store::claim(&mut tx.conn(), BATCH, now, now + LEASE).await?;
     tx.commit().await?;

@@ -49,6 +49,18 @@ pub async fn enqueue_at(
     Ok(added)
 }
 
+/// Whether any action is due (a read, so an idle worker takes no write lock).
+pub async fn any_due(c: &mut Conn<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let due: Option<i64> = on_conn!(c, c => sqlx::query_scalar(
+        "SELECT id FROM access_actions WHERE (status = 'queued' AND next_attempt_at <= $1) \
+         OR (status = 'in_progress' AND locked_until < $1) LIMIT 1",
+    )
+    .bind(now)
+    .fetch_optional(&mut **c)
+    .await?);
+    Ok(due.is_some())
+}
+
 /// A claimed action with what the worker needs to perform it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedAction {

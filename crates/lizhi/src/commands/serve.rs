@@ -80,16 +80,46 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
     let mailer = config.mailer().map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = App { mail_enabled: mailer.is_some(), ..app };
     let every = config.checkpoint_every();
-    let scheduler = scheduler.then(|| tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer, every)));
+    let scheduler = scheduler.then(|| {
+        [
+            tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer, every)),
+            tokio::spawn(run_access_worker(app.clone())),
+        ]
+    });
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
-    // A scan cut short rolls back; its claim is taken over once the lease runs out.
-    if let Some(task) = scheduler {
+    // A scan cut short rolls back; its claim is taken over once the lease runs out (an access action's too).
+    for task in scheduler.into_iter().flatten() {
         task.abort();
     }
     app.db.close().await;
     served.context("the web server stopped with an error")?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often the access worker looks for due actions: short, so "Revoke all" shows progress within seconds.
+const ACCESS_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Performs queued access actions on their own loop, so a slow system never delays scans, reminders or
+/// checkpoints (every instance runs it; claims keep them apart).
+async fn run_access_worker(app: App) {
+    let mut tick = tokio::time::interval(ACCESS_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match lizhi_connectors::access_worker::run_due(&app).await {
+            Ok(run) if run != Default::default() => tracing::info!(
+                completed = run.completed,
+                unconfirmed = run.completed_with_errors,
+                retried = run.retried,
+                failed = run.failed,
+                drifted = run.drifted,
+                "access actions"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the access worker could not run"),
+        }
+    }
 }
 
 /// How often the scheduler looks for due scans.
@@ -141,17 +171,6 @@ async fn run_scheduler(
         }
         if let Err(e) = lizhi_app::audit_log::timestamp_latest(&app).await {
             tracing::warn!(error = %e, "the audit log could not be timestamped; will retry");
-        }
-        match lizhi_connectors::access_worker::run_due(&app).await {
-            Ok(run) if run != Default::default() => tracing::info!(
-                completed = run.completed,
-                unconfirmed = run.completed_with_errors,
-                retried = run.retried,
-                failed = run.failed,
-                "access actions"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the access worker could not run"),
         }
         if let Some(mailer) = &mailer {
             match lizhi_app::mail::deliver_due(&app, mailer).await {
