@@ -7,23 +7,21 @@ use crate::audit::{change, record};
 use crate::cases::visible_case;
 use crate::{App, AppError, Ctx};
 use lizhi_core::auth::Permission;
-use lizhi_core::connector::ConnectorKind;
+use lizhi_core::connector::{ConnectorKind, Intent};
 use lizhi_store::access::{self as store, ActionView, NewAction};
 use lizhi_store::connectors;
 
 /// Whether an intent may be asked for a case in its present state: revocation only once the departure is
 /// confirmed (absconding) — before that only the reversible freeze.
-fn allowed(case: &lizhi_store::cases::CaseRow, intent: &str) -> bool {
-    intent != "revoke" || case.case_type != "absconding" || case.confirmed_at.is_some()
+fn allowed(case: &lizhi_store::cases::CaseRow, intent: Intent) -> bool {
+    intent != Intent::Revoke || case.case_type != "absconding" || case.confirmed_at.is_some()
 }
 
 /// Queues `intent` (`freeze`, `unfreeze` or `revoke`) on every account of the case's person; returns how many
 /// actions were added (a repeated request adds none).
-pub async fn request(app: &App, ctx: &Ctx, case_id: i64, intent: &str) -> Result<u64, AppError> {
+pub async fn request(app: &App, ctx: &Ctx, case_id: i64, requested: &str) -> Result<u64, AppError> {
     ctx.require(Permission::WorkCases)?;
-    if !matches!(intent, "freeze" | "unfreeze" | "revoke") {
-        return Err(AppError::invalid("intent", "unknown_intent"));
-    }
+    let intent = Intent::parse(requested).ok_or_else(|| AppError::invalid("intent", "unknown_intent"))?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let case = visible_case(&mut c, ctx, case_id, true).await?;
@@ -50,20 +48,20 @@ pub async fn request(app: &App, ctx: &Ctx, case_id: i64, intent: &str) -> Result
                 case_id: Some(case_id),
                 employee_id: case.employee_id,
                 connector_id,
-                idempotency_key: format!("case:{case_id}:{}:{intent}:{}", i.system, i.account_id),
+                idempotency_key: format!("case:{case_id}:{}:{}:{}", i.system, intent.name(), i.account_id),
                 account_id: i.account_id,
-                intent: intent.to_owned(),
+                intent: intent.name().to_owned(),
                 revoke_order,
             })
         })
         .collect();
     let added = store::enqueue(&mut c, &actions, app.clock.now()).await?;
-    let detail = serde_json::json!({"intent": intent, "accounts": actions.len(), "queued": added});
+    let detail = serde_json::json!({"intent": intent.name(), "accounts": actions.len(), "queued": added});
     record(
         app,
         &mut c,
         ctx,
-        &[change(ctx, &format!("case.access_{intent}"), "case", &case_id.to_string(), None, Some(&detail))],
+        &[change(ctx, &format!("case.access_{}", intent.name()), "case", &case_id.to_string(), None, Some(&detail))],
     )
     .await?;
     tx.commit().await?;

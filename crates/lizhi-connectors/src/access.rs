@@ -4,29 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What Lizhi asks a system to do to one account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Intent {
-    /// Reversible: disable the account, keep its data (on suspicion, before confirmation).
-    Freeze,
-    /// Undo a freeze (the person came back).
-    Unfreeze,
-    /// Full revocation after confirmation: disable or delete as the target is configured, end sessions,
-    /// remove group memberships.
-    Revoke,
-}
-
-impl Intent {
-    /// Stable name (idempotency keys, logs, the API).
-    pub fn name(self) -> &'static str {
-        match self {
-            Intent::Freeze => "freeze",
-            Intent::Unfreeze => "unfreeze",
-            Intent::Revoke => "revoke",
-        }
-    }
-}
+pub use lizhi_core::connector::Intent;
 
 /// An account's access as read from the system itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -101,17 +101,10 @@ async fn schedule_reverification(
 
 /// The intent an action performs (or, for `verify_*`, checks), and whether it only reads.
 fn intent_of(name: &str) -> Option<(Intent, bool)> {
-    let (base, read_only) = match name.strip_prefix("verify_") {
-        Some(base) => (base, true),
-        None => (name, false),
-    };
-    let intent = match base {
-        "freeze" => Intent::Freeze,
-        "unfreeze" => Intent::Unfreeze,
-        "revoke" => Intent::Revoke,
-        _ => return None,
-    };
-    Some((intent, read_only))
+    match name.strip_prefix("verify_") {
+        Some(base) => Intent::parse(base).map(|intent| (intent, true)),
+        None => Intent::parse(name).map(|intent| (intent, false)),
+    }
 }
 
 async fn perform(app: &App, action: &ClaimedAction) -> Outcome {

@@ -59,6 +59,38 @@ impl ConnectorKind {
     }
 }
 
+/// What Lizhi asks a system to do to one account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Reversible: disable the account, keep its data (on suspicion, before confirmation).
+    Freeze,
+    /// Undo a freeze (the person came back).
+    Unfreeze,
+    /// Full revocation after confirmation: disable or delete as the target is configured, end sessions,
+    /// remove group memberships.
+    Revoke,
+}
+
+impl Intent {
+    /// Every intent.
+    pub const ALL: [Intent; 3] = [Intent::Freeze, Intent::Unfreeze, Intent::Revoke];
+
+    /// Stable name (idempotency keys, stored actions, the API).
+    pub fn name(self) -> &'static str {
+        match self {
+            Intent::Freeze => "freeze",
+            Intent::Unfreeze => "unfreeze",
+            Intent::Revoke => "revoke",
+        }
+    }
+
+    /// Parses [`Intent::name`].
+    pub fn parse(raw: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.name() == raw)
+    }
+}
+
 /// A connector's code, as used in identity imports and URLs: lowercase letters, digits and `-`, 1–40
 /// characters, starting with a letter or digit (`corp-ad`, `feishu-scim`, `wecom`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -122,5 +154,9 @@ mod tests {
             assert_eq!(ConnectorKind::parse(kind.name()), Some(kind));
         }
         assert!(!ConnectorKind::Webhook.has_accounts());
+        for intent in Intent::ALL {
+            assert_eq!(Intent::parse(intent.name()), Some(intent));
+        }
+        assert_eq!(Intent::parse("delete"), None);
     }
 }
