@@ -7,7 +7,7 @@ use crate::{App, AppError, Ctx};
 use lizhi_core::auth::Permission;
 use lizhi_core::evidence::{Checkpoint, LogEvent, VerifierKey};
 use lizhi_core::merkle::{Frontier, Hash, leaf_hash};
-use lizhi_store::log::{self as store, StoredCheckpoint};
+use lizhi_store::log as store;
 use lizhi_store::{Conn, audit};
 use std::collections::BTreeMap;
 
@@ -338,11 +338,4 @@ async fn check_timestamps(
         }
     }
     Ok(())
-}
-
-/// The latest stored checkpoint, for tools that want to keep a copy outside the database.
-pub async fn latest(app: &App, ctx: &Ctx) -> Result<Option<StoredCheckpoint>, AppError> {
-    ctx.require(Permission::ViewAudit)?;
-    let mut conn = app.db.acquire().await?;
-    Ok(store::latest_checkpoint(&mut conn.conn()).await?)
 }

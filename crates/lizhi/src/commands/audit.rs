@@ -60,8 +60,8 @@ async fn dispatch(env: &Env, app: &App, cmd: AuditCommand) -> Result<ExitCode> {
         }
         AuditCommand::Checkpoint => {
             audit_log::checkpoint(app).await.map_err(&fail)?;
-            match audit_verify::latest(app, &ctx).await.map_err(&fail)? {
-                Some(checkpoint) => print!("{}", checkpoint.note),
+            match audit_log::status(app, &ctx).await.map_err(&fail)?.note {
+                Some(note) => print!("{note}"),
                 None => println!("{}", tr(l, "The log is empty.", "日志为空。")),
             }
             Ok(ExitCode::SUCCESS)
