@@ -116,6 +116,11 @@ pub async fn list(app: &App, ctx: &Ctx) -> Result<Vec<ConnectorInfo>, AppError> 
 pub async fn secret(app: &App, code: &str) -> Result<Option<String>, AppError> {
     let mut conn = app.db.acquire().await?;
     let (_, sealed) = store::get_with_secret(&mut conn.conn(), code).await?.ok_or(AppError::NotFound)?;
+    open_secret(app, code, sealed)
+}
+
+/// Opens a connector's sealed secret as read from its row.
+fn open_secret(app: &App, code: &str, sealed: Option<Vec<u8>>) -> Result<Option<String>, AppError> {
     let Some(sealed) = sealed else { return Ok(None) };
     let plain = app.secret.open(&secret_purpose(code), &sealed).map_err(|_| {
         AppError::Internal(format!("the secret of connector {code} does not open with this instance's key"))
@@ -187,8 +192,7 @@ pub async fn delete_identity(app: &App, ctx: &Ctx, employee_no: &str, system: &s
 pub async fn config(app: &App, ctx: &Ctx, code: &str) -> Result<(String, serde_json::Value, Option<String>), AppError> {
     ctx.require(Permission::ManageUsers)?;
     let mut conn = app.db.acquire().await?;
-    let (row, _) = store::get_with_secret(&mut conn.conn(), code).await?.ok_or(AppError::NotFound)?;
-    drop(conn);
+    let (row, sealed) = store::get_with_secret(&mut conn.conn(), code).await?.ok_or(AppError::NotFound)?;
     let settings = serde_json::from_str(&row.settings).unwrap_or_default();
-    Ok((row.kind, settings, secret(app, code).await?))
+    Ok((row.kind, settings, open_secret(app, code, sealed)?))
 }

@@ -120,19 +120,26 @@ fn to_identity((employee_id, employee_no, system, account_id, user_name): Identi
 
 /// Every registered account (an import compares against all of them).
 pub async fn identities(c: &mut Conn<'_>) -> Result<Vec<IdentityRow>, StoreError> {
-    let sql = "SELECT i.employee_id, e.employee_no, k.code, i.account_id, i.user_name FROM identities i \
-               JOIN employees e ON e.id = i.employee_id JOIN connectors k ON k.id = i.connector_id \
-               ORDER BY e.employee_no, k.revoke_order, k.code";
-    let rows: Vec<IdentityTuple> = on_conn!(c, c => sqlx::query_as(sql).fetch_all(&mut **c).await?);
-    Ok(rows.into_iter().map(to_identity).collect())
+    identities_where(c, None).await
 }
 
 /// One employee's accounts, in revocation order.
 pub async fn identities_of(c: &mut Conn<'_>, employee_id: i64) -> Result<Vec<IdentityRow>, StoreError> {
-    let sql = "SELECT i.employee_id, e.employee_no, k.code, i.account_id, i.user_name FROM identities i \
-               JOIN employees e ON e.id = i.employee_id JOIN connectors k ON k.id = i.connector_id \
-               WHERE i.employee_id = $1 ORDER BY k.revoke_order, k.code";
-    let rows: Vec<IdentityTuple> = on_conn!(c, c => sqlx::query_as(sql).bind(employee_id).fetch_all(&mut **c).await?);
+    identities_where(c, Some(employee_id)).await
+}
+
+async fn identities_where(c: &mut Conn<'_>, employee_id: Option<i64>) -> Result<Vec<IdentityRow>, StoreError> {
+    let rows: Vec<IdentityTuple> = on_conn!(c, c => {
+        let mut qb = sqlx::QueryBuilder::new(
+            "SELECT i.employee_id, e.employee_no, k.code, i.account_id, i.user_name FROM identities i \
+             JOIN employees e ON e.id = i.employee_id JOIN connectors k ON k.id = i.connector_id",
+        );
+        if let Some(id) = employee_id {
+            qb.push(" WHERE i.employee_id = ").push_bind(id);
+        }
+        qb.push(" ORDER BY e.employee_no, k.revoke_order, k.code");
+        qb.build_query_as().fetch_all(&mut **c).await?
+    });
     Ok(rows.into_iter().map(to_identity).collect())
 }
 
