@@ -302,22 +302,29 @@ pub(crate) async fn set_termination_deadlines(
     Ok(())
 }
 
+/// A checklist item the caller may work (their own, or any in scope with `work_cases`) and its case, locked;
+/// refused once the case is final (`field` names the input the refusal is about).
+async fn workable_item(c: &mut Conn<'_>, ctx: &Ctx, item_id: i64, field: &str) -> Result<(ItemRow, CaseRow), AppError> {
+    let item = items::get(c, item_id).await?.ok_or(AppError::NotFound)?;
+    let owner = ctx.principal.as_ref().is_some_and(|p| Some(p.user_id) == item.owner_user_id);
+    if !owner {
+        // Someone else's item looks missing, as a case outside one's scope does.
+        ctx.require(Permission::WorkCases).map_err(|_| AppError::NotFound)?;
+        visible_case(c, ctx, item.case_id, false).await?;
+    }
+    let case = store::get(c, item.case_id, true).await?.ok_or(AppError::NotFound)?;
+    if CaseState::parse(&case.state).is_some_and(CaseState::is_final) {
+        return Err(AppError::invalid(field, "case_final"));
+    }
+    Ok((item, case))
+}
+
 /// Completes, waives or reopens a checklist item. Owners work their own items; HR works any. Waiving needs a
 /// note; the stop-pay signal cannot be completed before termination is effective.
 pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note: Option<&str>) -> Result<(), AppError> {
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let item = items::get(&mut c, item_id).await?.ok_or(AppError::NotFound)?;
-    let owner = ctx.principal.as_ref().is_some_and(|p| Some(p.user_id) == item.owner_user_id);
-    if !owner {
-        // Someone else's item looks missing, as a case outside one's scope does.
-        ctx.require(Permission::WorkCases).map_err(|_| AppError::NotFound)?;
-        visible_case(&mut c, ctx, item.case_id, false).await?;
-    }
-    let case = store::get(&mut c, item.case_id, true).await?.ok_or(AppError::NotFound)?;
-    if CaseState::parse(&case.state).is_some_and(CaseState::is_final) {
-        return Err(AppError::invalid("status", "case_final"));
-    }
+    let (item, case) = workable_item(&mut c, ctx, item_id, "status").await?;
     let note = note.map(str::trim).filter(|s| !s.is_empty());
     let now = app.clock.now();
     match status {
@@ -384,16 +391,7 @@ pub async fn attach(
     let content_type = if content_type.trim().is_empty() { "application/octet-stream" } else { content_type.trim() };
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let item = items::get(&mut c, item_id).await?.ok_or(AppError::NotFound)?;
-    let owner = ctx.principal.as_ref().is_some_and(|p| Some(p.user_id) == item.owner_user_id);
-    if !owner {
-        ctx.require(Permission::WorkCases).map_err(|_| AppError::NotFound)?;
-        visible_case(&mut c, ctx, item.case_id, false).await?;
-    }
-    let case = store::get(&mut c, item.case_id, true).await?.ok_or(AppError::NotFound)?;
-    if CaseState::parse(&case.state).is_some_and(CaseState::is_final) {
-        return Err(AppError::invalid("file", "case_final"));
-    }
+    let (item, case) = workable_item(&mut c, ctx, item_id, "file").await?;
     let sha256 = hex::encode(sha2::Sha256::digest(bytes));
     let now = app.clock.now();
     let id = items::attach(&mut c, item_id, name, content_type, &sha256, bytes, &ctx.actor, now).await?;
