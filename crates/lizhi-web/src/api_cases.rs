@@ -281,20 +281,13 @@ pub async fn put_template(
     Ok(Json(serde_json::json!({"kind": kind, "lang": lang, "custom": body.body.is_some()})).into_response())
 }
 
-/// Query of the case export.
-#[derive(Debug, Deserialize, Default)]
-pub struct ExportParams {
-    /// `csv` (default) or `xlsx`.
-    pub format: Option<String>,
-}
-
 /// `GET /api/v1/cases/export`: every case the caller may see, as CSV or XLSX.
 pub async fn export(
     State(s): State<AppState>,
     caller: Caller,
     Lang(l): Lang,
     Extension(rid): Extension<RequestId>,
-    Query(p): Query<ExportParams>,
+    Query(p): Query<crate::api::ExportParams>,
 ) -> ApiResult {
     let format = crate::api::export_format(p.format.as_deref(), l)?;
     let bytes = lizhi_app::case_view::export(&s.app, &ctx(&caller, &rid), format)
