@@ -9,6 +9,20 @@ use lizhi_app::import::{self, NoProgress};
 use lizhi_app::{App, Ctx};
 use lizhi_connectors::access_worker::run_due;
 
+/// A fresh database with a small demo company, on the given clock (the system's by default).
+async fn seeded(clock: Option<std::sync::Arc<dyn lizhi_app::Clock>>) -> App {
+    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
+    let app = App::open(&url, 4).await.expect("open");
+    let app = match clock {
+        Some(clock) => App::with_clock(app.db, clock),
+        None => app,
+    };
+    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
+        import::run(&app, &Ctx::system("test"), kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
+    }
+    app
+}
+
 fn directory(url: &str, password: &str, order: i32) -> ConnectorInput {
     let settings = serde_json::json!({"url": url, "bind_dn": ADMIN_DN, "base_dn": SUFFIX, "flavor": "open_ldap",
         "ppolicy_dn": POLICY, "connect_timeout_ms": 2000, "op_timeout_ms": 2000});
@@ -25,12 +39,8 @@ fn directory(url: &str, password: &str, order: i32) -> ConnectorInput {
 #[tokio::test]
 async fn a_confirmed_departure_is_revoked_in_the_directory_and_verified() {
     let Some(slapd) = start().await else { return };
-    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
-    let app = App::open(&url, 4).await.expect("open");
+    let app = seeded(None).await;
     let ctx = Ctx::system("test");
-    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
-        import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
-    }
     lizhi_app::connectors::put(&app, &ctx, "corp-ad", &directory(&slapd.url(), ADMIN_PW, 10)).await.expect("ad");
     lizhi_app::connectors::put(&app, &ctx, "old-ad", &directory("ldap://127.0.0.1:9/", ADMIN_PW, 20))
         .await
@@ -90,12 +100,8 @@ async fn an_account_re_enabled_after_revocation_is_found_a_day_later_and_raises_
     let Some(slapd) = start().await else { return };
     let at = chrono::DateTime::parse_from_rfc3339("2026-03-06T10:00:00+08:00").expect("instant").to_utc();
     let clock = std::sync::Arc::new(lizhi_app::FixedClock::new(at));
-    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
-    let app = App::with_clock(App::open(&url, 4).await.expect("open").db, clock.clone());
+    let app = seeded(Some(clock.clone())).await;
     let ctx = Ctx::system("test");
-    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
-        import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
-    }
     let supervisor = NewUser {
         username: "sup".into(),
         display_name: String::new(),
@@ -142,12 +148,8 @@ async fn an_account_re_enabled_after_revocation_is_found_a_day_later_and_raises_
 #[tokio::test]
 async fn the_access_checklist_item_closes_when_every_system_shows_the_revocation() {
     let Some(slapd) = start().await else { return };
-    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
-    let app = App::open(&url, 4).await.expect("open");
+    let app = seeded(None).await;
     let ctx = Ctx::system("test");
-    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
-        import::run(&app, &ctx, kind, "seed.csv", &bytes, true, &NoProgress).await.expect("seed");
-    }
     lizhi_app::connectors::put(&app, &ctx, "corp-ad", &directory(&slapd.url(), ADMIN_PW, 10)).await.expect("ad");
     let people = lizhi_app::people::list_employees(&app, &ctx, &Default::default()).await.expect("people");
     let no = people.items[1].employee_no.clone();

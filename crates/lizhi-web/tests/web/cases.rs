@@ -17,13 +17,7 @@ struct Api<'a> {
 
 impl Api<'_> {
     async fn call(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut rb = self.t.http.request(method, format!("{}{path}", self.t.base)).bearer_auth(token);
-        if let Some(body) = body {
-            rb = rb.json(&body);
-        }
-        let res = rb.send().await.expect("send");
-        let status = res.status();
-        (status, res.json().await.unwrap_or(Value::Null))
+        self.t.call(token, method, path, body).await
     }
 
     /// An action that must succeed; returns the case.

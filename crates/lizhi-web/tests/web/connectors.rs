@@ -4,17 +4,7 @@
 
 use crate::support::*;
 use lizhi_store::on_conn;
-use serde_json::{Value, json};
-
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = t.http.request(method, format!("{}{path}", t.base)).bearer_auth(token);
-    if let Some(body) = body {
-        rb = rb.json(&body);
-    }
-    let res = rb.send().await.expect("send");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
+use serde_json::json;
 
 const SECRET: &str = "s3cr3t-bind-password-4711";
 
@@ -24,28 +14,25 @@ async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothin
     let (admin, hr) = (t.token("admin").await, t.token("hr").await);
     let ad = json!({"kind": "ldap", "name": "Corp AD", "settings": {"url": "ldap://dc1.corp", "base_dn": "dc=corp"},
         "secret": SECRET});
-    assert_eq!(
-        call(&t, &hr, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad.clone())).await.0,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad)).await.0, StatusCode::CREATED);
+    assert_eq!(t.call(&hr, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad.clone())).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad)).await.0, StatusCode::CREATED);
     let wecom = json!({"kind": "wecom", "name": "企业微信", "settings": {"corp_id": "ww1"}, "secret": "app-secret"});
-    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/wecom", Some(wecom)).await.0, StatusCode::CREATED);
+    assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/wecom", Some(wecom)).await.0, StatusCode::CREATED);
     let hook = json!({"kind": "webhook", "name": "Payroll", "settings": {"url": "http://payroll.local/hook"}});
-    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/payroll", Some(hook)).await.0, StatusCode::CREATED);
+    assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/payroll", Some(hook)).await.0, StatusCode::CREATED);
     for (body, code) in [
         (json!({"kind": "ldap", "name": "x", "settings": {"bind_password": "p"}}), "secret_in_settings"),
         (json!({"kind": "fax", "name": "x"}), "unknown_connector_kind"),
     ] {
-        let (status, v) = call(&t, &admin, Method::PUT, "/api/v1/connectors/bad", Some(body)).await;
+        let (status, v) = t.call(&admin, Method::PUT, "/api/v1/connectors/bad", Some(body)).await;
         assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{v}");
     }
     let (status, v) =
-        call(&t, &admin, Method::PUT, "/api/v1/connectors/Bad_Code", Some(json!({"kind": "ldap", "name": "x"}))).await;
+        t.call(&admin, Method::PUT, "/api/v1/connectors/Bad_Code", Some(json!({"kind": "ldap", "name": "x"}))).await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_code")), "{v}");
 
     // Listed in revocation order (the directory first, WeCom last), secrets never shown, only that one is set.
-    let (_, listed) = call(&t, &admin, Method::GET, "/api/v1/connectors", None).await;
+    let (_, listed) = t.call(&admin, Method::GET, "/api/v1/connectors", None).await;
     let codes: Vec<&str> =
         listed["items"].as_array().expect("items").iter().filter_map(|k| k["code"].as_str()).collect();
     assert_eq!(codes, ["corp-ad", "payroll", "wecom"]);
@@ -62,13 +49,13 @@ async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothin
     assert!(lizhi_app::connectors::secret(&other, "corp-ad").await.is_err());
     // Changing settings without a secret keeps the stored one.
     let rename = json!({"kind": "ldap", "name": "Corp AD (DC1)", "settings": {"url": "ldap://dc1.corp"}});
-    assert_eq!(call(&t, &admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(rename)).await.0, StatusCode::OK);
+    assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(rename)).await.0, StatusCode::OK);
     assert_eq!(lizhi_app::connectors::secret(&t.app, "corp-ad").await.expect("secret").as_deref(), Some(SECRET));
 
     // Identities: a bad file is refused whole, every problem named with its row.
     let people = t.employee_count(&hr).await;
     assert!(people > 10);
-    let (_, list) = call(&t, &hr, Method::GET, "/api/v1/employees?limit=3", None).await;
+    let (_, list) = t.call(&hr, Method::GET, "/api/v1/employees?limit=3", None).await;
     let nos: Vec<String> = list["items"]
         .as_array()
         .expect("items")
@@ -113,48 +100,42 @@ async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothin
     let taken = format!("employee_no,system,account_id\n{c},wecom,zhangsan\n");
     let (_, report) = t.import(&hr, "identities", "ids.csv", taken.into_bytes(), false).await;
     assert_eq!(report["errors"][0]["code"], "account_taken", "{report}");
-    let (status, v) = call(
-        &t,
-        &hr,
-        Method::PUT,
-        &format!("/api/v1/employees/{c}/identities/wecom"),
-        Some(json!({"account_id": "zhangsan"})),
-    )
-    .await;
+    let (status, v) = t
+        .call(
+            &hr,
+            Method::PUT,
+            &format!("/api/v1/employees/{c}/identities/wecom"),
+            Some(json!({"account_id": "zhangsan"})),
+        )
+        .await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("account_taken")), "{v}");
-    let (status, _) = call(
-        &t,
-        &hr,
-        Method::PUT,
-        &format!("/api/v1/employees/{c}/identities/wecom"),
-        Some(json!({"account_id": "wangwu"})),
-    )
-    .await;
+    let (status, _) = t
+        .call(
+            &hr,
+            Method::PUT,
+            &format!("/api/v1/employees/{c}/identities/wecom"),
+            Some(json!({"account_id": "wangwu"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (_, mine) = call(&t, &hr, Method::GET, &format!("/api/v1/employees/{a}/identities"), None).await;
+    let (_, mine) = t.call(&hr, Method::GET, &format!("/api/v1/employees/{a}/identities"), None).await;
     let systems: Vec<&str> =
         mine["items"].as_array().expect("items").iter().filter_map(|i| i["system"].as_str()).collect();
     assert_eq!(systems, ["corp-ad", "wecom"], "in revocation order: {mine}");
     assert_eq!(mine["items"][0]["account_id"], "CN=A,OU=Staff,DC=corp");
     assert_eq!(
-        call(&t, &hr, Method::DELETE, &format!("/api/v1/employees/{a}/identities/wecom"), None).await.0,
+        t.call(&hr, Method::DELETE, &format!("/api/v1/employees/{a}/identities/wecom"), None).await.0,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        call(&t, &hr, Method::DELETE, &format!("/api/v1/employees/{a}/identities/wecom"), None).await.0,
+        t.call(&hr, Method::DELETE, &format!("/api/v1/employees/{a}/identities/wecom"), None).await.0,
         StatusCode::NOT_FOUND
     );
     let it = t.token("it").await;
     assert_eq!(
-        call(
-            &t,
-            &it,
-            Method::PUT,
-            &format!("/api/v1/employees/{a}/identities/wecom"),
-            Some(json!({"account_id": "z"}))
-        )
-        .await
-        .0,
+        t.call(&it, Method::PUT, &format!("/api/v1/employees/{a}/identities/wecom"), Some(json!({"account_id": "z"})))
+            .await
+            .0,
         StatusCode::FORBIDDEN
     );
     // Every change is in the audit log, the account ids only as commitments.
@@ -172,31 +153,27 @@ async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confir
     for (code, kind, order) in [("wecom", "wecom", 90), ("corp-ad", "ldap", 10), ("door", "manual", 30)] {
         let body = json!({"kind": kind, "name": code, "revoke_order": order});
         assert_eq!(
-            call(&t, &admin, Method::PUT, &format!("/api/v1/connectors/{code}"), Some(body)).await.0,
+            t.call(&admin, Method::PUT, &format!("/api/v1/connectors/{code}"), Some(body)).await.0,
             StatusCode::CREATED
         );
     }
-    let (_, people) = call(&t, &hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=1", None).await;
+    let (_, people) = t.call(&hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=1", None).await;
     let no = people["items"][0]["employee_no"].as_str().expect("no").to_owned();
     for (system, account) in [("wecom", "zhangsan"), ("corp-ad", "CN=Zhang,DC=corp"), ("door", "card-7")] {
         let path = format!("/api/v1/employees/{no}/identities/{system}");
-        assert_eq!(
-            call(&t, &hr, Method::PUT, &path, Some(json!({"account_id": account}))).await.0,
-            StatusCode::CREATED
-        );
+        assert_eq!(t.call(&hr, Method::PUT, &path, Some(json!({"account_id": account}))).await.0, StatusCode::CREATED);
     }
     let (_, case) =
-        call(&t, &hr, Method::POST, "/api/v1/cases", Some(json!({"employee_no": no, "case_type": "absconding"}))).await;
+        t.call(&hr, Method::POST, "/api/v1/cases", Some(json!({"employee_no": no, "case_type": "absconding"}))).await;
     let id = case["id"].as_i64().expect("id");
     let access = format!("/api/v1/cases/{id}/access");
-    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
+    let (status, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_confirmed")), "{v}");
-    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "freeze"}))).await;
+    let (status, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "freeze"}))).await;
     assert_eq!((status, v["queued"].as_u64()), (StatusCode::ACCEPTED, Some(2)), "freeze on suspicion: {v}");
     let actions = format!("/api/v1/cases/{id}/actions");
     for channel in ["phone", "phone", "wecom"] {
-        call(
-            &t,
+        t.call(
             &hr,
             Method::POST,
             &actions,
@@ -204,20 +181,20 @@ async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confir
         )
         .await;
     }
-    call(&t, &hr, Method::POST, &actions, Some(json!({"action": "confirm_departure"}))).await;
+    t.call(&hr, Method::POST, &actions, Some(json!({"action": "confirm_departure"}))).await;
     assert_eq!(
-        call(&t, &manager, Method::POST, &access, Some(json!({"intent": "revoke"}))).await.0,
+        t.call(&manager, Method::POST, &access, Some(json!({"intent": "revoke"}))).await.0,
         StatusCode::FORBIDDEN
     );
-    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
+    let (status, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
     assert_eq!(
         (status, v["queued"].as_u64()),
         (StatusCode::ACCEPTED, Some(2)),
         "manual systems go to the checklist: {v}"
     );
-    let (_, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
+    let (_, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
     assert_eq!(v["queued"], 0, "one click twice queues nothing new");
-    let (_, matrix) = call(&t, &hr, Method::GET, &access, None).await;
+    let (_, matrix) = t.call(&hr, Method::GET, &access, None).await;
     let rows: Vec<(&str, &str, &str)> = matrix["items"]
         .as_array()
         .expect("items")
@@ -236,7 +213,7 @@ async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confir
         ],
         "directories first, WeCom last"
     );
-    let (status, v) = call(&t, &hr, Method::POST, &access, Some(json!({"intent": "delete"}))).await;
+    let (status, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "delete"}))).await;
     assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_intent")));
 
     // The page: the matrix with live reloading while actions wait, and the one-click form with its tick box.

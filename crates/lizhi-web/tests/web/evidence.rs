@@ -16,16 +16,6 @@ use std::process::Command;
 
 type Files = BTreeMap<String, Vec<u8>>;
 
-async fn call(t: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let mut rb = t.http.request(method, format!("{}{path}", t.base)).bearer_auth(token);
-    if let Some(body) = body {
-        rb = rb.json(&body);
-    }
-    let res = rb.send().await.expect("send");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 /// An app whose clock stands on Friday 6 March 2026 in Shanghai.
 async fn spawn() -> TestApp {
     let at = chrono::DateTime::parse_from_rfc3339("2026-03-06T10:00:00+08:00").expect("instant").to_utc();
@@ -35,33 +25,33 @@ async fn spawn() -> TestApp {
 /// A case with contacts, a confirmed departure, a dispatched notice and a generated letter.
 async fn case_with_history(t: &TestApp) -> i64 {
     let hr = t.token("hr").await;
-    let (_, people) = call(t, &hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=1", None).await;
+    let (_, people) = t.call(&hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=1", None).await;
     let no = people["items"][0]["employee_no"].as_str().expect("employee").to_owned();
-    let (status, opened) = call(
-        t,
-        &hr,
-        Method::POST,
-        "/api/v1/cases",
-        Some(json!({"employee_no": no, "case_type": "absconding", "first_absent_date": "2026-03-02"})),
-    )
-    .await;
+    let (status, opened) = t
+        .call(
+            &hr,
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({"employee_no": no, "case_type": "absconding", "first_absent_date": "2026-03-02"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{opened}");
     let id = opened["id"].as_i64().expect("id");
     let actions = format!("/api/v1/cases/{id}/actions");
     for channel in ["phone", "phone", "wecom"] {
         let body = json!({"action": "log_contact", "channel": channel, "outcome": "no_answer"});
-        assert_eq!(call(t, &hr, Method::POST, &actions, Some(body)).await.0, StatusCode::OK);
+        assert_eq!(t.call(&hr, Method::POST, &actions, Some(body)).await.0, StatusCode::OK);
     }
     assert_eq!(
-        call(t, &hr, Method::POST, &actions, Some(json!({"action": "confirm_departure"}))).await.0,
+        t.call(&hr, Method::POST, &actions, Some(json!({"action": "confirm_departure"}))).await.0,
         StatusCode::OK
     );
     let letter =
         json!({"kind": "return_to_work_notice", "lang": "zh-CN", "fields": {"hr_contact_phone": "021-5555 0100"}});
-    let (status, doc) = call(t, &hr, Method::POST, &format!("/api/v1/cases/{id}/documents"), Some(letter)).await;
+    let (status, doc) = t.call(&hr, Method::POST, &format!("/api/v1/cases/{id}/documents"), Some(letter)).await;
     assert_eq!(status, StatusCode::CREATED, "{doc}");
     let dispatch = json!({"action": "dispatch_notice", "method": "post", "on": "2026-03-06", "tracking_no": "EMS1"});
-    assert_eq!(call(t, &hr, Method::POST, &actions, Some(dispatch)).await.0, StatusCode::OK);
+    assert_eq!(t.call(&hr, Method::POST, &actions, Some(dispatch)).await.0, StatusCode::OK);
     id
 }
 
@@ -507,7 +497,7 @@ async fn a_purge_forgets_personal_values_but_the_log_and_new_bundles_still_verif
     let t = spawn().await;
     let id = case_with_history(&t).await;
     let hr = t.token("hr").await;
-    let (_, case) = call(&t, &hr, Method::GET, &format!("/api/v1/cases/{id}"), None).await;
+    let (_, case) = t.call(&hr, Method::GET, &format!("/api/v1/cases/{id}"), None).await;
     let no = case["employee_no"].as_str().expect("employee").to_owned();
     let purged = lizhi_app::audit_log::purge(&t.app, &Ctx::system("t"), "case", &id.to_string()).await.expect("purge");
     assert!(purged >= 6, "{purged}");

@@ -67,6 +67,23 @@ pub async fn spawn_app_with(clock: Option<std::sync::Arc<dyn lizhi_app::Clock>>)
 }
 
 impl TestApp {
+    /// A JSON API call with a bearer token; the body is `null` when the answer is not JSON.
+    pub async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut rb = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(body) = body {
+            rb = rb.json(&body);
+        }
+        let res = rb.send().await.expect("send");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     pub async fn session(&self, username: &str) -> Session {
         let s = auth::sign_in(&self.app, username, PASSWORD, "test").await.expect("sign in");
         Session { cookie: format!("{}={}", lizhi_web::SESSION_COOKIE, s.session_id), csrf: s.csrf_token }
