@@ -9,7 +9,9 @@ use crate::{App, AppError, Ctx};
 use lizhi_core::auth::Permission;
 use lizhi_core::connector::{ConnectorKind, Intent};
 use lizhi_store::access::{self as store, ActionView, NewAction};
-use lizhi_store::connectors;
+use lizhi_store::cases::CaseRow;
+use lizhi_store::connectors::{self, ConnectorRow};
+use std::collections::HashMap;
 
 /// Whether an intent may be asked for a case in its present state: revocation only once the departure is
 /// confirmed (absconding) — before that only the reversible freeze.
@@ -28,35 +30,8 @@ pub async fn request(app: &App, ctx: &Ctx, case_id: i64, requested: &str) -> Res
     if !allowed(&case, intent) {
         return Err(AppError::invalid("intent", "not_confirmed"));
     }
-    let systems: std::collections::HashMap<String, (i64, i32, bool)> = connectors::list(&mut c)
-        .await?
-        .into_iter()
-        .filter(|k| {
-            matches!(
-                ConnectorKind::parse(&k.kind),
-                Some(ConnectorKind::Ldap | ConnectorKind::Scim | ConnectorKind::WeCom)
-            )
-        })
-        .map(|k| (k.code, (k.id, k.revoke_order, k.enabled)))
-        .collect();
-    let actions: Vec<NewAction> = connectors::identities_of(&mut c, case.employee_id)
-        .await?
-        .into_iter()
-        .filter_map(|i| {
-            let &(connector_id, revoke_order, enabled) = systems.get(&i.system)?;
-            enabled.then(|| NewAction {
-                case_id: Some(case_id),
-                employee_id: case.employee_id,
-                connector_id,
-                idempotency_key: format!("case:{case_id}:{}:{}:{}", i.system, intent.name(), i.account_id),
-                account_id: i.account_id,
-                intent: intent.name().to_owned(),
-                revoke_order,
-            })
-        })
-        .collect();
-    let added = store::enqueue(&mut c, &actions, app.clock.now()).await?;
-    let detail = serde_json::json!({"intent": intent.name(), "accounts": actions.len(), "queued": added});
+    let (accounts, added) = enqueue(&mut c, &case, intent, app.clock.now()).await?;
+    let detail = serde_json::json!({"intent": intent.name(), "accounts": accounts, "queued": added});
     record(
         app,
         &mut c,
@@ -65,8 +40,122 @@ pub async fn request(app: &App, ctx: &Ctx, case_id: i64, requested: &str) -> Res
     )
     .await?;
     tx.commit().await?;
+    if added > 0 {
+        app.outbox_signal.notify_one();
+    }
     Ok(added)
 }
+
+/// In the caller's transaction: one action per account the case's person holds in an enabled system with an
+/// API, in revocation order, and for a revocation one checklist task per account in a manual system (door
+/// access), owned by the person the connector names. Returns (accounts, actions added).
+pub(crate) async fn enqueue(
+    c: &mut lizhi_store::Conn<'_>,
+    case: &CaseRow,
+    intent: Intent,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(usize, u64), AppError> {
+    let systems: HashMap<String, ConnectorRow> =
+        connectors::list(c).await?.into_iter().filter(|k| k.enabled).map(|k| (k.code.clone(), k)).collect();
+    let mut actions = Vec::new();
+    let mut manual = Vec::new();
+    for identity in connectors::identities_of(c, case.employee_id).await? {
+        let Some(system) = systems.get(&identity.system) else { continue };
+        match ConnectorKind::parse(&system.kind) {
+            Some(ConnectorKind::Ldap | ConnectorKind::Scim | ConnectorKind::WeCom) => actions.push(NewAction {
+                case_id: Some(case.id),
+                employee_id: case.employee_id,
+                connector_id: system.id,
+                idempotency_key: format!(
+                    "case:{}:{}:{}:{}",
+                    case.id,
+                    identity.system,
+                    intent.name(),
+                    identity.account_id
+                ),
+                account_id: identity.account_id,
+                intent: intent.name().to_owned(),
+                revoke_order: system.revoke_order,
+            }),
+            Some(ConnectorKind::Manual) if intent == Intent::Revoke => manual.push((system, identity.account_id)),
+            _ => {}
+        }
+    }
+    let added = store::enqueue(c, &actions, now).await?;
+    if !manual.is_empty() {
+        manual_tasks(c, case, &manual, now).await?;
+    }
+    Ok((actions.len(), added))
+}
+
+/// Settings of a manual connector: who does it, and how.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualSettings {
+    /// Username of the person who revokes by hand (facilities for door access); else the case owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// What to do, shown on the task.
+    #[serde(default)]
+    pub instructions: Option<String>,
+    /// Workdays the owner has (default 1).
+    #[serde(default)]
+    pub due_workdays: Option<u32>,
+}
+
+/// One open task per manual account, unless the case already has it.
+async fn manual_tasks(
+    c: &mut lizhi_store::Conn<'_>,
+    case: &CaseRow,
+    manual: &[(&ConnectorRow, String)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let existing = lizhi_store::checklist::of_case(c, case.id).await?;
+    let users = lizhi_store::users::list(c).await?;
+    let employee = lizhi_store::employees::get_by_id(c, case.employee_id).await?.ok_or(AppError::NotFound)?;
+    let calendar = crate::case_flow::calendar_of(c, &employee).await?;
+    let entity = crate::case_flow::entity_of(c, case.legal_entity_id).await?;
+    let today = crate::case_flow::local_today(&entity.time_zone, now);
+    let mut rows = Vec::new();
+    for (system, account) in manual {
+        let label = format!("{}: {account}", system.name);
+        if existing.iter().chain(&rows).any(|i| i.item_key == MANUAL_ACCESS_KEY && i.label.as_deref() == Some(&label)) {
+            continue;
+        }
+        let settings: ManualSettings = serde_json::from_str(&system.settings).unwrap_or_default();
+        let owner = settings
+            .owner
+            .as_deref()
+            .and_then(|name| users.iter().find(|u| u.username == name && !u.disabled))
+            .map(|u| u.id)
+            .or(case.owner_user_id);
+        let days = settings.due_workdays.unwrap_or(1);
+        let due = lizhi_core::case::checklist::Due::WorkdaysAfterApproval(days);
+        rows.push(lizhi_store::checklist::ItemRow {
+            id: 0,
+            case_id: case.id,
+            position: (existing.len() + rows.len()) as i64,
+            item_key: MANUAL_ACCESS_KEY.into(),
+            category: "access".into(),
+            label: Some(label),
+            asset_id: None,
+            owner_user_id: owner,
+            owner_role: None,
+            due_rule: serde_json::to_string(&due).map_err(|e| AppError::Internal(e.to_string()))?,
+            due_on: Some(calendar.add_workdays(today, days)),
+            after_termination_only: false,
+            status: "open".into(),
+            note: settings.instructions,
+            completed_at: None,
+            completed_by: None,
+        });
+    }
+    lizhi_store::checklist::insert(c, &rows).await?;
+    Ok(())
+}
+
+/// The key of a checklist task to revoke an account by hand; done only with the evidence written down.
+pub const MANUAL_ACCESS_KEY: &str = "manual_access";
 
 /// The case's access actions, system by system (the case page's matrix).
 pub async fn matrix(app: &App, ctx: &Ctx, case_id: i64) -> Result<Vec<ActionView>, AppError> {
@@ -125,7 +214,7 @@ pub async fn close_verified_access_items(app: &App, case_id: i64) -> Result<usiz
     let note = format!("verified in {verified} system(s)");
     let mut closed = 0;
     for item in lizhi_store::checklist::of_case(&mut c, case_id).await? {
-        if item.category != "access" || item.status != "open" {
+        if item.category != "access" || item.status != "open" || item.item_key == MANUAL_ACCESS_KEY {
             continue;
         }
         lizhi_store::checklist::set_status(&mut c, item.id, "done", Some(&note), Some(&ctx.actor), Some(now)).await?;

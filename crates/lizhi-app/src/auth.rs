@@ -152,7 +152,7 @@ pub async fn principal_named(app: &App, username: &str) -> Result<Principal, App
     users.iter().find(|u| u.username == username.trim() && !u.disabled).map(principal_of).ok_or(AppError::NotFound)
 }
 
-fn principal_of(user: &User) -> Principal {
+pub(crate) fn principal_of(user: &User) -> Principal {
     Principal { user_id: user.id, username: user.username.clone(), grants: user.grants.clone() }
 }
 

@@ -42,7 +42,11 @@ pub(crate) async fn calendar_of(c: &mut Conn<'_>, employee: &Employee) -> Result
 
 /// Users who head the employee's department: managers of the deepest unit on the employee's path that has one,
 /// else the user of the employee's own line manager.
-async fn department_heads(c: &mut Conn<'_>, employee: &Employee, all: &[User]) -> Result<Vec<i64>, AppError> {
+pub(crate) async fn department_heads(
+    c: &mut Conn<'_>,
+    employee: &Employee,
+    all: &[User],
+) -> Result<Vec<i64>, AppError> {
     let units = org::list_org_units(c).await?;
     let path = units.iter().find(|u| u.id == employee.org_unit_id).map(|u| u.path.clone()).unwrap_or_default();
     let mut best: Option<(usize, Vec<i64>)> = None;
@@ -82,6 +86,7 @@ pub(crate) async fn create_chain(
     employee: &Employee,
     today: NaiveDate,
     activate: Option<&WorkCalendar>,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let chain = match approvals::configured_chain(c, employee.legal_entity_id, kind.name()).await? {
         Some(json) => serde_json::from_str::<Chain>(&json).map_err(|e| AppError::Internal(format!("chain: {e}")))?,
@@ -111,21 +116,23 @@ pub(crate) async fn create_chain(
             .await?;
     }
     if let Some(calendar) = activate {
-        activate_first_step(c, case_id, today, calendar).await?;
+        activate_first_step(c, case_id, today, calendar, now).await?;
     }
     Ok(())
 }
 
-/// Starts the clock of the chain's first step.
+/// Starts the clock of the chain's first step (and sends its approvers a WeCom card).
 pub(crate) async fn activate_first_step(
     c: &mut Conn<'_>,
     case_id: i64,
     today: NaiveDate,
     calendar: &WorkCalendar,
+    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     if let Some(step) = approvals::steps(c, case_id).await?.into_iter().next() {
         let due = calendar.add_workdays(today, step.due_workdays as u32);
         approvals::activate_step(c, step.id, today, due).await?;
+        crate::events::approval_cards(c, case_id, &step, now).await?;
     }
     Ok(())
 }
@@ -182,6 +189,7 @@ pub async fn decide(
         ChainStatus::Active(next) if next != index => {
             let due = calendar.add_workdays(today, after[next].due_workdays as u32);
             approvals::activate_step(&mut c, after[next].id, today, due).await?;
+            crate::events::approval_cards(&mut c, case_id, &after[next], now).await?;
         }
         ChainStatus::Approved => {
             case.approved_on = Some(today);
@@ -332,8 +340,16 @@ pub async fn update_item(app: &App, ctx: &Ctx, item_id: i64, status: &str, note:
             return Err(AppError::invalid("status", "not_before_termination"));
         }
         "waived" if note.is_none() => return Err(AppError::invalid("note", "reason_required")),
+        // A revocation by hand is done with its evidence written down (what was done, where, by whom).
+        "done" if item.item_key == crate::access::MANUAL_ACCESS_KEY && note.is_none() => {
+            return Err(AppError::invalid("note", "evidence_required"));
+        }
         // Access is closed by the systems' read-backs, or waived with a reason; not by a tick alone.
-        "done" if item.category == "access" && !crate::access::all_revocations_verified(&mut c, case.id).await? => {
+        "done"
+            if item.category == "access"
+                && item.item_key != crate::access::MANUAL_ACCESS_KEY
+                && !crate::access::all_revocations_verified(&mut c, case.id).await? =>
+        {
             return Err(AppError::invalid("status", "access_not_verified"));
         }
         "done" | "waived" => items::set_status(&mut c, item_id, status, note, Some(&ctx.actor), Some(now)).await?,

@@ -6,6 +6,7 @@
 
 use crate::audit::{change, record};
 use crate::case_flow::{self, approver_flag, local_today};
+use crate::events::Event;
 use crate::{App, AppError, Ctx};
 use chrono::{DateTime, NaiveDate, Utc};
 use lizhi_core::PolicyProfile;
@@ -14,6 +15,7 @@ use lizhi_core::case::process::{
     self, Action, Channel, Contact, Facts, Notice, NoticeKind, ReceiptOutcome, Resolution, Step,
 };
 use lizhi_core::case::{CaseState, CaseType};
+use lizhi_core::connector::Intent;
 use lizhi_core::policy::{Policy, ServiceMethod};
 use lizhi_store::cases::{self as store, CaseFilter, CaseRow, ContactRow, EventRow, NewCase, NoticeRow};
 use lizhi_store::{Conn, attendance, employees, org};
@@ -284,7 +286,7 @@ pub async fn open(app: &App, ctx: &Ctx, input: &OpenCase) -> Result<i64, AppErro
     }
     let calendar = case_flow::calendar_of(&mut c, &employee).await?;
     let activate = (kind != CaseType::Absconding).then_some(&calendar);
-    case_flow::create_chain(&mut c, id, kind, &employee, today, activate).await?;
+    case_flow::create_chain(&mut c, id, kind, &employee, today, activate, now).await?;
     let event = EventRow {
         id: 0,
         action: "open".into(),
@@ -484,7 +486,7 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
         case.effective_on = outcome.effective_on;
     }
     if outcome.to == CaseState::CaseReview && state != CaseState::CaseReview {
-        case_flow::activate_first_step(&mut c, id, today, &calendar).await?;
+        case_flow::activate_first_step(&mut c, id, today, &calendar, now).await?;
     }
     if outcome.to == CaseState::Terminated && state != CaseState::Terminated {
         let effective = case.effective_on.unwrap_or(today);
@@ -496,6 +498,24 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
         case.converted_to = Some(converted);
         detail["resignation_case"] = converted.into();
     }
+    // Access is cut and the other systems told in this transaction (the outbox): on confirmation of an
+    // absconding departure, and for every case once the contract has ended.
+    let mut events = Vec::new();
+    let terminated_now = outcome.to == CaseState::Terminated && state != CaseState::Terminated;
+    if matches!(command, Command::ConfirmDeparture) {
+        events.push(Event::DepartureConfirmed);
+    }
+    if terminated_now {
+        events.extend([Event::Terminated, Event::PayStopRequested]);
+    }
+    if matches!(command, Command::Close { .. }) {
+        events.push(Event::CaseClosed);
+    }
+    if matches!(command, Command::ConfirmDeparture) || terminated_now {
+        let (accounts, queued) = crate::access::enqueue(&mut c, &case, Intent::Revoke, now).await?;
+        detail["access"] = serde_json::json!({"accounts": accounts, "queued": queued});
+    }
+    crate::events::emit(&mut c, &case, &employee, &events, now).await?;
     case.updated_at = now;
     detail["deadline"] = serde_json::to_value(case.deadline).unwrap_or_default();
     store::save(&mut c, &case).await?;
@@ -503,6 +523,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
     let audit = change(ctx, &format!("case.{}", action.name()), "case", &id.to_string(), None, Some(&detail));
     record(app, &mut c, ctx, &[audit]).await?;
     tx.commit().await?;
+    if !events.is_empty() || detail.get("access").is_some() {
+        app.outbox_signal.notify_one();
+    }
     crate::audit_log::checkpoint_after_change(app).await;
     Ok(())
 }
@@ -562,7 +585,7 @@ async fn convert(
     };
     let id = store::insert(c, &new, now).await?;
     let calendar = case_flow::calendar_of(c, employee).await?;
-    case_flow::create_chain(c, id, CaseType::Resignation, employee, today, Some(&calendar)).await?;
+    case_flow::create_chain(c, id, CaseType::Resignation, employee, today, Some(&calendar), now).await?;
     let detail = serde_json::json!({"converted_from": case.id, "effective_on": last_day});
     let event = EventRow {
         id: 0,

@@ -60,8 +60,25 @@ fn secret_like(key: &str) -> bool {
     ["password", "secret", "token", "credential", "private"].iter().any(|s| key.contains(s))
 }
 
-/// Creates or changes a connector (administrators); returns whether it was created.
+/// A check of a connector's settings with the secret it will use (the new one, else the stored one),
+/// returning the problem: the connectors crate builds the client, so a typo is refused when saved rather
+/// than when the first departure needs it.
+pub type SettingsCheck<'a> = &'a (dyn Fn(&str, &serde_json::Value, Option<&str>) -> Result<(), String> + Sync);
+
+/// Creates or changes a connector (administrators) without checking its settings against the client;
+/// returns whether it was created.
 pub async fn put(app: &App, ctx: &Ctx, code: &str, input: &ConnectorInput) -> Result<bool, AppError> {
+    put_checked(app, ctx, code, input, &|_, _, _| Ok(())).await
+}
+
+/// [`put`], refusing settings that `check` finds wrong (as a row error on `settings` with the reason).
+pub async fn put_checked(
+    app: &App,
+    ctx: &Ctx,
+    code: &str,
+    input: &ConnectorInput,
+    check: SettingsCheck<'_>,
+) -> Result<bool, AppError> {
     ctx.require(Permission::ManageUsers)?;
     let code = ConnectorCode::parse(code).map_err(|_| AppError::invalid("code", "invalid_code"))?;
     let kind = ConnectorKind::parse(&input.kind).ok_or_else(|| AppError::invalid("kind", "unknown_connector_kind"))?;
@@ -73,6 +90,26 @@ pub async fn put(app: &App, ctx: &Ctx, code: &str, input: &ConnectorInput) -> Re
         return Err(AppError::invalid(key, "secret_in_settings"));
     }
     let settings = serde_json::Value::Object(input.settings.clone());
+    let stored = match &input.secret {
+        Some(_) => None,
+        None => {
+            let mut conn = app.db.acquire().await?;
+            let found = store::get_with_secret(&mut conn.conn(), code.as_str()).await?;
+            drop(conn);
+            match found {
+                Some((_, sealed)) => open_secret(app, code.as_str(), sealed)?,
+                None => None,
+            }
+        }
+    };
+    check(kind.name(), &settings, input.secret.as_deref().or(stored.as_deref())).map_err(|problem| {
+        AppError::Rejected(vec![crate::import::RowError {
+            row: None,
+            column: Some("settings".into()),
+            code: "invalid_settings".into(),
+            value: Some(problem),
+        }])
+    })?;
     let write = ConnectorWrite {
         code: code.to_string(),
         kind: kind.name().into(),

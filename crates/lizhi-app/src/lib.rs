@@ -21,11 +21,13 @@ mod demo_attendance;
 mod demo_calendar;
 mod demo_cases;
 mod error;
+pub mod events;
 pub mod evidence;
 pub mod export;
 pub mod i18n;
 pub mod import;
 pub mod mail;
+pub mod outbox;
 pub mod people;
 pub mod reminders;
 pub mod risk;
@@ -33,6 +35,7 @@ pub mod risk_board;
 pub mod risk_scan;
 pub mod risk_trial;
 pub mod secrets;
+pub mod wecom_approvals;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::AppError;
@@ -56,6 +59,10 @@ pub struct App {
     pub secret: secrets::SecretKey,
     /// The timestamp authority, when one is configured.
     pub tsa: Option<Arc<audit_log::TsaSettings>>,
+    /// The address people reach Lizhi at (`https://hr.example.com`), for links in WeCom cards.
+    pub public_url: Option<String>,
+    /// Woken after a commit that queued outbox work, so this instance's worker starts at once.
+    pub outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -73,6 +80,8 @@ impl App {
             mail_enabled: false,
             secret: secrets::SecretKey::ephemeral(),
             tsa: None,
+            public_url: None,
+            outbox_signal: Arc::default(),
         }
     }
 

@@ -6,10 +6,11 @@
 //! day and a week later (`verify_*` actions, read only); access found back raises an alarm.
 
 use crate::access::{CallError, Intent, Observation, Verdict, redact};
+use crate::clients::Clients;
 use crate::configured::Configured;
 use chrono::{DateTime, Duration, Utc};
 use lizhi_app::mail::{MAX_ATTEMPTS, backoff};
-use lizhi_app::{App, AppError, Ctx};
+use lizhi_app::{App, AppError};
 use lizhi_store::access::{self as store, ClaimedAction, Outcome};
 
 /// How long a claimed action is reserved for the worker performing it.
@@ -35,7 +36,7 @@ pub struct WorkerRun {
 }
 
 /// Performs every due access action (several instances may run this at once).
-pub async fn run_due(app: &App) -> Result<WorkerRun, AppError> {
+pub async fn run_due(app: &App, clients: &Clients) -> Result<WorkerRun, AppError> {
     let now = app.clock.now();
     let mut conn = app.db.acquire().await?;
     let due = store::any_due(&mut conn.conn(), now).await?;
@@ -48,7 +49,7 @@ pub async fn run_due(app: &App) -> Result<WorkerRun, AppError> {
     tx.commit().await?;
     let mut run = WorkerRun::default();
     for action in claimed {
-        let outcome = perform(app, &action).await;
+        let outcome = perform(app, clients, &action).await;
         match outcome.status {
             "completed" => run.completed += 1,
             "completed_with_errors" => run.completed_with_errors += 1,
@@ -107,17 +108,12 @@ fn intent_of(name: &str) -> Option<(Intent, bool)> {
     }
 }
 
-async fn perform(app: &App, action: &ClaimedAction) -> Outcome {
+async fn perform(app: &App, clients: &Clients, action: &ClaimedAction) -> Outcome {
     let now = app.clock.now();
-    let ctx = Ctx::system("access-worker");
     let Some((intent, read_only)) = intent_of(&action.intent) else {
         return failed(now, format!("unknown intent {:?}", action.intent));
     };
-    let configured = match lizhi_app::connectors::config(app, &ctx, &action.connector).await {
-        Ok((kind, settings, secret)) => Configured::new(&kind, &settings, secret.as_deref()),
-        Err(e) => return failed(now, format!("connector {}: {e}", action.connector)),
-    };
-    let attempt = match configured {
+    let attempt = match clients.get(app, &action.connector).await {
         Ok(configured) => {
             let observed = if read_only {
                 configured.read_state(&action.account_id).await

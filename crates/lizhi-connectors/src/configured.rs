@@ -5,7 +5,9 @@
 use crate::access::{AccessState, CallError, Intent, Observation, Verdict, VerifyMode};
 use crate::ldap::{LdapClient, LdapTarget};
 use crate::scim::{RevokeBy, ScimClient, ScimTarget};
+use crate::webhook::WebhookTarget;
 use crate::wecom::client::{DEFAULT_BASE_URL, WeComClient, WeComTarget};
+use crate::wecom::crypto::CallbackCrypto;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -21,10 +23,7 @@ pub enum Configured {
     /// Done by a person; nothing to call.
     Manual,
     /// An HTTP endpoint that receives events.
-    Webhook {
-        /// Where events are posted.
-        url: String,
-    },
+    Webhook(Box<WebhookTarget>),
 }
 
 /// `settings` of a SCIM connector; the secret is the bearer token.
@@ -52,18 +51,27 @@ struct WeComSettings {
     timeout_secs: Option<u64>,
 }
 
+/// The WeCom secret: the two API secrets, and the callback's token and EncodingAESKey when callbacks are used.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WeComSecrets {
     contact_sync_secret: String,
     app_secret: String,
+    #[serde(default)]
+    callback_token: Option<String>,
+    #[serde(default)]
+    encoding_aes_key: Option<String>,
 }
 
-/// `settings` of a webhook.
+/// `settings` of a webhook; the secret is the HMAC signing key.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WebhookSettings {
     url: String,
+    #[serde(default)]
+    events: Option<Vec<String>>,
+    #[serde(default)]
+    timeout_secs: Option<u64>,
 }
 
 fn not_callable() -> CallError {
@@ -117,8 +125,19 @@ impl Configured {
                 target.timeout = s.timeout_secs.map_or(target.timeout, Duration::from_secs);
                 Ok(Configured::WeCom(Box::new(WeComClient::new(target)?)))
             }
-            "manual" => Ok(Configured::Manual),
-            "webhook" => Ok(Configured::Webhook { url: parse::<WebhookSettings>("webhook", settings)?.url }),
+            "manual" => {
+                parse::<lizhi_app::access::ManualSettings>("manual", settings)?;
+                Ok(Configured::Manual)
+            }
+            "webhook" => {
+                let s: WebhookSettings = parse("webhook", settings)?;
+                if let Some(unknown) = s.events.iter().flatten().find(|e| lizhi_app::events::Event::parse(e).is_none())
+                {
+                    return Err(invalid("webhook", format!("unknown event {unknown:?}")));
+                }
+                let timeout = Duration::from_secs(s.timeout_secs.unwrap_or(10));
+                Ok(Configured::Webhook(Box::new(WebhookTarget::new(&s.url, required("webhook", secret)?, timeout)?)))
+            }
             other => Err(invalid("connector", format!("unknown kind {other:?}"))),
         }
     }
@@ -134,7 +153,7 @@ impl Configured {
                 read
             }
             Configured::WeCom(client) => client.read_state(account).await,
-            Configured::Manual | Configured::Webhook { .. } => Err(not_callable()),
+            Configured::Manual | Configured::Webhook(_) => Err(not_callable()),
         }
     }
 
@@ -149,7 +168,7 @@ impl Configured {
                 applied
             }
             Configured::WeCom(client) => client.apply(intent, account).await,
-            Configured::Manual | Configured::Webhook { .. } => Err(not_callable()),
+            Configured::Manual | Configured::Webhook(_) => Err(not_callable()),
         }
     }
 
@@ -166,7 +185,7 @@ impl Configured {
             Configured::Scim(client) => client.verdict(observation),
             Configured::Ldap(target) => target.verdict_for(intent, observation),
             Configured::WeCom(client) => client.verdict(observation),
-            Configured::Manual | Configured::Webhook { .. } => Verdict::Unverifiable,
+            Configured::Manual | Configured::Webhook(_) => Verdict::Unverifiable,
         }
     }
 
@@ -184,9 +203,22 @@ impl Configured {
                 client.test_connection().await.map(|()| "both WeCom tokens, IP and agent".into())
             }
             Configured::Manual => Ok("nothing to call: a person does it".into()),
-            Configured::Webhook { url } => Ok(format!("events go to {url} (sent when the webhook worker runs)")),
+            Configured::Webhook(target) => {
+                Ok(format!("events go to {} (signed; sent by the delivery worker)", target.url()))
+            }
         }
     }
+}
+
+/// The callback crypto of a WeCom connector (its corp id is the receive id), for the callback endpoint.
+pub fn wecom_callback(settings: &Value, secret: Option<&str>) -> Result<CallbackCrypto, CallError> {
+    let s: WeComSettings = parse("wecom", settings)?;
+    let secrets: WeComSecrets = serde_json::from_str(required("wecom", secret)?)
+        .map_err(|_| invalid("wecom", "the secret is not the WeCom secret object"))?;
+    let (Some(token), Some(key)) = (secrets.callback_token, secrets.encoding_aes_key) else {
+        return Err(invalid("wecom", "callbacks need callback_token and encoding_aes_key in the secret"));
+    };
+    CallbackCrypto::new(&token, &key, &s.corp_id).map_err(|e| invalid("wecom", e.to_string()))
 }
 
 #[cfg(test)]
@@ -216,7 +248,13 @@ mod tests {
         let secrets = r#"{"contact_sync_secret": "c", "app_secret": "a"}"#;
         assert_eq!(code(Configured::new("wecom", &wecom, Some(secrets))), "ok");
         assert_eq!(code(Configured::new("wecom", &wecom, Some("just-one"))), "invalid_settings");
-        assert_eq!(code(Configured::new("webhook", &json!({"url": "http://h/x"}), None)), "ok");
+        let hook = json!({"url": "http://h/x", "events": ["pay.stop_requested"]});
+        assert_eq!(code(Configured::new("webhook", &hook, Some("0123456789abcdef"))), "ok");
+        assert_eq!(code(Configured::new("webhook", &hook, None)), "invalid_settings", "unsigned");
+        let typo = json!({"url": "http://h/x", "events": ["pay.stopped"]});
+        assert_eq!(code(Configured::new("webhook", &typo, Some("0123456789abcdef"))), "invalid_settings");
+        assert_eq!(code(Configured::new("manual", &json!({"owner": "facilities"}), None)), "ok");
+        assert_eq!(code(Configured::new("manual", &json!({"ownr": "x"}), None)), "invalid_settings");
         assert_eq!(code(Configured::new("fax", &json!({}), None)), "invalid_settings");
     }
 }

@@ -87,7 +87,7 @@ pub struct ClaimedAction {
 }
 
 /// Claims up to `limit` due actions until `lease_until`, in revocation order, never one whose case still has
-/// an earlier system pending for the same intent.
+/// an earlier system pending for the same intent (read-only re-checks keep no order).
 pub async fn claim(
     c: &mut Conn<'_>,
     limit: i64,
@@ -97,11 +97,12 @@ pub async fn claim(
     type Row = (i64, Option<i64>, i64, i64, i32, String, String, String, i64, bool);
     let pick = "SELECT a.id FROM access_actions a WHERE \
         ((a.status = 'queued' AND a.next_attempt_at <= $1) OR (a.status = 'in_progress' AND a.locked_until < $1)) \
-        AND NOT EXISTS (SELECT 1 FROM access_actions o WHERE o.case_id = a.case_id AND o.intent = a.intent \
-            AND o.revoke_order < a.revoke_order AND o.status IN ('queued', 'in_progress')) \
+        AND (a.intent LIKE 'verify_%' OR NOT EXISTS (SELECT 1 FROM access_actions o WHERE o.case_id = a.case_id \
+            AND o.intent = a.intent AND o.revoke_order < a.revoke_order AND o.status IN ('queued', 'in_progress'))) \
         ORDER BY a.revoke_order, a.id LIMIT $3";
-    let update = "UPDATE access_actions SET status = 'in_progress', locked_until = $2, attempts = attempts + 1, \
-        updated_at = $1 WHERE id IN";
+    // A row still `in_progress` had a worker die mid-attempt: the effect may have landed, so read back first.
+    let update = "UPDATE access_actions SET read_back_first = (read_back_first OR status = 'in_progress'), \
+        status = 'in_progress', locked_until = $2, attempts = attempts + 1, updated_at = $1 WHERE id IN";
     let returning = "RETURNING id, case_id, employee_id, connector_id, revoke_order, \
         (SELECT code FROM connectors k WHERE k.id = connector_id), account_id, intent, attempts, read_back_first";
     let rows: Vec<Row> = match c {
@@ -179,6 +180,10 @@ pub async fn finish(c: &mut Conn<'_>, id: i64, o: &Outcome, now: DateTime<Utc>) 
 /// One action as the case page's matrix shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionView {
+    /// Id.
+    pub id: i64,
+    /// The case that asked for it.
+    pub case_id: Option<i64>,
     /// Connector code.
     pub connector: String,
     /// Connector name.
@@ -205,27 +210,52 @@ pub struct ActionView {
 
 /// A case's actions, in revocation order.
 pub async fn of_case(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<ActionView>, StoreError> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<DateTime<Utc>>,
-        DateTime<Utc>,
+    views(c, "a.case_id = $1 ORDER BY a.revoke_order, a.id", Some(case_id)).await
+}
+
+/// Actions that need an operator: given up, or done without the read-back showing it; newest first.
+pub async fn needing_attention(c: &mut Conn<'_>, limit: i64) -> Result<Vec<ActionView>, StoreError> {
+    let filter = format!(
+        "a.status IN ('failed', 'completed_with_errors') AND a.intent NOT LIKE 'verify_%' \
+         ORDER BY a.updated_at DESC, a.id DESC LIMIT {}",
+        limit.clamp(1, 1000)
     );
-    let sql = "SELECT k.code, k.name, a.account_id, a.intent, a.status, a.attempts, a.last_error, a.evidence, a.verdict, \
-               a.verified_at, a.updated_at FROM access_actions a JOIN connectors k ON k.id = a.connector_id \
-               WHERE a.case_id = $1 ORDER BY a.revoke_order, a.id";
-    let rows: Vec<Row> = on_conn!(c, c => sqlx::query_as(sql).bind(case_id).fetch_all(&mut **c).await?);
+    views(c, &filter, None).await
+}
+
+type ViewRow = (
+    i64,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+);
+
+async fn views(c: &mut Conn<'_>, filter: &str, bind: Option<i64>) -> Result<Vec<ActionView>, StoreError> {
+    let sql = format!(
+        "SELECT a.id, a.case_id, k.code, k.name, a.account_id, a.intent, a.status, a.attempts, a.last_error, a.evidence, \
+         a.verdict, a.verified_at, a.updated_at FROM access_actions a JOIN connectors k ON k.id = a.connector_id \
+         WHERE {filter}"
+    );
+    let rows: Vec<ViewRow> = on_conn!(c, c => {
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+        let query = match bind { Some(v) => query.bind(v), None => query };
+        query.fetch_all(&mut **c).await?
+    });
     Ok(rows
         .into_iter()
         .map(
             |(
+                id,
+                case_id,
                 connector,
                 connector_name,
                 account_id,
@@ -237,23 +267,38 @@ pub async fn of_case(c: &mut Conn<'_>, case_id: i64) -> Result<Vec<ActionView>, 
                 verdict,
                 verified_at,
                 updated_at,
-            )| {
-                ActionView {
-                    connector,
-                    connector_name,
-                    account_id,
-                    intent,
-                    status,
-                    attempts,
-                    last_error,
-                    evidence,
-                    verdict,
-                    verified_at,
-                    updated_at,
-                }
+            )| ActionView {
+                id,
+                case_id,
+                connector,
+                connector_name,
+                account_id,
+                intent,
+                status,
+                attempts,
+                last_error,
+                evidence,
+                verdict,
+                verified_at,
+                updated_at,
             },
         )
         .collect())
+}
+
+/// Queues a given-up or unconfirmed action again now, with a fresh attempt budget. It reads the account
+/// first (the last outcome may have landed), so a retry never repeats an effect; true when queued.
+pub async fn retry(c: &mut Conn<'_>, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let sql = "UPDATE access_actions SET status = 'queued', attempts = 0, read_back_first = TRUE, next_attempt_at = $2, \
+               locked_until = NULL, updated_at = $2 WHERE id = $1 AND status IN ('failed', 'completed_with_errors', 'canceled')";
+    Ok(on_conn!(c, c => sqlx::query(sql).bind(id).bind(now).execute(&mut **c).await?.rows_affected()) == 1)
+}
+
+/// The case an action belongs to.
+pub async fn case_of(c: &mut Conn<'_>, id: i64) -> Result<Option<Option<i64>>, StoreError> {
+    let row: Option<(Option<i64>,)> = on_conn!(c, c => sqlx::query_as("SELECT case_id FROM access_actions WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?);
+    Ok(row.map(|(case,)| case))
 }
 
 /// A case's revocations: how many were asked for and how many the systems show done.

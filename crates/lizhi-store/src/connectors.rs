@@ -167,3 +167,12 @@ pub async fn delete_identity(c: &mut Conn<'_>, employee_id: i64, connector_id: i
         .bind(employee_id).bind(connector_id).execute(&mut **c).await?.rows_affected());
     Ok(n > 0)
 }
+
+/// The employee holding `account_id` in connector `code` (WeCom userids compare case-insensitively).
+pub async fn employee_of_account(c: &mut Conn<'_>, code: &str, account_id: &str) -> Result<Option<i64>, StoreError> {
+    let sql = "SELECT i.employee_id FROM identities i JOIN connectors k ON k.id = i.connector_id \
+               WHERE k.code = $1 AND LOWER(i.account_id) = LOWER($2)";
+    let row: Option<(i64,)> =
+        on_conn!(c, c => sqlx::query_as(sql).bind(code).bind(account_id).fetch_optional(&mut **c).await?);
+    Ok(row.map(|(id,)| id))
+}

@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_connectors.sql"),
         postgres: include_str!("../migrations/postgres/0006_connectors.sql"),
     },
+    Migration {
+        version: 7,
+        name: "deliveries",
+        sqlite: include_str!("../migrations/sqlite/0007_deliveries.sql"),
+        postgres: include_str!("../migrations/postgres/0007_deliveries.sql"),
+    },
 ];
 
 /// Arbitrary constant shared by all instances to serialise migrations on PostgreSQL.

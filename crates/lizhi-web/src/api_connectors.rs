@@ -9,7 +9,9 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use lizhi_app::AppError;
 use lizhi_app::connectors::{self, ConnectorInput};
+use lizhi_connectors::configured::Configured;
 use serde::Deserialize;
 
 /// `GET /api/v1/connectors`: every connector in revocation order, without secrets.
@@ -32,10 +34,23 @@ pub async fn put(
     Path(code): Path<String>,
     Json(input): Json<ConnectorInput>,
 ) -> ApiResult {
-    let created =
-        connectors::put(&s.app, &ctx(&caller, &rid), &code, &input).await.map_err(|e| ApiError::from_app(e, l))?;
+    let created = save(&s.app, &ctx(&caller, &rid), &code, &input).await.map_err(|e| ApiError::from_app(e, l))?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(serde_json::json!({ "code": code, "created": created }))).into_response())
+}
+
+/// Saves a connector after building its client from the new settings and the new (or stored) secret, so a
+/// typo in a setting is refused with the reason instead of failing later in the worker.
+pub async fn save(
+    app: &lizhi_app::App,
+    ctx: &lizhi_app::Ctx,
+    code: &str,
+    input: &ConnectorInput,
+) -> Result<bool, AppError> {
+    connectors::put_checked(app, ctx, code, input, &|kind, settings, secret| {
+        Configured::new(kind, settings, secret).map(|_| ()).map_err(|e| e.to_string())
+    })
+    .await
 }
 
 /// `GET /api/v1/employees/{no}/identities`: the person's accounts, in revocation order.

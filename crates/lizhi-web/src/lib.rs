@@ -8,6 +8,7 @@ mod api;
 mod api_cases;
 mod api_connectors;
 mod api_evidence;
+mod api_outbox;
 mod api_risk;
 mod caller;
 mod error;
@@ -17,6 +18,7 @@ pub mod openapi;
 pub(crate) mod pages;
 pub mod routes;
 mod views;
+mod wecom_callback;
 
 pub use caller::SESSION_COOKIE;
 pub use routes::{Access, RouteSpec};

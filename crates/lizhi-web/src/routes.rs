@@ -5,7 +5,10 @@
 
 use crate::caller::{Caller, Lang, Via};
 use crate::error::ApiError;
-use crate::{AppState, api, api_cases, api_connectors, api_evidence, api_risk, caller, middleware, pages};
+use crate::{
+    AppState, api, api_cases, api_connectors, api_evidence, api_outbox, api_risk, caller, middleware, pages,
+    wecom_callback,
+};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -124,6 +127,9 @@ fn declare(r: Routes) -> Routes {
         .add(Method::GET, "/login", Public, get(pages::login_form))
         .add(Method::POST, "/login", Public, post(pages::login_submit))
         .add(Method::POST, "/locale", Public, post(pages::set_locale))
+        // WeCom signs and encrypts its callbacks; the handler checks both before reading anything.
+        .add(Method::GET, "/wecom/callback/{code}", Public, get(wecom_callback::verify_url))
+        .add(Method::POST, "/wecom/callback/{code}", Public, post(wecom_callback::receive))
         // Pages
         .add(Method::GET, "/", SignedIn, get(pages::home))
         .add(Method::POST, "/logout", SignedIn, post(pages::logout))
@@ -147,6 +153,13 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/users/{id}/disabled", Needs(ManageUsers), post(pages::user_disabled))
         .add(Method::POST, "/users/{id}/password", Needs(ManageUsers), post(pages::user_password))
         .add(Method::POST, "/users/{id}/tokens", Needs(ManageUsers), post(pages::user_token))
+        .add(Method::GET, "/connectors", Needs(ManageUsers), get(pages::connectors))
+        .add(Method::POST, "/connectors", Needs(ManageUsers), post(pages::connector_save))
+        .add(Method::POST, "/connectors/{code}/test", Needs(ManageUsers), post(pages::connector_test))
+        .add(Method::GET, "/outbox", Needs(ManageUsers), get(pages::outbox))
+        .add(Method::GET, "/outbox/{id}", Needs(ManageUsers), get(pages::delivery))
+        .add(Method::POST, "/outbox/{id}/retry", Needs(ManageUsers), post(pages::delivery_retry))
+        .add(Method::POST, "/outbox/actions/{id}/retry", Needs(ManageUsers), post(pages::action_retry))
         .add(Method::GET, "/audit", Needs(ViewAudit), get(pages::audit))
         .add(Method::GET, "/risk", Needs(ViewRisk), get(pages::risk_board))
         .add(Method::POST, "/risk/scan", Needs(ActOnRisk), post(pages::risk_scan))
@@ -193,6 +206,12 @@ fn declare(r: Routes) -> Routes {
         .add(Method::POST, "/api/v1/cases/{id}/access", Needs(WorkCases), post(api_connectors::request_access))
         .add(Method::GET, "/api/v1/connectors", Needs(ManageUsers), get(api_connectors::list))
         .add(Method::PUT, "/api/v1/connectors/{code}", Needs(ManageUsers), put(api_connectors::put))
+        .add(Method::POST, "/api/v1/connectors/{code}/test", Needs(ManageUsers), post(api_outbox::test))
+        .add(Method::GET, "/api/v1/outbox", Needs(ManageUsers), get(api_outbox::list))
+        .add(Method::GET, "/api/v1/outbox/{id}", Needs(ManageUsers), get(api_outbox::detail))
+        .add(Method::POST, "/api/v1/outbox/{id}/retry", Needs(ManageUsers), post(api_outbox::retry))
+        .add(Method::GET, "/api/v1/access-actions", Needs(ManageUsers), get(api_outbox::attention))
+        .add(Method::POST, "/api/v1/access-actions/{id}/retry", Needs(ManageUsers), post(api_outbox::retry_action))
         .add(Method::GET, "/api/v1/employees/{no}/identities", Needs(ViewEmployees), get(api_connectors::identities))
         .add(Method::PUT, "/api/v1/employees/{no}/identities/{system}", Needs(EditPeople), put(api_connectors::put_identity))
         .add(Method::DELETE, "/api/v1/employees/{no}/identities/{system}", Needs(EditPeople), delete(api_connectors::delete_identity))

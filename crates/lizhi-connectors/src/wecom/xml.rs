@@ -1,27 +1,53 @@
-//! The one piece of XML a callback needs: the `<Encrypt>` element's text. A tiny strict scanner instead of
-//! an XML crate, so nothing like DOCTYPE or entity expansion is ever interpreted.
+//! The XML of WeCom callbacks: the POSTed envelope's `<Encrypt>` text, and the fields of the decrypted
+//! message. A tiny strict scanner instead of an XML crate, so nothing like DOCTYPE or entity expansion beyond
+//! the five predefined entities and character references is ever interpreted.
 
 use super::crypto::CryptoError;
 
 /// Reads the text of the `<Encrypt>` element of a POSTed callback (`<xml>…<Encrypt>…</Encrypt>…</xml>`),
-/// CDATA or plain. A small strict parser: the body must be one well-formed `<xml>` element without
-/// DOCTYPE or attributes, holding exactly one `<Encrypt>` child with text only; anything else is refused.
+/// CDATA or plain. The body must be one well-formed `<xml>` element without DOCTYPE or attributes, holding
+/// exactly one `<Encrypt>` child with text only; anything else is refused.
 pub fn extract_encrypt(xml: &str) -> Result<String, CryptoError> {
+    let fields = fields(xml)?;
+    if fields.iter().any(|(path, _)| path.starts_with("Encrypt.")) {
+        return Err(CryptoError::BadXml("element inside <Encrypt>"));
+    }
+    if fields.iter().any(|(path, _)| path.ends_with(".Encrypt") || path.contains(".Encrypt.")) {
+        return Err(CryptoError::BadXml("<Encrypt> not directly under <xml>"));
+    }
+    let mut found = fields.into_iter().filter(|(path, _)| path == "Encrypt");
+    let (_, value) = found.next().ok_or(CryptoError::BadXml("no <Encrypt> element"))?;
+    if found.next().is_some() {
+        return Err(CryptoError::BadXml("more than one <Encrypt>"));
+    }
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(CryptoError::BadXml("empty <Encrypt>"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Every element without child elements under the `<xml>` root, as (dotted path below the root, text), in
+/// document order: `<xml><ApprovalInfo><SpNo>1</SpNo></ApprovalInfo></xml>` gives `("ApprovalInfo.SpNo",
+/// "1")`. Text is CDATA as is and character data with its entities decoded. Refuses anything but one
+/// well-formed `<xml>` element without DOCTYPE, processing instructions or attributes.
+pub fn fields(xml: &str) -> Result<Vec<(String, String)>, CryptoError> {
     let mut parser = XmlScan { rest: xml.trim_start_matches('\u{feff}') };
     parser.skip_prolog()?;
-    let mut stack: Vec<&str> = Vec::new();
+    // Open elements: name, text so far, whether a child element was seen.
+    let mut stack: Vec<(&str, String, bool)> = Vec::new();
     let mut root_done = false;
-    let mut encrypt: Option<String> = None;
-    let mut in_encrypt = false;
+    let mut out = Vec::new();
+    let path_of = |stack: &[(&str, String, bool)], name: &str| {
+        let mut parts: Vec<&str> = stack.iter().skip(1).map(|(n, _, _)| *n).collect();
+        parts.push(name);
+        parts.join(".")
+    };
     while !parser.rest.is_empty() {
         if parser.eat("<![CDATA[") {
             let text = parser.take_until("]]>").ok_or(CryptoError::BadXml("unterminated CDATA"))?;
-            if stack.is_empty() {
-                return Err(CryptoError::BadXml("content outside the root element"));
-            }
-            if in_encrypt && let Some(value) = encrypt.as_mut() {
-                value.push_str(text);
-            }
+            let (_, value, _) = stack.last_mut().ok_or(CryptoError::BadXml("content outside the root element"))?;
+            value.push_str(text);
         } else if parser.eat("<!--") {
             let comment = parser.take_until("-->").ok_or(CryptoError::BadXml("unterminated comment"))?;
             if comment.contains("--") {
@@ -35,12 +61,14 @@ pub fn extract_encrypt(xml: &str) -> Result<String, CryptoError> {
             if !parser.eat(">") {
                 return Err(CryptoError::BadXml("bad end tag"));
             }
-            if stack.pop() != Some(name) {
+            let (open, text, has_children) = stack.pop().ok_or(CryptoError::BadXml("mismatched end tag"))?;
+            if open != name {
                 return Err(CryptoError::BadXml("mismatched end tag"));
             }
-            in_encrypt = false;
             if stack.is_empty() {
                 root_done = true;
+            } else if !has_children {
+                out.push((path_of(&stack, name), text));
             }
         } else if parser.eat("<") {
             let name = parser.name()?;
@@ -55,49 +83,66 @@ pub fn extract_encrypt(xml: &str) -> Result<String, CryptoError> {
             if stack.is_empty() && name != "xml" {
                 return Err(CryptoError::BadXml("root element is not <xml>"));
             }
-            if in_encrypt {
-                return Err(CryptoError::BadXml("element inside <Encrypt>"));
-            }
-            if name == "Encrypt" {
-                if stack.len() != 1 {
-                    return Err(CryptoError::BadXml("<Encrypt> not directly under <xml>"));
-                }
-                if encrypt.is_some() {
-                    return Err(CryptoError::BadXml("more than one <Encrypt>"));
-                }
-                encrypt = Some(String::new());
-                in_encrypt = !empty;
+            if let Some((_, _, has_children)) = stack.last_mut() {
+                *has_children = true;
             }
             if !empty {
-                stack.push(name);
+                stack.push((name, String::new(), false));
             } else if stack.is_empty() {
                 root_done = true;
+            } else {
+                out.push((path_of(&stack, name), String::new()));
             }
         } else {
             let end = parser.rest.find('<').unwrap_or(parser.rest.len());
             let (text, rest) = parser.rest.split_at(end);
             parser.rest = rest;
-            if stack.is_empty() {
-                if !text.trim().is_empty() {
-                    return Err(CryptoError::BadXml("text outside the root element"));
+            match stack.last_mut() {
+                None if !text.trim().is_empty() => return Err(CryptoError::BadXml("text outside the root element")),
+                None => {}
+                Some((_, value, _)) => {
+                    check_text(text)?;
+                    value.push_str(&decode(text));
                 }
-                continue;
-            }
-            check_text(text)?;
-            if in_encrypt && let Some(value) = encrypt.as_mut() {
-                value.push_str(text);
             }
         }
     }
     if !stack.is_empty() || !root_done {
         return Err(CryptoError::BadXml("unclosed element"));
     }
-    let value = encrypt.ok_or(CryptoError::BadXml("no <Encrypt> element"))?;
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(CryptoError::BadXml("empty <Encrypt>"));
+    Ok(out)
+}
+
+/// Replaces the predefined entities and character references ([`check_text`] has vetted them).
+fn decode(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_owned();
     }
-    Ok(value.to_owned())
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let end = after.find(';').unwrap_or(after.len());
+        let entity = &after[..end];
+        let ch = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .map(|h| u32::from_str_radix(h, 16))
+                .or_else(|| entity.strip_prefix('#').map(str::parse::<u32>))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        };
+        out.push(ch.unwrap_or('\u{fffd}'));
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Character data must not hold a bare `&` or the CDATA terminator.

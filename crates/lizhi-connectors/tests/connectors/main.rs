@@ -3,6 +3,7 @@
 //! crypto. A test whose peer is missing says so and skips; CI installs every peer.
 
 mod access;
+mod e2e;
 mod ldap;
 mod scim;
 mod smtp;

@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "lizhi-scim-test-token-7f3a";
+pub(crate) const TOKEN: &str = "lizhi-scim-test-token-7f3a";
 const TENANTS: [&str; 2] = ["crm", "wiki"];
 /// What the `scim2-server` console script runs, for an interpreter whose scripts live elsewhere.
 const LAUNCH: &str =
@@ -27,7 +27,7 @@ fn free_port() -> u16 {
 }
 
 /// A running scim2-server; killed on drop. Its request log (stderr) shows what the client really sent.
-struct ScimServer {
+pub(crate) struct ScimServer {
     child: Child,
     port: u16,
     log: tempfile::NamedTempFile,
@@ -41,13 +41,13 @@ impl Drop for ScimServer {
 }
 
 impl ScimServer {
-    fn base(&self, tenant: &str) -> String {
+    pub(crate) fn base(&self, tenant: &str) -> String {
         format!("http://127.0.0.1:{}/{tenant}/v2", self.port)
     }
 
     /// The statuses the server logged for PATCHes of one user, once it has logged `count` of them (it logs
     /// after answering, so the last line may lag a little).
-    fn patch_statuses(&self, tenant: &str, id: &str, count: usize) -> Vec<String> {
+    pub(crate) fn patch_statuses(&self, tenant: &str, id: &str, count: usize) -> Vec<String> {
         let request = format!("\"PATCH /{tenant}/v2/Users/{id} ");
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -66,7 +66,7 @@ impl ScimServer {
 }
 
 /// Starts scim2-server with two tenants, or `None` (with a message) when it is not installed; CI has it.
-fn start() -> Option<ScimServer> {
+pub(crate) fn start() -> Option<ScimServer> {
     let python = python();
     let installed = Command::new(&python)
         .args(["-c", "import scim2_server.testserver.cli"])
@@ -128,7 +128,7 @@ fn http() -> reqwest::Client {
 }
 
 /// Creates a user the way the app's own admin would (plain HTTP, not through the connector).
-async fn create_user(base: &str, user_name: &str) -> String {
+pub(crate) async fn create_user(base: &str, user_name: &str) -> String {
     let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name,
         "displayName": "王喆", "active": true});
     let answer = http()
@@ -144,13 +144,13 @@ async fn create_user(base: &str, user_name: &str) -> String {
     created["id"].as_str().expect("id").to_owned()
 }
 
-async fn get_user(base: &str, id: &str) -> (u16, Value) {
+pub(crate) async fn get_user(base: &str, id: &str) -> (u16, Value) {
     let answer = http().get(format!("{base}/Users/{id}")).bearer_auth(TOKEN).send().await.expect("get");
     let status = answer.status().as_u16();
     (status, serde_json::from_slice(&answer.bytes().await.expect("body")).unwrap_or(Value::Null))
 }
 
-async fn raw_patch(base: &str, id: &str, operation: Value, if_match: &str) -> u16 {
+pub(crate) async fn raw_patch(base: &str, id: &str, operation: Value, if_match: &str) -> u16 {
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [operation]});
     http()
         .patch(format!("{base}/Users/{id}"))

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+#[path = "wecom_fake/api.rs"]
 mod api;
 
 pub const CORP_ID: &str = "ww5f1c0a9e0fa4e000";
@@ -71,6 +72,7 @@ impl Member {
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub to: String,
+    pub title: String,
     pub dropped: bool,
 }
 
@@ -281,6 +283,12 @@ impl FakeWeCom {
     pub fn delivered(&self, userid: &str) -> usize {
         let userid = userid.to_ascii_lowercase();
         self.with(|f| f.deliveries.iter().filter(|d| d.to == userid && !d.dropped).count())
+    }
+
+    /// Titles of the messages a member received, in order.
+    pub fn titles(&self, userid: &str) -> Vec<String> {
+        let userid = userid.to_ascii_lowercase();
+        self.with(|f| f.deliveries.iter().filter(|d| d.to == userid && !d.dropped).map(|d| d.title.clone()).collect())
     }
 
     pub fn dropped(&self, userid: &str) -> usize {

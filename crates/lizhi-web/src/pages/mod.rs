@@ -6,6 +6,7 @@
 mod access;
 mod admin;
 mod cases;
+mod connectors;
 mod data;
 mod directory;
 mod messages;
@@ -18,6 +19,7 @@ pub use admin::{audit, user_create, user_disabled, user_password, user_roles, us
 pub use cases::{
     case_act, case_decide, case_detail, case_document, case_open, cases_board, checklist_update, document_download,
 };
+pub use connectors::{action_retry, connector_save, connector_test, connectors, delivery, delivery_retry, outbox};
 pub use data::{export_download, import_commit, import_preview, import_upload, imports};
 pub use directory::{
     employee_detail, employee_edit_form, employee_edit_submit, employee_new_form, employee_new_submit, employees, home,
@@ -83,7 +85,7 @@ pub(super) fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, p
     let tr = Tr(locale);
     let mut nav = Vec::new();
     if let Some(c) = caller {
-        let items: [(&'static str, &str, Option<Permission>); 9] = [
+        let items: [(&'static str, &str, Option<Permission>); 10] = [
             ("/messages", "nav-messages", None),
             ("/risk", "nav-risk", Some(Permission::ViewRisk)),
             ("/cases", "nav-cases", Some(Permission::ViewCases)),
@@ -92,6 +94,7 @@ pub(super) fn chrome(locale: Locale, caller: Option<&Caller>, title_key: &str, p
             ("/alumni", "nav-alumni", Some(Permission::ViewEmployees)),
             ("/imports", "nav-imports", Some(Permission::ImportData)),
             ("/users", "nav-users", Some(Permission::ManageUsers)),
+            ("/connectors", "nav-connectors", Some(Permission::ManageUsers)),
             ("/audit", "nav-audit", Some(Permission::ViewAudit)),
         ];
         for (href, key, perm) in items {

@@ -12,13 +12,32 @@ const SECRET: &str = "s3cr3t-bind-password-4711";
 async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothing() {
     let t = spawn_app().await;
     let (admin, hr) = (t.token("admin").await, t.token("hr").await);
-    let ad = json!({"kind": "ldap", "name": "Corp AD", "settings": {"url": "ldap://dc1.corp", "base_dn": "dc=corp"},
-        "secret": SECRET});
+    let ad_settings = json!({"url": "ldap://dc1.corp", "bind_dn": "cn=lizhi,dc=corp", "base_dn": "dc=corp",
+        "flavor": "active_directory"});
+    let ad = json!({"kind": "ldap", "name": "Corp AD", "settings": ad_settings, "secret": SECRET});
     assert_eq!(t.call(&hr, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad.clone())).await.0, StatusCode::FORBIDDEN);
     assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(ad)).await.0, StatusCode::CREATED);
-    let wecom = json!({"kind": "wecom", "name": "企业微信", "settings": {"corp_id": "ww1"}, "secret": "app-secret"});
+    let wecom_secret = json!({"contact_sync_secret": "c-secret", "app_secret": "a-secret"}).to_string();
+    let wecom = json!({"kind": "wecom", "name": "企业微信", "settings": {"corp_id": "ww1", "agent_id": 1000002},
+        "secret": wecom_secret});
     assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/wecom", Some(wecom)).await.0, StatusCode::CREATED);
-    let hook = json!({"kind": "webhook", "name": "Payroll", "settings": {"url": "http://payroll.local/hook"}});
+    // Settings are checked by building the client: an unsigned webhook or a typo is refused with the reason.
+    let unsigned = json!({"kind": "webhook", "name": "Payroll", "settings": {"url": "http://payroll.local/hook"}});
+    let (status, v) = t.call(&admin, Method::PUT, "/api/v1/connectors/payroll", Some(unsigned)).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_settings")),
+        "{v}"
+    );
+    assert!(v.to_string().contains("invalid_settings"), "{v}");
+    let typo = json!({"kind": "webhook", "name": "Payroll", "settings": {"url": "http://payroll.local/hook",
+        "events": ["pay.stopped"]}, "secret": "payroll-signing-key-42"});
+    assert_eq!(
+        t.call(&admin, Method::PUT, "/api/v1/connectors/payroll", Some(typo)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let hook = json!({"kind": "webhook", "name": "Payroll", "settings": {"url": "http://payroll.local/hook",
+        "events": ["pay.stop_requested"]}, "secret": "payroll-signing-key-42"});
     assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/payroll", Some(hook)).await.0, StatusCode::CREATED);
     for (body, code) in [
         (json!({"kind": "ldap", "name": "x", "settings": {"bind_password": "p"}}), "secret_in_settings"),
@@ -48,7 +67,7 @@ async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothin
     let other = App { secret: lizhi_app::secrets::SecretKey::ephemeral(), ..t.app.clone() };
     assert!(lizhi_app::connectors::secret(&other, "corp-ad").await.is_err());
     // Changing settings without a secret keeps the stored one.
-    let rename = json!({"kind": "ldap", "name": "Corp AD (DC1)", "settings": {"url": "ldap://dc1.corp"}});
+    let rename = json!({"kind": "ldap", "name": "Corp AD (DC1)", "settings": ad_settings});
     assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/corp-ad", Some(rename)).await.0, StatusCode::OK);
     assert_eq!(lizhi_app::connectors::secret(&t.app, "corp-ad").await.expect("secret").as_deref(), Some(SECRET));
 
@@ -150,8 +169,14 @@ async fn connectors_keep_their_secret_sealed_and_identities_import_all_or_nothin
 async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confirmation() {
     let t = spawn_app().await;
     let (admin, hr, manager) = (t.token("admin").await, t.token("hr").await, t.token("manager").await);
-    for (code, kind, order) in [("wecom", "wecom", 90), ("corp-ad", "ldap", 10), ("door", "manual", 30)] {
-        let body = json!({"kind": kind, "name": code, "revoke_order": order});
+    let wecom_secret = json!({"contact_sync_secret": "c", "app_secret": "a"}).to_string();
+    let ad = json!({"url": "ldap://dc1.corp", "bind_dn": "cn=lizhi,dc=corp", "base_dn": "dc=corp", "flavor": "active_directory"});
+    for (code, kind, order, settings, secret) in [
+        ("wecom", "wecom", 90, json!({"corp_id": "ww1", "agent_id": 1000002}), Some(wecom_secret.as_str())),
+        ("corp-ad", "ldap", 10, ad, Some("bind-password")),
+        ("door", "manual", 30, json!({"owner": "admin"}), None),
+    ] {
+        let body = json!({"kind": kind, "name": code, "revoke_order": order, "settings": settings, "secret": secret});
         assert_eq!(
             t.call(&admin, Method::PUT, &format!("/api/v1/connectors/{code}"), Some(body)).await.0,
             StatusCode::CREATED
@@ -186,14 +211,11 @@ async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confir
         t.call(&manager, Method::POST, &access, Some(json!({"intent": "revoke"}))).await.0,
         StatusCode::FORBIDDEN
     );
+    // The confirmation queued the revocation in its own transaction; "Revoke all" then adds nothing.
     let (status, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
-    assert_eq!(
-        (status, v["queued"].as_u64()),
-        (StatusCode::ACCEPTED, Some(2)),
-        "manual systems go to the checklist: {v}"
-    );
-    let (_, v) = t.call(&hr, Method::POST, &access, Some(json!({"intent": "revoke"}))).await;
-    assert_eq!(v["queued"], 0, "one click twice queues nothing new");
+    assert_eq!((status, v["queued"].as_u64()), (StatusCode::ACCEPTED, Some(0)), "{v}");
+    let (_, detail) = t.call(&hr, Method::GET, &format!("/api/v1/cases/{id}"), None).await;
+    assert!(detail.to_string().contains("card-7"), "the door has no API: a checklist task names the badge: {detail}");
     let (_, matrix) = t.call(&hr, Method::GET, &access, None).await;
     let rows: Vec<(&str, &str, &str)> = matrix["items"]
         .as_array()
@@ -246,4 +268,124 @@ async fn revoking_a_cases_access_is_queued_once_in_revocation_order_after_confir
     let partial = t.request(Method::GET, &format!("/cases/{id}/access"), Some(&session)).send().await.expect("partial");
     let partial = partial.text().await.expect("html");
     assert!(partial.contains("id=\"access-table\"") && !partial.contains("<html"), "{partial}");
+}
+
+const CALLBACK_TOKEN: &str = "lizhi-callback-token";
+const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFA";
+const CORP: &str = "ww5f1c0a9e0fa4e000";
+
+/// A signed, encrypted callback as WeCom sends it: (query, body).
+fn callback(crypto: &lizhi_connectors::wecom::crypto::CallbackCrypto, xml: &str, at: i64) -> (String, String) {
+    let reply = crypto.encrypt(xml, &at.to_string(), "nonce42").expect("encrypt");
+    let query = format!("msg_signature={}&timestamp={}&nonce={}", reply.signature, reply.timestamp, reply.nonce);
+    (query, reply.xml())
+}
+
+fn card_press(from: &str, task_id: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{CORP}]]></ToUserName><FromUserName><![CDATA[{from}]]></FromUserName>\
+         <CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+         <Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[approve]]></EventKey>\
+         <TaskId><![CDATA[{task_id}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>\
+         <AgentID>1000002</AgentID></xml>"
+    )
+}
+
+#[tokio::test]
+async fn a_manager_approves_from_a_wecom_card_and_forged_callbacks_change_nothing() {
+    use lizhi_connectors::wecom::crypto::CallbackCrypto;
+    let t = spawn_app().await;
+    let (admin, hr) = (t.token("admin").await, t.token("hr").await);
+    let secret = json!({"contact_sync_secret": "c", "app_secret": "a", "callback_token": CALLBACK_TOKEN,
+        "encoding_aes_key": AES_KEY})
+    .to_string();
+    let wecom = json!({"kind": "wecom", "name": "企业微信", "settings": {"corp_id": CORP, "agent_id": 1000002},
+        "secret": secret});
+    assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/wecom", Some(wecom)).await.0, StatusCode::CREATED);
+    // The department head ("manager") is an employee with a WeCom account; so is a colleague.
+    let (_, people) = t.call(&hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=3", None).await;
+    let nos: Vec<String> = people["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["employee_no"].as_str().expect("no").to_owned())
+        .collect();
+    let ctx = Ctx::system("test");
+    let manager = auth::principal_named(&t.app, "manager").await.expect("manager");
+    auth::link_employee(&t.app, &ctx, manager.user_id, Some(&nos[0])).await.expect("link");
+    for (no, userid) in [(&nos[0], "LiSi"), (&nos[2], "WangWu")] {
+        let path = format!("/api/v1/employees/{no}/identities/wecom");
+        assert_eq!(t.call(&hr, Method::PUT, &path, Some(json!({"account_id": userid}))).await.0, StatusCode::CREATED);
+    }
+    let (_, case) = t
+        .call(
+            &hr,
+            Method::POST,
+            "/api/v1/cases",
+            Some(json!({"employee_no": nos[1], "case_type": "resignation",
+            "effective_on": "2026-12-31"})),
+        )
+        .await;
+    let id = case["id"].as_i64().expect("id");
+    // The first step's approver got a card (queued in the transaction that opened the case).
+    let (_, outbox) = t.call(&admin, Method::GET, "/api/v1/outbox?channel=wecom", None).await;
+    let card = outbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["idempotency_key"].as_str().is_some_and(|k| k.contains(":approval:")))
+        .unwrap_or_else(|| panic!("an approval card: {outbox}"));
+    assert_eq!(card["case_id"].as_i64(), Some(id));
+    let mut conn = t.app.db.acquire().await.expect("conn");
+    let payload: String = on_conn!(&mut conn.conn(), c => sqlx::query_scalar("SELECT payload FROM outbox WHERE id = $1")
+        .bind(card["id"].as_i64()).fetch_one(&mut **c).await.expect("payload"));
+    drop(conn);
+    let card: serde_json::Value = serde_json::from_str(&payload).expect("card");
+    assert_eq!(card["to"], json!(["LiSi"]), "only the approver, never the person: {card}");
+    let task_id = card["approval"]["task_id"].as_str().expect("task id").to_owned();
+
+    let crypto = CallbackCrypto::new(CALLBACK_TOKEN, AES_KEY, CORP).expect("crypto");
+    let now = chrono::Utc::now().timestamp();
+    let post = |query: String, body: String| {
+        let request = t.request(Method::POST, &format!("/wecom/callback/wecom?{query}"), None).body(body);
+        async move { request.send().await.expect("send").status() }
+    };
+    // URL verification answers the decrypted echostr.
+    let echo = crypto.encrypt("echo-4711", &now.to_string(), "n1").expect("echo");
+    let url = format!(
+        "/wecom/callback/wecom?msg_signature={}&timestamp={}&nonce={}&echostr={}",
+        echo.signature,
+        echo.timestamp,
+        echo.nonce,
+        echo.ciphertext.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    );
+    let answer = t.request(Method::GET, &url, None).send().await.expect("verify");
+    assert_eq!((answer.status(), answer.text().await.expect("text")), (StatusCode::OK, "echo-4711".to_owned()));
+
+    // Forged: a wrong signature, a key WeCom does not hold, a replayed old message, someone else's press.
+    let (query, body) = callback(&crypto, &card_press("LiSi", &task_id), now);
+    let forged = query.replacen("msg_signature=", "msg_signature=0", 1);
+    assert_eq!(post(forged, body.clone()).await, StatusCode::FORBIDDEN);
+    let impostor = CallbackCrypto::new("another-token", AES_KEY, CORP).expect("impostor");
+    let (q, b) = callback(&impostor, &card_press("LiSi", &task_id), now);
+    assert_eq!(post(q, b).await, StatusCode::FORBIDDEN);
+    let (q, b) = callback(&crypto, &card_press("LiSi", &task_id), now - 3600);
+    assert_eq!(post(q, b).await, StatusCode::FORBIDDEN, "older than the replay window");
+    let (q, b) = callback(&crypto, &card_press("WangWu", &task_id), now);
+    assert_eq!(post(q, b).await, StatusCode::OK, "authentic, but not the approver: refused quietly, logged");
+    assert_eq!(post(query.clone(), "<xml><Encrypt>".into()).await, StatusCode::BAD_REQUEST);
+    assert_eq!(decisions(&t, &hr, id).await, 0, "nothing was decided");
+
+    // The approver's press is their decision.
+    assert_eq!(post(query, body).await, StatusCode::OK);
+    assert_eq!(decisions(&t, &hr, id).await, 1);
+    let (_, audit) = t.call(&admin, Method::GET, "/api/v1/audit?limit=50", None).await;
+    let text = audit.to_string();
+    assert!(text.contains("wecom.card_refused") && text.contains("case.decision"), "{text}");
+}
+
+/// How many decisions the case's first approval step has.
+async fn decisions(t: &TestApp, token: &str, id: i64) -> usize {
+    let (_, case) = t.call(token, Method::GET, &format!("/api/v1/cases/{id}"), None).await;
+    case["approvals"][0]["decisions"].as_array().map_or(0, Vec::len)
 }

@@ -23,7 +23,9 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
             let mut settings = serde_json::Map::new();
             for pair in &a.settings {
                 let (key, value) = pair.split_once('=').ok_or_else(|| anyhow!("expected KEY=VALUE, got {pair:?}"))?;
-                settings.insert(key.trim().to_owned(), value.into());
+                // `agent_id=1000002` is a number, `events=["pay.stop_requested"]` a list, anything else text.
+                let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+                settings.insert(key.trim().to_owned(), value);
             }
             let secret = if a.secret_stdin { Some(crate::config::read_secret_line()?) } else { None };
             let input = ConnectorInput {
@@ -34,7 +36,13 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
                 revoke_order: a.order,
                 enabled: Some(!a.disabled),
             };
-            let created = connectors::put(app, &ctx, &a.code, &input).await.map_err(ui::app_error(l))?;
+            let check = |kind: &str, settings: &serde_json::Value, secret: Option<&str>| {
+                lizhi_connectors::configured::Configured::new(kind, settings, secret)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            };
+            let created =
+                connectors::put_checked(app, &ctx, &a.code, &input, &check).await.map_err(ui::app_error(l))?;
             println!("{} {}", if created { tr(l, "created", "已创建") } else { tr(l, "updated", "已更新") }, a.code);
             Ok(ExitCode::SUCCESS)
         }
@@ -60,6 +68,11 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
             let rows: Vec<Vec<String>> =
                 counts.into_iter().map(|(code, status, n)| vec![code, status, n.to_string()]).collect();
             let header = [tr(l, "connector", "连接器"), tr(l, "status", "状态"), tr(l, "actions", "操作数")];
+            println!("{}", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
+            let deliveries = lizhi_app::outbox::status_counts(app, &ctx).await.map_err(ui::app_error(l))?;
+            let rows: Vec<Vec<String>> =
+                deliveries.into_iter().map(|(channel, status, n)| vec![channel, status, n.to_string()]).collect();
+            let header = [tr(l, "channel", "渠道"), tr(l, "status", "状态"), tr(l, "deliveries", "投递数")];
             println!("{}", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
             Ok(ExitCode::SUCCESS)
         }

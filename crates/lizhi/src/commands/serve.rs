@@ -76,14 +76,14 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
         println!("{} {url}", tr(locale, "Public URL:", "公开地址："));
     }
     tracing::info!(%addr, public_url = public_url.as_deref().unwrap_or(""), "listening");
-    let web = lizhi_web::WebConfig { public_url };
+    let web = lizhi_web::WebConfig { public_url: public_url.clone() };
     let mailer = config.mailer().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let app = App { mail_enabled: mailer.is_some(), ..app };
+    let app = App { mail_enabled: mailer.is_some(), public_url, ..app };
     let every = config.checkpoint_every();
     let scheduler = scheduler.then(|| {
         [
             tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer, every)),
-            tokio::spawn(run_access_worker(app.clone())),
+            tokio::spawn(lizhi_connectors::worker::run(app.clone(), CONNECTOR_TICK)),
         ]
     });
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
@@ -97,30 +97,9 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
     Ok(ExitCode::SUCCESS)
 }
 
-/// How often the access worker looks for due actions: short, so "Revoke all" shows progress within seconds.
-const ACCESS_TICK: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Performs queued access actions on their own loop, so a slow system never delays scans, reminders or
-/// checkpoints (every instance runs it; claims keep them apart).
-async fn run_access_worker(app: App) {
-    let mut tick = tokio::time::interval(ACCESS_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match lizhi_connectors::access_worker::run_due(&app).await {
-            Ok(run) if run != Default::default() => tracing::info!(
-                completed = run.completed,
-                unconfirmed = run.completed_with_errors,
-                retried = run.retried,
-                failed = run.failed,
-                drifted = run.drifted,
-                "access actions"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the access worker could not run"),
-        }
-    }
-}
+/// How often the connector worker looks for due work when nobody woke it: short, so a retry or an action
+/// queued by another instance starts within seconds.
+const CONNECTOR_TICK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How often the scheduler looks for due scans.
 const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(60);

@@ -178,19 +178,50 @@ impl Fake {
         if body.get("agentid").and_then(Value::as_i64) != Some(AGENT_ID) {
             return err(301002, "not allow to operate another agent");
         }
-        if body.get("msgtype").and_then(Value::as_str) != Some("textcard") {
-            return err(40008, "invalid message type");
+        let msgtype = body.get("msgtype").and_then(Value::as_str).unwrap_or_default();
+        let field = |path: &str| body.pointer(path).and_then(Value::as_str).unwrap_or("");
+        let title = match msgtype {
+            "textcard" => {
+                if field("/textcard/title").is_empty() {
+                    return err(41016, "missing title");
+                }
+                if field("/textcard/description").is_empty() {
+                    return err(41033, "missing description");
+                }
+                if field("/textcard/url").is_empty() {
+                    return err(41010, "missing url");
+                }
+                field("/textcard/title")
+            }
+            // Template cards: the documented fields of a button card (card_type, main_title.title, task_id,
+            // 1–6 buttons each with a key or a URL).
+            "template_card" => {
+                if field("/template_card/card_type") != "button_interaction" {
+                    return err(40008, "invalid card_type");
+                }
+                if field("/template_card/main_title/title").is_empty() {
+                    return err(41016, "missing title");
+                }
+                let task = field("/template_card/task_id");
+                if task.is_empty() || task.len() > 128 {
+                    return err(40058, "invalid task_id");
+                }
+                let buttons = body.pointer("/template_card/button_list").and_then(Value::as_array);
+                let buttons_ok = buttons.is_some_and(|list| {
+                    (1..=6).contains(&list.len())
+                        && list.iter().all(|b| {
+                            b.get("key").and_then(Value::as_str).is_some_and(|k| !k.is_empty())
+                                || b.get("url").and_then(Value::as_str).is_some_and(|u| !u.is_empty())
+                        })
+                });
+                if !buttons_ok {
+                    return err(40058, "invalid button_list");
+                }
+                field("/template_card/main_title/title")
+            }
+            _ => return err(40008, "invalid message type"),
         }
-        let field = |name: &str| body.pointer(&format!("/textcard/{name}")).and_then(Value::as_str).unwrap_or("");
-        if field("title").is_empty() {
-            return err(41016, "missing title");
-        }
-        if field("description").is_empty() {
-            return err(41033, "missing description");
-        }
-        if field("url").is_empty() {
-            return err(41010, "missing url");
-        }
+        .to_owned();
         let touser = body.get("touser").and_then(Value::as_str).unwrap_or_default();
         let ids: Vec<String> = touser.split('|').filter(|id| !id.is_empty()).map(str::to_ascii_lowercase).collect();
         if ids.is_empty() {
@@ -227,7 +258,7 @@ impl Fake {
         } else {
             self.recent.insert(key, now);
             for id in valid {
-                self.deliver(id, now);
+                self.deliver(id, &title, now);
             }
         }
         ok(json!({
@@ -240,7 +271,7 @@ impl Fake {
     }
 
     /// Beyond the per-member limit the message is dropped, and the sender is not told.
-    fn deliver(&mut self, to: String, now: Instant) {
+    fn deliver(&mut self, to: String, title: &str, now: Instant) {
         let (count, window) = self.member_limit;
         let seen = self.windows.entry(to.clone()).or_default();
         while seen.front().is_some_and(|at| now.duration_since(*at) >= window) {
@@ -250,7 +281,7 @@ impl Fake {
         if !dropped {
             seen.push_back(now);
         }
-        self.deliveries.push(Delivery { to, dropped });
+        self.deliveries.push(Delivery { to, title: title.to_owned(), dropped });
     }
 
     fn checkin(&mut self, cred: Cred, body: &Value) -> Value {

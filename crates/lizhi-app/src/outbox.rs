@@ -1,0 +1,78 @@
+//! The outbox as administrators see it: deliveries (webhook events, WeCom cards, e-mail) with their delivery
+//! log, access actions that need attention, and retrying either. Retries are audited; payloads stay inside
+//! (they may hold personal data), only what the other side answered is shown.
+
+use crate::audit::{change, record};
+use crate::{App, AppError, Ctx};
+use lizhi_core::auth::Permission;
+use lizhi_store::access::{self as actions, ActionView};
+use lizhi_store::outbox as store;
+pub use lizhi_store::outbox::{Attempt, DeliveryFilter, DeliveryView};
+
+/// Deliveries, newest first (`limit` at most 500).
+pub async fn list(app: &App, ctx: &Ctx, filter: &DeliveryFilter) -> Result<Vec<DeliveryView>, AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut filter = filter.clone();
+    filter.limit = if filter.limit <= 0 { 100 } else { filter.limit.min(500) };
+    let mut conn = app.db.acquire().await?;
+    Ok(store::list(&mut conn.conn(), &filter).await?)
+}
+
+/// One delivery and its log.
+pub async fn detail(app: &App, ctx: &Ctx, id: i64) -> Result<(DeliveryView, Vec<Attempt>), AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    let row = store::get(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    Ok((row, store::attempts_of(&mut c, id).await?))
+}
+
+/// Queues a delivery again now: a failed one retried, a delivered one sent again (redelivery; the receiver
+/// deduplicates on the event id). A delivery in progress cannot be retried.
+pub async fn retry_delivery(app: &App, ctx: &Ctx, id: i64) -> Result<(), AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let row = store::get(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !store::requeue(&mut c, id, now).await? {
+        return Err(AppError::invalid("status", "not_retryable"));
+    }
+    let detail = serde_json::json!({"channel": row.channel, "from": row.status, "key": row.idempotency_key});
+    record(app, &mut c, ctx, &[change(ctx, "outbox.retry", "outbox", &id.to_string(), None, Some(&detail))]).await?;
+    tx.commit().await?;
+    app.outbox_signal.notify_one();
+    Ok(())
+}
+
+/// Access actions given up or unconfirmed, newest first.
+pub async fn needing_attention(app: &App, ctx: &Ctx, limit: i64) -> Result<Vec<ActionView>, AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut conn = app.db.acquire().await?;
+    Ok(actions::needing_attention(&mut conn.conn(), limit).await?)
+}
+
+/// Queues an access action again now; it reads the account first, so nothing is done twice.
+pub async fn retry_action(app: &App, ctx: &Ctx, id: i64) -> Result<(), AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let now = app.clock.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let case = actions::case_of(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !actions::retry(&mut c, id, now).await? {
+        return Err(AppError::invalid("status", "not_retryable"));
+    }
+    let detail = serde_json::json!({"action": id, "case": case});
+    record(app, &mut c, ctx, &[change(ctx, "access.retry", "access_action", &id.to_string(), None, Some(&detail))])
+        .await?;
+    tx.commit().await?;
+    app.outbox_signal.notify_one();
+    Ok(())
+}
+
+/// How many deliveries each channel has in each status (`lizhi connectors status`).
+pub async fn status_counts(app: &App, ctx: &Ctx) -> Result<Vec<(String, String, i64)>, AppError> {
+    ctx.require(Permission::ManageUsers)?;
+    let mut conn = app.db.acquire().await?;
+    Ok(store::all_counts(&mut conn.conn()).await?)
+}
