@@ -645,3 +645,5 @@ outbox-outcome-retry = failed, will retry
 outbox-outcome-failed = failed, given up
 checklist-manual_access = Revoke by hand and write down the evidence
 error-invalid_settings = The settings do not fit this kind of connector.
+error-invalid_range = The period is not valid (the end must not be before the start, at most 92 days).
+error-not_wecom = This connector is not a WeCom connector.

@@ -266,6 +266,7 @@ async fn request_timestamp(tsa: &TsaSettings, checkpoint: &StoredCheckpoint) -> 
     let root: Hash = checkpoint.root[..].try_into().map_err(|_| LogError::Inconsistent("root".into()))?;
     let nonce = u64::from_be_bytes(crate::random_bytes()) >> 1;
     let fail = |why: String| LogError::Timestamp(why);
+    crate::install_tls_provider();
     let mut response = reqwest::Client::new()
         .post(&tsa.url)
         .header("content-type", "application/timestamp-query")

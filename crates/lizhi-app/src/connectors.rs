@@ -189,6 +189,18 @@ pub async fn identities(app: &App, ctx: &Ctx, employee_no: &str) -> Result<Vec<I
     Ok(store::identities_of(&mut conn.conn(), employee.id).await?.into_iter().map(Identity::from).collect())
 }
 
+/// Every account registered in one connector, as (employee number, account id), for syncs from it.
+pub async fn accounts_in(app: &App, ctx: &Ctx, code: &str) -> Result<Vec<(String, String)>, AppError> {
+    ctx.require(Permission::ImportData)?;
+    let mut conn = app.db.acquire().await?;
+    Ok(store::identities(&mut conn.conn())
+        .await?
+        .into_iter()
+        .filter(|i| i.system == code)
+        .map(|i| (i.employee_no, i.account_id))
+        .collect())
+}
+
 /// Registers or changes one account, with the rules of the `identities` import.
 pub async fn put_identity(
     app: &App,

@@ -145,3 +145,10 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     getrandom::fill(&mut buf).expect("operating system random generator unavailable");
     buf
 }
+
+/// Makes ring the process's TLS provider (HTTPS to timestamp authorities, SCIM, WeCom and webhooks; LDAPS)
+/// unless one is installed already. Every HTTP client is built after this; calling it again is free.
+pub fn install_tls_provider() {
+    // An error only means a provider is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

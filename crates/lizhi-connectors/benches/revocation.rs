@@ -95,6 +95,7 @@ async fn main() {
     let people = lizhi_app::people::list_employees(&app, &ctx, &Default::default()).await.expect("people");
     let nos: Vec<String> = people.items.iter().take(CASES).map(|e| e.employee_no.clone()).collect();
     let mut directory = ldap::admin(slapd.port).await;
+    lizhi_app::install_tls_provider();
     let http = reqwest::Client::new();
     for (i, no) in nos.iter().enumerate() {
         let uid = format!("bench{i:03}");

@@ -45,6 +45,10 @@ struct ScimSettings {
 struct WeComSettings {
     corp_id: String,
     agent_id: i64,
+    /// Whether the scheduler imports check-ins as punches (see `checkins`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    checkin_sync: Option<bool>,
     #[serde(default)]
     base_url: Option<String>,
     #[serde(default)]

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod access_worker;
+pub mod checkins;
 pub mod clients;
 pub mod configured;
 pub mod deliveries;

@@ -75,8 +75,8 @@ impl WebhookTarget {
     }
 
     /// POSTs one event. A 2xx answer is a delivery; 410 Gone means the receiver wants no more (not retried);
-    /// anything else, and no answer at all, is retried by the caller's policy (an unanswered request may have
-    /// arrived: the receiver deduplicates on `delivery_id`).
+    /// no connection (nothing sent), any other status, and no answer at all are retried by the caller's
+    /// policy (an unanswered request may have arrived: the receiver deduplicates on `delivery_id`).
     pub async fn deliver(&self, event: &str, delivery_id: &str, body: &str, now: i64) -> Result<Answer, Failure> {
         let sent = self
             .client
@@ -91,6 +91,10 @@ impl WebhookTarget {
             .await;
         let response = match sent {
             Ok(response) => response,
+            // Not connected (refused, DNS, TLS handshake or certificate): nothing was sent.
+            Err(e) if e.is_connect() => {
+                return Err(Failure { error: refused("connect", without_url(&e), true), answer: None });
+            }
             Err(e) => {
                 let what = if e.is_timeout() { "no answer in time" } else { "no answer" };
                 return Err(Failure {
@@ -116,9 +120,16 @@ impl WebhookTarget {
     }
 }
 
-/// A transport error's text without the URL (it may carry a token in its query).
+/// A transport error's text with its causes (an untrusted certificate, a refused connection) and without
+/// the URL (it may carry a token in its query).
 fn without_url(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
     if let Some(url) = e.url() {
         text = text.replace(url.as_str(), "<url>");
     }

@@ -177,8 +177,24 @@ pub enum ConnectorsCommand {
     List,
     /// Check that a connector's system answers with its stored settings and secret; exit 1 if not.
     Test(ConnectorTestArgs),
-    /// Access actions per connector and status (queued, in progress, completed, failed…).
+    /// Access actions per connector and status, and outbox deliveries (webhook, WeCom, e-mail) per status.
     Status,
+    /// Import WeCom check-ins as punches for every employee with a WeCom account: `--from 2026-03-01
+    /// --to 2026-03-07` (at most 92 days; re-running changes nothing).
+    SyncCheckins(ConnectorSyncArgs),
+}
+
+/// Flags of `lizhi connectors sync-checkins`.
+#[derive(Debug, Args)]
+pub struct ConnectorSyncArgs {
+    /// The WeCom connector's code.
+    pub code: String,
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
 }
 
 /// Flags of `lizhi connectors test`.

@@ -54,8 +54,11 @@ impl Default for GroupScope {
 /// target cannot end up in evidence or logs by accident.
 #[derive(Clone, Deserialize)]
 pub struct LdapTarget {
-    /// `ldap://host:389` (or `ldaps://` once a TLS feature of `ldap3` is enabled).
+    /// `ldaps://host:636` (TLS, the system's trusted roots), or `ldap://host:389` with [`starttls`](Self::starttls).
     pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS before binding.
+    #[serde(default)]
+    pub starttls: bool,
     /// The service account that binds.
     pub bind_dn: String,
     /// Its password.
@@ -104,6 +107,7 @@ impl std::fmt::Debug for LdapTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LdapTarget")
             .field("url", &self.url)
+            .field("starttls", &self.starttls)
             .field("bind_dn", &self.bind_dn)
             .field("bind_password", &"***")
             .field("base_dn", &self.base_dn)
@@ -124,6 +128,7 @@ impl LdapTarget {
     pub fn new(url: &str, bind_dn: &str, bind_password: &str, base_dn: &str, flavor: Flavor) -> Self {
         LdapTarget {
             url: url.into(),
+            starttls: false,
             bind_dn: bind_dn.into(),
             bind_password: bind_password.into(),
             base_dn: base_dn.into(),
@@ -175,10 +180,13 @@ impl LdapClient {
         if target.bind_password.is_empty() {
             return Err(local("config", "empty bind password (an unauthenticated bind)"));
         }
-        if target.url.starts_with("ldap://") && !is_loopback_url(&target.url) {
+        if target.url.starts_with("ldap://") && !target.starttls && !is_loopback_url(&target.url) {
             tracing::warn!(url = %target.url, "LDAP without TLS: the bind password crosses the network in clear");
         }
-        let settings = LdapConnSettings::new().set_conn_timeout(Duration::from_millis(target.connect_timeout_ms));
+        crate::http::install_tls_provider();
+        let settings = LdapConnSettings::new()
+            .set_conn_timeout(Duration::from_millis(target.connect_timeout_ms))
+            .set_starttls(target.starttls);
         let (conn, ldap) = LdapConnAsync::with_settings(settings, &target.url)
             .await
             .map_err(|e| from_ldap(e, Phase::Connect, "connect"))?;

@@ -330,3 +330,44 @@ async fn a_worker_killed_between_the_call_and_the_commit_does_not_repeat_the_eff
         assert_eq!((action.status.as_str(), action.verdict.as_deref()), ("completed", Some("verified")), "{action:?}");
     }
 }
+
+#[tokio::test]
+async fn wecom_check_ins_become_punches_once_and_missed_ones_do_not() {
+    let fake = FakeWeCom::start().await;
+    let app = seeded(None).await;
+    let ctx = Ctx::system("test");
+    let mut settings = wecom_input(&fake, 90);
+    settings.settings.insert("checkin_sync".into(), json!(true));
+    lizhi_app::connectors::put(&app, &ctx, "wecom", &settings).await.expect("wecom");
+    let people = lizhi_app::people::list_employees(&app, &ctx, &Default::default()).await.expect("people");
+    let (first, second) = (people.items[0].employee_no.clone(), people.items[1].employee_no.clone());
+    lizhi_app::connectors::put_identity(&app, &ctx, &first, "wecom", "ZhangSan", None).await.expect("identity");
+    lizhi_app::connectors::put_identity(&app, &ctx, &second, "wecom", "lisi", None).await.expect("identity");
+    // 2026-03-06 09:00 and 18:00 in Beijing; someone nobody registered; a day outside the period.
+    let morning = 1_772_758_800;
+    fake.seed_checkin("zhangsan", "上班打卡", morning);
+    fake.seed_checkin("zhangsan", "下班打卡", morning + 9 * 3600);
+    fake.seed_checkin("lisi", "上班打卡", morning + 60);
+    fake.seed_checkin("stranger", "上班打卡", morning);
+    fake.seed_checkin("zhangsan", "上班打卡", morning - 40 * 86_400);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 6).expect("day");
+    let clients = Clients::new();
+    let report = lizhi_connectors::checkins::sync(&app, &ctx, &clients, "wecom", day, day).await.expect("sync");
+    assert_eq!((report.employees, report.import.created), (2, 3), "{report:?}");
+    let again = lizhi_connectors::checkins::sync(&app, &ctx, &clients, "wecom", day, day).await.expect("again");
+    assert_eq!(again.import.created, 0, "importing again changes nothing: {again:?}");
+    let mut conn = app.db.acquire().await.expect("conn");
+    let punches = lizhi_store::attendance::punches_between(
+        &mut conn.conn(),
+        day.pred_opt().expect("d"),
+        day.succ_opt().expect("d"),
+    )
+    .await
+    .expect("punches");
+    assert_eq!(punches.len(), 3, "{punches:?}");
+    assert!(punches.iter().all(|p| p.source.starts_with("wecom-")), "{punches:?}");
+    // One call covered both users and the day; a span beyond 92 days is refused before any call.
+    assert_eq!(fake.checkin_requests().len(), 2, "{:?}", fake.checkin_requests());
+    let far = day + chrono::Duration::days(120);
+    assert!(lizhi_connectors::checkins::sync(&app, &ctx, &clients, "wecom", day, far).await.is_err());
+}

@@ -7,6 +7,7 @@ mod e2e;
 mod ldap;
 mod scim;
 mod smtp;
+mod tls;
 mod wecom;
 mod wecom_api;
 mod wecom_fake;

@@ -124,6 +124,7 @@ pub(crate) fn start() -> Option<ScimServer> {
 }
 
 fn http() -> reqwest::Client {
+    lizhi_app::install_tls_provider();
     reqwest::Client::new()
 }
 

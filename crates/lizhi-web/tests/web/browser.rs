@@ -28,6 +28,7 @@ impl Browser {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("chromedriver");
+        lizhi_app::install_tls_provider();
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         for _ in 0..100 {
@@ -118,6 +119,19 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
         };
         lizhi_app::cases::act(&t.app, &ctx, case, &log).await.expect("contact");
     }
+    // A signed webhook: the confirmation queues an event for it, so the outbox has a row to show.
+    let hook = lizhi_app::connectors::ConnectorInput {
+        kind: "webhook".into(),
+        name: "Payroll 薪资系统".into(),
+        settings: serde_json::json!({"url": "http://127.0.0.1:9/hooks/lizhi-departures-and-terminations"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        secret: Some("payroll-signing-key-0001".into()),
+        revoke_order: None,
+        enabled: Some(true),
+    };
+    lizhi_app::connectors::put(&t.app, &ctx, "payroll", &hook).await.expect("webhook");
     lizhi_app::cases::act(&t.app, &ctx, case, &lizhi_app::cases::Command::ConfirmDeparture).await.expect("confirm");
     for (width, height) in [(360, 780), (1280, 900)] {
         browser.cmd(Method::POST, "/window/rect", serde_json::json!({"width": width, "height": height})).await;
@@ -180,6 +194,22 @@ async fn login_and_employee_list_load_cleanly_in_chromium_at_phone_and_desktop_w
             let title =
                 browser.script("return document.querySelector('h1') && document.querySelector('h1').textContent").await;
             assert!(title.as_str().is_some_and(|t| !t.is_empty()), "{page} at {width}px");
+            let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
+            assert_eq!(fits, true, "no horizontal scrolling on {page} at {width}px");
+        }
+        // An administrator's connector and outbox pages.
+        browser.cmd(Method::DELETE, "/cookie", serde_json::json!({})).await;
+        browser.goto(&format!("{}/login?next=/connectors", t.base)).await;
+        browser.type_into("input[name=username]", "admin").await;
+        browser.type_into("input[name=password]", PASSWORD).await;
+        browser.script("document.querySelector('form[action=\"/login\"]').submit(); return true").await;
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        for (page, marker) in
+            [("/connectors", "#connector-payroll textarea"), ("/outbox", "tr.outbox-queued"), ("/outbox/1", "dl.facts")]
+        {
+            browser.goto(&format!("{}{page}", t.base)).await;
+            let found = browser.script(&format!("return document.querySelector('{marker}') !== null")).await;
+            assert_eq!(found, true, "{marker} on {page} at {width}px");
             let fits = browser.script("return document.documentElement.scrollWidth <= window.innerWidth + 1").await;
             assert_eq!(fits, true, "no horizontal scrolling on {page} at {width}px");
         }

@@ -62,6 +62,7 @@ pub async fn spawn_app_with(clock: Option<std::sync::Arc<dyn lizhi_app::Clock>>)
     tokio::spawn(async move {
         let _ = lizhi_web::serve(served, WebConfig::default(), listener, std::future::pending()).await;
     });
+    lizhi_app::install_tls_provider();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     TestApp { base, url, app, http }
 }

@@ -76,6 +76,25 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
             println!("{}", ui::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
             Ok(ExitCode::SUCCESS)
         }
+        ConnectorsCommand::SyncCheckins(a) => {
+            let clients = lizhi_connectors::clients::Clients::new();
+            let report = lizhi_connectors::checkins::sync(app, &ctx, &clients, &a.code, a.from, a.to)
+                .await
+                .map_err(ui::app_error(l))?;
+            println!(
+                "{}: {} {}, {} {}, {} {}, {} {}",
+                a.code,
+                report.employees,
+                tr(l, "employees", "名员工"),
+                report.fetched,
+                tr(l, "check-ins", "条打卡"),
+                report.missed,
+                tr(l, "missed (not punches)", "条缺卡（不算打卡）"),
+                report.import.created,
+                tr(l, "new punches", "条新打卡")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         ConnectorsCommand::List => {
             let items = connectors::list(app, &ctx).await.map_err(ui::app_error(l))?;
             let rows: Vec<Vec<String>> = items

@@ -101,6 +101,9 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
 /// queued by another instance starts within seconds.
 const CONNECTOR_TICK: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How often WeCom check-ins are imported (when a WeCom connector has `"checkin_sync": true`).
+const CHECKIN_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// How often the scheduler looks for due scans.
 const SCHEDULER_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -127,6 +130,8 @@ async fn run_scheduler(
 ) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let clients = lizhi_connectors::clients::Clients::new();
+    let mut last_checkin_sync = None;
     loop {
         tick.tick().await;
         match lizhi_app::risk_scan::run_due(&app, &instance).await {
@@ -147,6 +152,18 @@ async fn run_scheduler(
             Ok(Some(c)) => tracing::info!(tree_size = c.tree_size, "audit log checkpoint signed"),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, code = e.code(), "the audit log could not be signed"),
+        }
+        // Check-ins from WeCom, hourly: the punches the next scan reads (importing again changes nothing).
+        if last_checkin_sync.is_none_or(|at: std::time::Instant| at.elapsed() >= CHECKIN_SYNC_EVERY) {
+            last_checkin_sync = Some(std::time::Instant::now());
+            for (code, outcome) in lizhi_connectors::checkins::sync_recent(&app, &clients).await {
+                match outcome {
+                    Ok(r) => {
+                        tracing::info!(connector = %code, fetched = r.fetched, new = r.import.created, "WeCom check-ins")
+                    }
+                    Err(e) => tracing::warn!(connector = %code, error = %e, "WeCom check-ins could not be synced"),
+                }
+            }
         }
         if let Err(e) = lizhi_app::audit_log::timestamp_latest(&app).await {
             tracing::warn!(error = %e, "the audit log could not be timestamped; will retry");

@@ -19,13 +19,40 @@ fn connectors_are_registered_with_a_sealed_secret_and_accounts_imported() {
                     "Corp AD",
                     "--setting",
                     "url=ldap://dc1",
+                    "--setting",
+                    "bind_dn=cn=lizhi,dc=corp",
+                    "--setting",
+                    "base_dn=dc=corp",
+                    "--setting",
+                    "flavor=active_directory",
                     "--secret-stdin",
                 ],
                 b"bind-pass-0815\n",
             )
             .ok();
         assert!(out.stdout.contains("corp-ad"), "[{}] {}", db.label, out.stdout);
-        db.run(&["connectors", "put", "wecom", "--kind", "wecom", "--name", "WeCom"]).ok();
+        // Settings the client cannot use are refused with the reason; numbers are read as numbers.
+        let incomplete = db.run(&["connectors", "put", "wecom", "--kind", "wecom", "--name", "WeCom"]).failed_with(1);
+        assert!(incomplete.stderr.contains("corp_id"), "{}", incomplete.stderr);
+        let wecom = [
+            "connectors",
+            "put",
+            "wecom",
+            "--kind",
+            "wecom",
+            "--name",
+            "WeCom",
+            "--setting",
+            "corp_id=ww1",
+            "--setting",
+            "agent_id=1000002",
+            "--secret-stdin",
+        ];
+        db.run_stdin(&wecom, b"{\"contact_sync_secret\": \"c\", \"app_secret\": \"a\"}\n").ok();
+        let not_wecom = db
+            .run(&["connectors", "sync-checkins", "corp-ad", "--from", "2026-03-01", "--to", "2026-03-02"])
+            .failed_with(1);
+        assert!(not_wecom.stderr.contains("WeCom"), "{}", not_wecom.stderr);
         let refused = db
             .run(&["connectors", "put", "x", "--kind", "ldap", "--name", "X", "--setting", "password=p"])
             .failed_with(1);
