@@ -647,3 +647,5 @@ checklist-manual_access = Revoke by hand and write down the evidence
 error-invalid_settings = The settings do not fit this kind of connector.
 error-invalid_range = The period is not valid (the end must not be before the start, at most 92 days).
 error-not_wecom = This connector is not a WeCom connector.
+told-title = Who was told
+told-wecom-people = WeCom, { $count } people

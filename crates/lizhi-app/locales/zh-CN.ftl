@@ -647,3 +647,5 @@ checklist-manual_access = 人工撤销并写明证据
 error-invalid_settings = 设置不符合该类型连接器的要求。
 error-invalid_range = 时间范围无效（结束不能早于开始，最多 92 天）。
 error-not_wecom = 该连接器不是企业微信连接器。
+told-title = 已通知
+told-wecom-people = 企业微信，{ $count } 人

@@ -76,3 +76,48 @@ pub async fn status_counts(app: &App, ctx: &Ctx) -> Result<Vec<(String, String, 
     let mut conn = app.db.acquire().await?;
     Ok(store::all_counts(&mut conn.conn()).await?)
 }
+
+/// One notice a case caused, as its page shows it ("who was told").
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Told {
+    /// `webhook`, `wecom` or `email`.
+    pub channel: String,
+    /// The event (`employee.departure_confirmed`, `approval`…).
+    pub event: String,
+    /// The connector or address.
+    pub target: String,
+    /// How many people a WeCom card is for (1 otherwise).
+    pub recipients: usize,
+    /// Delivery status.
+    pub status: String,
+    /// The last problem, if any.
+    pub last_error: Option<String>,
+}
+
+/// The notices a case caused, oldest first (for whoever may see the case).
+pub async fn of_case(app: &App, ctx: &Ctx, case_id: i64) -> Result<Vec<Told>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let mut c = conn.conn();
+    crate::cases::visible_case(&mut c, ctx, case_id, false).await?;
+    let filter = DeliveryFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
+    let mut rows = store::list(&mut c, &filter).await?;
+    rows.reverse();
+    let mut out = Vec::new();
+    for row in rows {
+        let recipients = if row.channel == crate::events::WECOM_CHANNEL {
+            let payload = store::payload(&mut c, row.id).await?.unwrap_or_default();
+            serde_json::from_str::<crate::events::WeComCard>(&payload).map_or(0, |card| card.to.len())
+        } else {
+            1
+        };
+        out.push(Told {
+            event: row.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
+            channel: row.channel,
+            target: row.recipient,
+            recipients,
+            status: row.status,
+            last_error: row.last_error,
+        });
+    }
+    Ok(out)
+}

@@ -208,7 +208,14 @@ impl Configured {
             }
             Configured::Manual => Ok("nothing to call: a person does it".into()),
             Configured::Webhook(target) => {
-                Ok(format!("events go to {} (signed; sent by the delivery worker)", target.url()))
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                let body = serde_json::json!({"type": "ping", "occurred_at": now}).to_string();
+                match target.deliver("ping", &format!("ping-{now}"), &body, now).await {
+                    Ok(answer) => Ok(format!("{} answered {} to a signed ping", target.url(), answer.status)),
+                    Err(failure) => Err(failure.error),
+                }
             }
         }
     }

@@ -290,3 +290,9 @@ pub async fn all_counts(c: &mut Conn<'_>) -> Result<Vec<(String, String, i64)>, 
     let sql = "SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status ORDER BY channel, status";
     Ok(on_conn!(c, c => sqlx::query_as(sql).fetch_all(&mut **c).await?))
 }
+
+/// What a row delivers (JSON), for the use cases that summarise it.
+pub async fn payload(c: &mut Conn<'_>, id: i64) -> Result<Option<String>, StoreError> {
+    let sql = "SELECT payload FROM outbox WHERE id = $1";
+    Ok(on_conn!(c, c => sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **c).await?))
+}

@@ -214,11 +214,15 @@ fn account(matrix: &[lizhi_store::access::ActionView], system: &str) -> String {
 #[tokio::test]
 async fn one_confirmation_revokes_verifies_and_tells_everyone_once() {
     let Some(w) = world().await else { return };
+    let clients = Clients::new();
+    // Testing the webhook sends a signed ping.
+    let tested = clients.get(&w.app, "finance").await.expect("client").test_connection().await.expect("ping");
+    assert!(tested.contains("200"), "{tested}");
+    assert!(w.hook.of_event("ping").iter().all(|r| r.signed) && w.hook.of_event("ping").len() == 1);
     // WeCom's answer to the first card and the finance system's first answer are lost.
     w.fake.lose_next_response("message/send", Duration::from_millis(2500));
     w.hook.answer_late_once.store(true, Ordering::SeqCst);
     let case = confirmed_case(&w).await;
-    let clients = Clients::new();
     drain(&w.app, &clients, &w.clock).await;
 
     // Every system: done, read back and verified, with evidence.

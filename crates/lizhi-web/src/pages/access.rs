@@ -17,6 +17,15 @@ pub struct AccessLine {
     pub last_error: String,
 }
 
+/// One notice the case caused: (channel, event, target, status).
+pub struct ToldLine {
+    pub channel: String,
+    pub event: String,
+    pub target: String,
+    pub status_label: String,
+    pub problem: String,
+}
+
 /// The access table alone (reloaded live).
 #[derive(Template)]
 #[template(path = "access_table.html")]
@@ -24,6 +33,25 @@ pub struct AccessTable {
     pub chrome: Chrome,
     pub access: Vec<AccessLine>,
     pub access_pending: bool,
+    pub told: Vec<ToldLine>,
+}
+
+/// Who the case's events were sent to, translated; empty when the caller may not see them.
+pub(super) async fn told(s: &AppState, l: Locale, c: &lizhi_app::Ctx, case_id: i64) -> Vec<ToldLine> {
+    let rows = lizhi_app::outbox::of_case(&s.app, c, case_id).await.unwrap_or_default();
+    rows.into_iter()
+        .map(|r| ToldLine {
+            target: if r.channel == "wecom" {
+                lizhi_app::i18n::t_args(l, "told-wecom-people", &[("count", &r.recipients.to_string())])
+            } else {
+                r.target
+            },
+            channel: r.channel,
+            event: r.event,
+            status_label: t(l, &format!("outbox-status-{}", r.status)),
+            problem: r.last_error.unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The case's access actions, translated; empty when the caller may not see them.
@@ -56,9 +84,11 @@ pub async fn case_access_table(
     Extension(rid): Extension<RequestId>,
     Path(id): Path<i64>,
 ) -> Response {
-    let access = lines(&s, l, &ctx(&caller, &rid), id).await;
+    let c = ctx(&caller, &rid);
+    let access = lines(&s, l, &c, id).await;
     let access_pending = pending(&access);
-    render(&AccessTable { chrome: chrome(l, Some(&caller), "case-title", "/cases"), access, access_pending })
+    let told = told(&s, l, &c, id).await;
+    render(&AccessTable { chrome: chrome(l, Some(&caller), "case-title", "/cases"), access, access_pending, told })
 }
 
 /// `POST /cases/{id}/access`: queues freeze or revoke on every account (the tick box confirms a revoke).

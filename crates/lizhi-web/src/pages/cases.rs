@@ -133,6 +133,8 @@ pub struct CasePage {
     pub access: Vec<super::access::AccessLine>,
     /// Whether some still wait for a worker (the script then reloads the table).
     pub access_pending: bool,
+    /// Who the case's events were sent to.
+    pub told: Vec<super::access::ToldLine>,
     /// Whether the caller may ask for a freeze or a revocation.
     pub can_request_access: bool,
     /// Actions offered in this state.
@@ -271,7 +273,9 @@ async fn case_page(
         None => (StatusCode::OK, String::new()),
     };
     let access = super::access::lines(s, l, &c, id).await;
+    let told = super::access::told(s, l, &c, id).await;
     let page = CasePage {
+        told,
         chrome: chrome(l, Some(caller), "case-title", "/cases"),
         access_pending: super::access::pending(&access),
         access,

@@ -302,6 +302,15 @@ async fn a_manager_approves_from_a_wecom_card_and_forged_callbacks_change_nothin
     let wecom = json!({"kind": "wecom", "name": "企业微信", "settings": {"corp_id": CORP, "agent_id": 1000002},
         "secret": secret});
     assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/wecom", Some(wecom)).await.0, StatusCode::CREATED);
+    // Testing a connection: a webhook nobody listens to fails with the reason; HR may not test.
+    let dead = json!({"kind": "webhook", "name": "Dead", "settings": {"url": "http://127.0.0.1:9/hook"},
+        "secret": "dead-hook-signing-key"});
+    assert_eq!(t.call(&admin, Method::PUT, "/api/v1/connectors/dead", Some(dead)).await.0, StatusCode::CREATED);
+    let (status, tested) = t.call(&admin, Method::POST, "/api/v1/connectors/dead/test", None).await;
+    assert_eq!((status, tested["ok"].as_bool()), (StatusCode::OK, Some(false)), "{tested}");
+    assert_eq!(tested["error"]["code"], "connector_refused_retryable", "{tested}");
+    assert!(tested["error"]["message"].as_str().is_some_and(|m| m.contains("refused (connect)")), "{tested}");
+    assert_eq!(t.call(&hr, Method::POST, "/api/v1/connectors/dead/test", None).await.0, StatusCode::FORBIDDEN);
     // The department head ("manager") is an employee with a WeCom account; so is a colleague.
     let (_, people) = t.call(&hr, Method::GET, "/api/v1/employees?org_unit=CN-RD&limit=3", None).await;
     let nos: Vec<String> = people["items"]
