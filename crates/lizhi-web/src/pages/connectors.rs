@@ -152,6 +152,26 @@ pub struct DeliveryLine {
     pub retryable: bool,
 }
 
+fn delivery_line(l: Locale, r: lizhi_app::outbox::DeliveryView) -> DeliveryLine {
+    DeliveryLine {
+        id: r.id,
+        event: r.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
+        status_label: i18n::t(l, &format!("outbox-status-{}", r.status)),
+        retryable: matches!(r.status.as_str(), "failed" | "completed" | "canceled"),
+        next_attempt_at: if r.status == "queued" {
+            r.next_attempt_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+        } else {
+            String::new()
+        },
+        channel: r.channel,
+        recipient: r.recipient,
+        status: r.status,
+        attempts: r.attempts,
+        last_error: r.last_error.unwrap_or_default(),
+        case_id: r.case_id,
+    }
+}
+
 /// One access action that needs attention.
 pub struct ActionLine {
     pub id: i64,
@@ -205,26 +225,7 @@ pub async fn outbox(
         Ok(both) => both,
         Err(e) => return app_error_page(e, l, &caller),
     };
-    let rows = rows
-        .into_iter()
-        .map(|r| DeliveryLine {
-            id: r.id,
-            event: r.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
-            status_label: i18n::t(l, &format!("outbox-status-{}", r.status)),
-            retryable: matches!(r.status.as_str(), "failed" | "completed" | "canceled"),
-            next_attempt_at: if r.status == "queued" {
-                r.next_attempt_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-            } else {
-                String::new()
-            },
-            channel: r.channel,
-            recipient: r.recipient,
-            status: r.status,
-            attempts: r.attempts,
-            last_error: r.last_error.unwrap_or_default(),
-            case_id: r.case_id,
-        })
-        .collect();
+    let rows = rows.into_iter().map(|r| delivery_line(l, r)).collect();
     let actions = actions
         .into_iter()
         .map(|a| ActionLine {
@@ -295,19 +296,7 @@ pub async fn delivery(
                 )
             })
             .collect(),
-        row: DeliveryLine {
-            id: r.id,
-            event: r.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
-            status_label: i18n::t(l, &format!("outbox-status-{}", r.status)),
-            retryable: matches!(r.status.as_str(), "failed" | "completed" | "canceled"),
-            next_attempt_at: r.next_attempt_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-            channel: r.channel,
-            recipient: r.recipient,
-            status: r.status,
-            attempts: r.attempts,
-            last_error: r.last_error.unwrap_or_default(),
-            case_id: r.case_id,
-        },
+        row: delivery_line(l, r),
     })
 }
 
