@@ -82,6 +82,10 @@ pub(crate) async fn enqueue(
         }
     }
     let added = store::enqueue(c, &actions, now).await?;
+    if intent == Intent::Unfreeze {
+        // A freeze undone on purpose is not drift: its day- and week-later checks are dropped.
+        store::cancel_queued(c, case.id, "verify_freeze", now).await?;
+    }
     if !manual.is_empty() {
         manual_tasks(c, case, &manual, now).await?;
     }
@@ -191,6 +195,13 @@ pub async fn alarm_drift(app: &App, action_id: i64, case_id: i64, system: &str) 
         .await?;
     tx.commit().await?;
     Ok(sent)
+}
+
+/// Whether the case froze accounts and revoked none (a return then undoes the freeze; a revocation is not
+/// undone by Lizhi: the accounts are provisioned again by their owners).
+pub(crate) async fn only_frozen(c: &mut lizhi_store::Conn<'_>, case_id: i64) -> Result<bool, AppError> {
+    let actions = store::of_case(c, case_id).await?;
+    Ok(actions.iter().any(|a| a.intent == "freeze") && !actions.iter().any(|a| a.intent == "revoke"))
 }
 
 /// Whether the case's revocations are all seen done by their systems; true when none were asked for (a

@@ -515,6 +515,11 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
         let (accounts, queued) = crate::access::enqueue(&mut c, &case, Intent::Revoke, now).await?;
         detail["access"] = serde_json::json!({"accounts": accounts, "queued": queued});
     }
+    // Someone who came back before their departure was confirmed gets the frozen accounts back.
+    if outcome.to == CaseState::Returned && crate::access::only_frozen(&mut c, id).await? {
+        let (accounts, queued) = crate::access::enqueue(&mut c, &case, Intent::Unfreeze, now).await?;
+        detail["access"] = serde_json::json!({"accounts": accounts, "queued": queued, "intent": "unfreeze"});
+    }
     crate::events::emit(&mut c, &case, &employee, &events, now).await?;
     case.updated_at = now;
     detail["deadline"] = serde_json::to_value(case.deadline).unwrap_or_default();

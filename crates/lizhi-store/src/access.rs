@@ -294,6 +294,19 @@ pub async fn retry(c: &mut Conn<'_>, id: i64, now: DateTime<Utc>) -> Result<bool
     Ok(on_conn!(c, c => sqlx::query(sql).bind(id).bind(now).execute(&mut **c).await?.rows_affected()) == 1)
 }
 
+/// Cancels a case's queued actions of one intent (the re-checks of a freeze that was undone); returns how
+/// many.
+pub async fn cancel_queued(
+    c: &mut Conn<'_>,
+    case_id: i64,
+    intent: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let sql = "UPDATE access_actions SET status = 'canceled', updated_at = $3 WHERE case_id = $1 AND intent = $2 \
+               AND status = 'queued'";
+    Ok(on_conn!(c, c => sqlx::query(sql).bind(case_id).bind(intent).bind(now).execute(&mut **c).await?.rows_affected()))
+}
+
 /// The case an action belongs to.
 pub async fn case_of(c: &mut Conn<'_>, id: i64) -> Result<Option<Option<i64>>, StoreError> {
     let row: Option<(Option<i64>,)> = on_conn!(c, c => sqlx::query_as("SELECT case_id FROM access_actions WHERE id = $1")

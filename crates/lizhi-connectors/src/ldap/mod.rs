@@ -59,6 +59,10 @@ pub struct LdapTarget {
     /// Upgrade an `ldap://` connection with StartTLS before binding.
     #[serde(default)]
     pub starttls: bool,
+    /// PEM file of the CA(s) the directory's certificate is checked against, for a private CA (an AD
+    /// enterprise CA); without it, the system's trusted roots.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     /// The service account that binds.
     pub bind_dn: String,
     /// Its password.
@@ -108,6 +112,7 @@ impl std::fmt::Debug for LdapTarget {
         f.debug_struct("LdapTarget")
             .field("url", &self.url)
             .field("starttls", &self.starttls)
+            .field("ca_file", &self.ca_file)
             .field("bind_dn", &self.bind_dn)
             .field("bind_password", &"***")
             .field("base_dn", &self.base_dn)
@@ -129,6 +134,7 @@ impl LdapTarget {
         LdapTarget {
             url: url.into(),
             starttls: false,
+            ca_file: None,
             bind_dn: bind_dn.into(),
             bind_password: bind_password.into(),
             base_dn: base_dn.into(),
@@ -173,6 +179,21 @@ pub struct LdapClient {
     ldap: Ldap,
 }
 
+/// A TLS configuration that trusts exactly the CA certificates in a PEM file.
+fn tls_trusting(file: &str) -> Result<std::sync::Arc<rustls::ClientConfig>, CallError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(file).map_err(|e| local("config", format!("ca_file {file}: {e}")))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| local("config", format!("ca_file {file}: {e}")))?;
+        roots.add(cert).map_err(|e| local("config", format!("ca_file {file}: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(local("config", format!("ca_file {file} holds no certificate")));
+    }
+    Ok(std::sync::Arc::new(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()))
+}
+
 impl LdapClient {
     /// Connects and binds as the service account. An empty password is refused: LDAP treats it as an
     /// anonymous bind that "succeeds" without authenticating.
@@ -184,9 +205,12 @@ impl LdapClient {
             tracing::warn!(url = %target.url, "LDAP without TLS: the bind password crosses the network in clear");
         }
         crate::http::install_tls_provider();
-        let settings = LdapConnSettings::new()
+        let mut settings = LdapConnSettings::new()
             .set_conn_timeout(Duration::from_millis(target.connect_timeout_ms))
             .set_starttls(target.starttls);
+        if let Some(file) = &target.ca_file {
+            settings = settings.set_config(tls_trusting(file)?);
+        }
         let (conn, ldap) = LdapConnAsync::with_settings(settings, &target.url)
             .await
             .map_err(|e| from_ldap(e, Phase::Connect, "connect"))?;

@@ -199,3 +199,33 @@ async fn the_access_checklist_item_closes_when_every_system_shows_the_revocation
     assert_eq!((closed.status.as_str(), closed.completed_by.as_deref()), ("done", Some("access-worker")), "{closed:?}");
     assert!(closed.note.as_deref().is_some_and(|n| n.contains("verified")), "{closed:?}");
 }
+
+#[tokio::test]
+async fn someone_who_returns_before_confirmation_gets_the_frozen_account_back() {
+    let Some(slapd) = start().await else { return };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-03-06T10:00:00+08:00").expect("instant").to_utc();
+    let clock = std::sync::Arc::new(lizhi_app::FixedClock::new(at));
+    let app = seeded(Some(clock.clone())).await;
+    let ctx = Ctx::system("test");
+    lizhi_app::connectors::put(&app, &ctx, "corp-ad", &directory(&slapd.url(), ADMIN_PW, 10)).await.expect("ad");
+    let people = lizhi_app::people::list_employees(&app, &ctx, &Default::default()).await.expect("people");
+    let no = people.items[2].employee_no.clone();
+    lizhi_app::connectors::put_identity(&app, &ctx, &no, "corp-ad", ZHANG, None).await.expect("identity");
+    let open =
+        OpenCase { employee_no: no, case_type: "absconding".into(), first_absent_date: None, effective_on: None };
+    let case = lizhi_app::cases::open(&app, &ctx, &open).await.expect("case");
+    lizhi_app::access::request(&app, &ctx, case, "freeze").await.expect("freeze");
+    assert_eq!(run_due(&app, &Clients::new()).await.expect("run").completed, 1);
+    assert_eq!(bind_rc(slapd.port, ZHANG, ZHANG_PW).await, Some(49), "frozen");
+    let back =
+        Command::Resolve { resolution: "justified".into(), note: Some("hospital stay, certificate shown".into()) };
+    lizhi_app::cases::act(&app, &ctx, case, &back).await.expect("returned");
+    assert_eq!(run_due(&app, &Clients::new()).await.expect("run").completed, 1);
+    assert_eq!(bind_rc(slapd.port, ZHANG, ZHANG_PW).await, Some(0), "the account works again");
+    let matrix = lizhi_app::access::matrix(&app, &ctx, case).await.expect("matrix");
+    assert!(matrix.iter().any(|a| a.intent == "unfreeze" && a.verdict.as_deref() == Some("verified")), "{matrix:?}");
+    // The freeze's later re-checks were dropped: an account given back is not drift.
+    clock.advance(chrono::Duration::days(8));
+    let later = run_due(&app, &Clients::new()).await.expect("run");
+    assert_eq!((later.completed, later.drifted), (0, 0), "{later:?}");
+}

@@ -47,6 +47,11 @@ impl Drop for Slapd {
 }
 
 impl Slapd {
+    /// The CA that signed the certificate slapd presents when started with [`start_tls`].
+    pub(crate) fn ca(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
     pub(crate) fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}/", self.port)
     }
@@ -70,10 +75,15 @@ fn free_port() -> u16 {
 
 /// The cn=config for one test: modules from Debian's path, the stock schemas, an mdb database in `dir`
 /// with a root DN, and the ppolicy overlay (its schema is built into the module since OpenLDAP 2.5).
-fn config_ldif(dir: &Path) -> String {
+fn config_ldif(dir: &Path, tls: bool) -> String {
     let d = dir.display();
+    let tls = if tls {
+        format!("olcTLSCertificateFile: {d}/cert.pem\nolcTLSCertificateKeyFile: {d}/key.pem\n")
+    } else {
+        String::new()
+    };
     format!(
-        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {d}/slapd.pid\n\n\
+        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {d}/slapd.pid\n{tls}\n\
          dn: cn=module{{0}},cn=config\nobjectClass: olcModuleList\ncn: module{{0}}\nolcModulePath: {MODULES}\n\
          olcModuleLoad: back_mdb\nolcModuleLoad: ppolicy\n\n\
          dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\n\
@@ -92,6 +102,52 @@ fn config_ldif(dir: &Path) -> String {
 
 /// Starts slapd and seeds it, or `None` (with a message) when slapd is not installed here; CI has it.
 pub(crate) async fn start() -> Option<Slapd> {
+    start_with(false).await
+}
+
+/// [`start`], with StartTLS offered under a certificate for 127.0.0.1 signed by a test CA
+/// ([`Slapd::ca`]), made with Debian's `openssl`.
+pub(crate) async fn start_tls() -> Option<Slapd> {
+    start_with(true).await
+}
+
+/// A test CA (`ca.pem`) and a server certificate for 127.0.0.1 it signed (`cert.pem`, `key.pem`).
+fn make_certificates(dir: &Path) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").expect("ext");
+    let steps: [Vec<&str>; 3] = [
+        [
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "1", "-subj", "/CN=Lizhi Test CA", "-keyout", "ca.key", "-out", "ca.pem"],
+        ]
+        .concat(),
+        [&["req"][..], &ec, &["-subj", "/CN=127.0.0.1", "-keyout", "key.pem", "-out", "server.csr"]].concat(),
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "cert.pem",
+        ],
+    ];
+    for args in steps {
+        let made = Command::new("openssl").args(&args).current_dir(dir).output().expect("openssl");
+        assert!(made.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&made.stderr));
+    }
+}
+
+async fn start_with(tls: bool) -> Option<Slapd> {
     let ppolicy = Path::new(MODULES).join("ppolicy.la");
     let missing: Vec<&str> = [SLAPD, SLAPADD, SCHEMA, ppolicy.to_str().unwrap_or_default()]
         .into_iter()
@@ -107,8 +163,11 @@ pub(crate) async fn start() -> Option<Slapd> {
     let conf = dir.path().join("slapd.d");
     std::fs::create_dir(&conf).expect("slapd.d");
     std::fs::create_dir(dir.path().join("db")).expect("db");
+    if tls {
+        make_certificates(dir.path());
+    }
     let ldif = dir.path().join("config.ldif");
-    std::fs::write(&ldif, config_ldif(dir.path())).expect("config.ldif");
+    std::fs::write(&ldif, config_ldif(dir.path(), tls)).expect("config.ldif");
     let out = Command::new(SLAPADD).arg("-n0").arg("-F").arg(&conf).arg("-l").arg(&ldif).output().expect("slapadd");
     assert!(out.status.success(), "slapadd: {}", String::from_utf8_lossy(&out.stderr));
     // A port picked free may be taken before slapd binds it: try a few.
@@ -585,4 +644,22 @@ async fn a_registered_directory_tests_its_connection_from_settings() {
         matches!(&err, lizhi_connectors::access::CallError::Refused { code, retryable: false, .. } if code == "49"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn starttls_checks_the_directorys_certificate_against_the_configured_ca() {
+    let Some(slapd) = start_tls().await else { return };
+    let mut target = slapd.target();
+    target.starttls = true;
+    // The system's roots do not know this self-signed certificate: refused before the password is sent.
+    let Err(refused) = LdapClient::connect(&target).await else { panic!("an untrusted certificate was accepted") };
+    assert!(refused.to_string().to_lowercase().contains("certificate"), "{refused}");
+    target.ca_file = Some(slapd.ca().display().to_string());
+    let client = LdapClient::connect(&target).await.expect("trusted through ca_file");
+    let frozen = client.apply(Intent::Freeze, ZHANG).await.expect("freeze over TLS");
+    assert_eq!(frozen.state, AccessState::Disabled);
+    client.close().await;
+    assert_eq!(bind_rc(slapd.port, ZHANG, ZHANG_PW).await, Some(49));
+    target.ca_file = Some(slapd.dir.path().join("nope.pem").display().to_string());
+    assert!(LdapClient::connect(&target).await.is_err(), "a missing CA file is a clear error");
 }
