@@ -649,3 +649,4 @@ error-invalid_range = The period is not valid (the end must not be before the st
 error-not_wecom = This connector is not a WeCom connector.
 told-title = Who was told
 told-wecom-people = WeCom, { $count } people
+outbox-status-completed_with_errors = Delivered, not to everyone

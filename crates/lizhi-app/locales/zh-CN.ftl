@@ -649,3 +649,4 @@ error-invalid_range = 时间范围无效（结束不能早于开始，最多 92 
 error-not_wecom = 该连接器不是企业微信连接器。
 told-title = 已通知
 told-wecom-people = 企业微信，{ $count } 人
+outbox-status-completed_with_errors = 已送达，部分接收方未收到

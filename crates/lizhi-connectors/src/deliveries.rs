@@ -25,7 +25,7 @@ const WECOM_DEDUPE_SECS: u32 = 4 * 3600;
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DeliveryRun {
-    /// Delivered (a WeCom card possibly to only some recipients: see the row's evidence).
+    /// Delivered (a WeCom card some recipients could not get is `completed_with_errors`).
     pub delivered: usize,
     /// To be tried again.
     pub retried: usize,
@@ -82,7 +82,8 @@ async fn finish(
     let (status, outcome, retry_at, error) = match &attempted.error {
         None => {
             run.delivered += 1;
-            ("completed", "delivered", now, attempted.warning.clone())
+            let status = if attempted.warning.is_some() { "completed_with_errors" } else { "completed" };
+            (status, "delivered", now, attempted.warning.clone())
         }
         Some(error) => {
             let text = format!("{error} ({})", error.code());

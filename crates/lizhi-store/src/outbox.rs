@@ -183,7 +183,7 @@ pub struct DeliveryView {
     pub idempotency_key: String,
     /// Address, endpoint or connector.
     pub recipient: String,
-    /// `queued`, `in_progress`, `completed`, `failed` or `canceled`.
+    /// `queued`, `in_progress`, `completed`, `completed_with_errors`, `failed` or `canceled`.
     pub status: String,
     /// Attempts so far.
     pub attempts: i64,
@@ -275,7 +275,7 @@ pub async fn get(c: &mut Conn<'_>, id: i64) -> Result<Option<DeliveryView>, Stor
 /// (the receiver deduplicates by the delivery id). A row being delivered is left alone; true when queued.
 pub async fn requeue(c: &mut Conn<'_>, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let sql = "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = $2, locked_until = NULL, updated_at = $2 \
-               WHERE id = $1 AND status IN ('failed', 'completed', 'canceled')";
+               WHERE id = $1 AND status IN ('failed', 'completed', 'completed_with_errors', 'canceled')";
     Ok(on_conn!(c, c => sqlx::query(sql).bind(id).bind(now).execute(&mut **c).await?.rows_affected()) == 1)
 }
 

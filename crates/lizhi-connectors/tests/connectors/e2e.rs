@@ -375,3 +375,23 @@ async fn wecom_check_ins_become_punches_once_and_missed_ones_do_not() {
     let far = day + chrono::Duration::days(120);
     assert!(lizhi_connectors::checkins::sync(&app, &ctx, &clients, "wecom", day, far).await.is_err());
 }
+
+#[tokio::test]
+async fn a_card_some_recipients_cannot_get_is_delivered_with_errors_that_name_them() {
+    let Some(w) = world().await else { return };
+    w.fake.set_unlicensed("hrsup01");
+    let case = confirmed_case(&w).await;
+    drain(&w.app, &Clients::new(), &w.clock).await;
+    assert_eq!((w.fake.delivered("manager01"), w.fake.delivered("hrsup01")), (1, 0));
+    let filter = lizhi_app::outbox::DeliveryFilter {
+        case_id: Some(case),
+        channel: Some("wecom".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let rows = lizhi_app::outbox::list(&w.app, &w.ctx, &filter).await.expect("outbox");
+    let card = rows.iter().find(|r| r.idempotency_key.contains("departure_confirmed")).expect("the card");
+    assert_eq!(card.status, "completed_with_errors", "{card:?}");
+    assert!(card.last_error.as_deref().is_some_and(|e| e.contains("hrsup01")), "{card:?}");
+    assert!(card.evidence.as_deref().is_some_and(|e| e.contains("unlicensed_users")), "{card:?}");
+}

@@ -157,7 +157,7 @@ fn delivery_line(l: Locale, r: lizhi_app::outbox::DeliveryView) -> DeliveryLine 
         id: r.id,
         event: r.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
         status_label: i18n::t(l, &format!("outbox-status-{}", r.status)),
-        retryable: matches!(r.status.as_str(), "failed" | "completed" | "canceled"),
+        retryable: matches!(r.status.as_str(), "failed" | "completed" | "completed_with_errors" | "canceled"),
         next_attempt_at: if r.status == "queued" {
             r.next_attempt_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
         } else {
@@ -205,7 +205,7 @@ pub struct OutboxFilter {
     status: String,
 }
 
-const STATUSES: [&str; 5] = ["queued", "in_progress", "completed", "failed", "canceled"];
+const STATUSES: [&str; 6] = ["queued", "in_progress", "completed", "completed_with_errors", "failed", "canceled"];
 
 /// `GET /outbox`: deliveries (filtered by channel and status) and the access actions that need attention.
 pub async fn outbox(
