@@ -82,6 +82,9 @@ pub(crate) async fn enqueue(
         }
     }
     let added = store::enqueue(c, &actions, now).await?;
+    if added > 0 {
+        lizhi_store::wake::announce(c).await?;
+    }
     if intent == Intent::Unfreeze {
         // A freeze undone on purpose is not drift: its day- and week-later checks are dropped.
         store::cancel_queued(c, case.id, "verify_freeze", now).await?;

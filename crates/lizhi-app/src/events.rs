@@ -168,6 +168,7 @@ pub(crate) async fn emit(
     }
     let systems: Vec<ConnectorRow> = connectors::list(c).await?.into_iter().filter(|k| k.enabled).collect();
     let kind = |k: &ConnectorRow| ConnectorKind::parse(&k.kind);
+    let mut queued = false;
     for event in events {
         for hook in systems.iter().filter(|k| kind(k) == Some(ConnectorKind::Webhook) && subscribed(k, *event)) {
             let key = format!("webhook:{}:{}:case:{}", hook.code, event.name(), case.id);
@@ -187,15 +188,31 @@ pub(crate) async fn emit(
                 },
             };
             let payload = serde_json::to_string(&body).map_err(|e| AppError::Internal(e.to_string()))?;
-            outbox::enqueue_for(c, WEBHOOK_CHANNEL, &key, &hook.code, &payload, Some(case.id), now).await?;
+            queued |= outbox::enqueue_for(c, WEBHOOK_CHANNEL, &key, &hook.code, &payload, Some(case.id), now).await?;
         }
     }
     let wecom: Vec<&ConnectorRow> = systems.iter().filter(|k| kind(k) == Some(ConnectorKind::WeCom)).collect();
-    if wecom.is_empty() || !events.iter().any(|e| e.told_in_wecom()) {
-        return Ok(());
+    if !wecom.is_empty() && events.iter().any(|e| e.told_in_wecom()) {
+        queued |= wecom_cards(c, case, employee, events, &wecom, now).await?;
     }
+    if queued {
+        lizhi_store::wake::announce(c).await?;
+    }
+    Ok(())
+}
+
+/// The WeCom cards of `events`, one per connector, event and language; true when any was new.
+async fn wecom_cards(
+    c: &mut Conn<'_>,
+    case: &CaseRow,
+    employee: &Employee,
+    events: &[Event],
+    wecom: &[&ConnectorRow],
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let mut queued = false;
     let people = recipients(c, case, employee).await?;
-    for system in wecom {
+    for system in wecom.iter().copied() {
         // Each recipient's WeCom account in this corp, grouped by the language they read Lizhi in.
         let mut by_locale: Vec<(Locale, Vec<String>)> = Vec::new();
         for (employee_id, locale) in &people {
@@ -214,11 +231,12 @@ pub(crate) async fn emit(
                 let card = card(system, *event, case, employee, *locale, to.clone());
                 let key = format!("wecom:{}:{}:case:{}:{}", system.code, event.name(), case.id, locale.tag());
                 let payload = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.to_string()))?;
-                outbox::enqueue_for(c, WECOM_CHANNEL, &key, &system.code, &payload, Some(case.id), now).await?;
+                queued |=
+                    outbox::enqueue_for(c, WECOM_CHANNEL, &key, &system.code, &payload, Some(case.id), now).await?;
             }
         }
     }
-    Ok(())
+    Ok(queued)
 }
 
 fn sha256(text: &str) -> Vec<u8> {
@@ -305,7 +323,9 @@ pub(crate) async fn approval_cards(
             });
             let key = format!("wecom:{}:approval:case:{}:step:{}:user:{}", system.code, case.id, step.id, user.id);
             let payload = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.to_string()))?;
-            outbox::enqueue_for(c, WECOM_CHANNEL, &key, &system.code, &payload, Some(case.id), now).await?;
+            if outbox::enqueue_for(c, WECOM_CHANNEL, &key, &system.code, &payload, Some(case.id), now).await? {
+                lizhi_store::wake::announce(c).await?;
+            }
         }
     }
     Ok(())

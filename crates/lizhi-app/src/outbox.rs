@@ -40,6 +40,7 @@ pub async fn retry_delivery(app: &App, ctx: &Ctx, id: i64) -> Result<(), AppErro
     }
     let detail = serde_json::json!({"channel": row.channel, "from": row.status, "key": row.idempotency_key});
     record(app, &mut c, ctx, &[change(ctx, "outbox.retry", "outbox", &id.to_string(), None, Some(&detail))]).await?;
+    lizhi_store::wake::announce(&mut c).await?;
     tx.commit().await?;
     app.outbox_signal.notify_one();
     Ok(())
@@ -65,6 +66,7 @@ pub async fn retry_action(app: &App, ctx: &Ctx, id: i64) -> Result<(), AppError>
     let detail = serde_json::json!({"action": id, "case": case});
     record(app, &mut c, ctx, &[change(ctx, "access.retry", "access_action", &id.to_string(), None, Some(&detail))])
         .await?;
+    lizhi_store::wake::announce(&mut c).await?;
     tx.commit().await?;
     app.outbox_signal.notify_one();
     Ok(())

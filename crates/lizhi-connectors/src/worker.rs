@@ -1,6 +1,7 @@
 //! The connector worker's loop, shared by `lizhi serve` and the benchmark: access actions first, then
 //! deliveries; straight on while there is work (a revocation walks its systems in order, one step per
-//! run), otherwise asleep until the tick or until a change on this instance wakes it.
+//! run), otherwise asleep until the tick or until queued work wakes it: a change on this instance, or on
+//! PostgreSQL any instance's commit (see `lizhi_store::wake`).
 
 use crate::clients::Clients;
 use crate::{access_worker, deliveries};
@@ -9,6 +10,8 @@ use std::time::Duration;
 
 /// Runs until the task is dropped.
 pub async fn run(app: App, tick: Duration) {
+    let listening = tokio::spawn(forward_announcements(app.clone()));
+    let _stop_listening = AbortOnDrop(listening);
     let clients = Clients::new();
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -49,4 +52,34 @@ pub async fn run_once(app: &App, clients: &Clients) -> bool {
         Err(e) => tracing::warn!(error = %e, "the delivery worker could not run"),
     }
     busy
+}
+
+/// Wakes this instance's worker when another instance announces work (PostgreSQL only). A lost
+/// connection is retried; meanwhile the tick keeps the worker going.
+async fn forward_announcements(app: App) {
+    loop {
+        match lizhi_store::wake::listen(&app.db).await {
+            Ok(None) => return,
+            Ok(Some(mut listener)) => loop {
+                match listener.recv().await {
+                    Ok(_) => app.outbox_signal.notify_one(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the outbox notifications; listening again");
+                        break;
+                    }
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot listen for outbox notifications"),
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+/// Stops the listener with the loop that started it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

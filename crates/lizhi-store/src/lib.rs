@@ -26,6 +26,7 @@ pub mod risk_scans;
 pub mod settings;
 pub mod summary;
 pub mod users;
+pub mod wake;
 
 pub use db::{Backend, Conn, Db, PooledConn, StoreError, Tx};
 pub use migrate::{MIGRATIONS, Migration};

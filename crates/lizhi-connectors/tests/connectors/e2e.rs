@@ -395,3 +395,49 @@ async fn a_card_some_recipients_cannot_get_is_delivered_with_errors_that_name_th
     assert!(card.last_error.as_deref().is_some_and(|e| e.contains("hrsup01")), "{card:?}");
     assert!(card.evidence.as_deref().is_some_and(|e| e.contains("unlicensed_users")), "{card:?}");
 }
+
+#[tokio::test]
+async fn on_postgresql_a_commit_on_one_instance_wakes_the_worker_of_another() {
+    let url = lizhi_store::testing::fresh_database_url().await.expect("database");
+    if !url.starts_with("postgres") {
+        return; // SQLite has one instance; its own commits wake its worker directly.
+    }
+    let hook = HookReceiver::start().await;
+    let first = App::open(&url, 4).await.expect("first instance");
+    let ctx = Ctx::system("test");
+    for (kind, bytes) in lizhi_app::demo::demo_files(10) {
+        lizhi_app::import::run(&first, &ctx, kind, "seed.csv", &bytes, true, &lizhi_app::import::NoProgress)
+            .await
+            .expect("seed");
+    }
+    let settings = json!({"url": hook.url, "timeout_secs": 2});
+    lizhi_app::connectors::put(&first, &ctx, "finance", &input("webhook", "Payroll", settings, Some(HOOK_SECRET), 40))
+        .await
+        .expect("webhook");
+    // The second instance's worker ticks once an hour: only the notification can wake it in time.
+    // Instances share the database and the instance secret (which opens the connectors' secrets).
+    let mut second = App::open(&url, 4).await.expect("second instance");
+    second.secret = first.secret.clone();
+    let worker = tokio::spawn(lizhi_connectors::worker::run(second, Duration::from_secs(3600)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let people = lizhi_app::people::list_employees(&first, &ctx, &Default::default()).await.expect("people");
+    let open = OpenCase {
+        employee_no: people.items[0].employee_no.clone(),
+        case_type: "absconding".into(),
+        first_absent_date: None,
+        effective_on: None,
+    };
+    let case = lizhi_app::cases::open(&first, &ctx, &open).await.expect("case");
+    for channel in ["phone", "sms", "wecom"] {
+        let log =
+            Command::LogContact { channel: channel.into(), outcome: "no_answer".into(), happened_at: None, note: None };
+        lizhi_app::cases::act(&first, &ctx, case, &log).await.expect("contact");
+    }
+    lizhi_app::cases::act(&first, &ctx, case, &Command::ConfirmDeparture).await.expect("confirm");
+    let started = std::time::Instant::now();
+    while hook.of_event("employee.departure_confirmed").is_empty() && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    assert_eq!(hook.of_event("employee.departure_confirmed").len(), 1, "delivered by the other instance's worker");
+}
