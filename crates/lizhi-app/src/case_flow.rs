@@ -220,9 +220,13 @@ async fn generate_checklist(
     approved_on: NaiveDate,
     calendar: &WorkCalendar,
 ) -> Result<(), AppError> {
-    if !items::of_case(c, case.id).await?.is_empty() {
+    // Tasks to revoke by hand may exist already (queued when the departure was confirmed); the generated
+    // list comes once, after them.
+    let existing = items::of_case(c, case.id).await?;
+    if existing.iter().any(|i| i.item_key != crate::access::MANUAL_ACCESS_KEY) {
         return Ok(());
     }
+    let first = existing.len() as i64;
     let kind = CaseType::parse(&case.case_type).unwrap_or(CaseType::Absconding);
     let policy = policy_of(case)?;
     let all = users::list(c).await?;
@@ -237,7 +241,7 @@ async fn generate_checklist(
         rows.push(ItemRow {
             id: 0,
             case_id: case.id,
-            position: position as i64,
+            position: first + position as i64,
             item_key: t.key.clone(),
             category: t.category.name().into(),
             label: None,
@@ -262,7 +266,7 @@ async fn generate_checklist(
         rows.push(ItemRow {
             id: 0,
             case_id: case.id,
-            position: rows.len() as i64,
+            position: first + rows.len() as i64,
             item_key: checklist::ASSET_RETURN_KEY.into(),
             category: checklist::Category::Assets.name().into(),
             label: Some(format!("{} {} ({})", asset.kind, asset.tag, asset.description)),

@@ -33,10 +33,26 @@ fn declared(sql: &str) -> BTreeMap<String, BTreeSet<String>> {
     out
 }
 
+/// Scratch tables of a SQLite rebuild (SQLite cannot change a constraint: create `x_rebuilt`, copy, drop
+/// `x`, rename): they end up under the old name, which PostgreSQL changes in place.
+fn rebuilt(sql: &str) -> BTreeSet<String> {
+    declared(sql)
+        .into_keys()
+        .filter(|t| {
+            let created = sql.find(&format!("CREATE TABLE {t} "));
+            let renamed = sql.find(&format!("ALTER TABLE {t} RENAME TO "));
+            matches!((created, renamed), (Some(c), Some(r)) if c < r)
+        })
+        .collect()
+}
+
 #[test]
 fn both_backends_declare_the_same_tables_and_columns() {
     for m in MIGRATIONS {
-        let sqlite = declared(m.sqlite);
+        let mut sqlite = declared(m.sqlite);
+        for scratch in rebuilt(m.sqlite) {
+            sqlite.remove(&scratch);
+        }
         let postgres = declared(m.postgres);
         assert!(!sqlite.is_empty(), "migration {} declares no table", m.version);
         assert_eq!(sqlite, postgres, "migration {} differs between backends", m.version);
@@ -78,8 +94,9 @@ async fn live_schema_matches_the_other_backend() {
         sqlite.migrate().await.expect("migrate");
         assert_eq!(live, live_columns(&sqlite).await);
     } else {
+        let scratch: BTreeSet<String> = MIGRATIONS.iter().flat_map(|m| rebuilt(m.sqlite)).collect();
         let declared_tables: BTreeSet<String> =
-            MIGRATIONS.iter().flat_map(|m| declared(m.sqlite).into_keys()).collect();
+            MIGRATIONS.iter().flat_map(|m| declared(m.sqlite).into_keys()).filter(|t| !scratch.contains(t)).collect();
         let live_tables: BTreeSet<String> = live.keys().filter(|t| *t != "lizhi_migrations").cloned().collect();
         assert_eq!(declared_tables, live_tables);
     }

@@ -69,6 +69,25 @@ async fn an_absconding_case_runs_from_contact_to_close_and_refuses_every_shortcu
     let (status, report) = t.import(&hr, "calendar", "cal.csv", calendar.into(), false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let no = api.first_employee_of(&hr, "CN-RD", 0).await;
+    // A door system without an API, and payroll listening for the stop-pay event only.
+    let admin = t.token("admin").await;
+    let door = json!({"kind": "manual", "name": "Door", "settings": {"owner": "facilities"}});
+    assert_eq!(api.call(&admin, Method::PUT, "/api/v1/connectors/door", Some(door)).await.0, StatusCode::CREATED);
+    let payroll = json!({"kind": "webhook", "name": "Payroll", "secret": "payroll-signing-key-01",
+        "settings": {"url": "http://127.0.0.1:9/hook", "events": ["pay.stop_requested"]}});
+    assert_eq!(api.call(&admin, Method::PUT, "/api/v1/connectors/payroll", Some(payroll)).await.0, StatusCode::CREATED);
+    let badge = json!({"account_id": "badge-0042"});
+    let path = format!("/api/v1/employees/{no}/identities/door");
+    assert_eq!(api.call(&hr, Method::PUT, &path, Some(badge)).await.0, StatusCode::CREATED);
+    let pay_events = || async {
+        let (_, rows) = api.call(&admin, Method::GET, "/api/v1/outbox?channel=webhook", None).await;
+        rows["items"].as_array().map_or(0, |items| {
+            items
+                .iter()
+                .filter(|r| r["idempotency_key"].as_str().is_some_and(|k| k.contains("pay.stop_requested")))
+                .count()
+        })
+    };
 
     let (status, opened) =
         api.call(&hr, Method::POST, "/api/v1/cases", Some(json!({"employee_no": no, "case_type": "absconding"}))).await;
@@ -92,6 +111,8 @@ async fn an_absconding_case_runs_from_contact_to_close_and_refuses_every_shortcu
     }
     let confirmed = api.ok(&hr, id, json!({"action": "confirm_departure"})).await;
     assert_eq!(confirmed["state"], "return_notice_serving");
+    assert_eq!(item(&confirmed, "manual_access")["label"], "Door: badge-0042", "the door task, for facilities");
+    assert_eq!(pay_events().await, 0, "pay stops only once termination is effective");
     assert_eq!(confirmed["confirmed_by"], "hr");
     assert!(confirmed["confirmed_at"].is_string(), "the evidence chain starts with a server timestamp");
 
@@ -157,6 +178,7 @@ async fn an_absconding_case_runs_from_contact_to_close_and_refuses_every_shortcu
         .ok(&hr, id, json!({"action": "record_receipt", "notice_id": notice, "outcome": "refused", "on": "2026-03-12"}))
         .await;
     assert_eq!((done["state"].as_str(), done["effective_on"].as_str()), (Some("terminated"), Some("2026-03-12")));
+    assert_eq!(pay_events().await, 1, "payroll is told to stop pay once, at termination");
     // 12 March + 15 = Friday 27 March; + 30 = Saturday 11 April → Monday 13 April.
     assert_eq!(item(&done, "file_transfer")["due_on"], "2026-03-27");
     assert_eq!(item(&done, "housing_fund_transfer")["due_on"], "2026-04-13");
