@@ -650,3 +650,4 @@ error-not_wecom = This connector is not a WeCom connector.
 told-title = Who was told
 told-wecom-people = WeCom, { $count } people
 outbox-status-completed_with_errors = Delivered, not to everyone
+wecom-approved = Approved

@@ -650,3 +650,4 @@ error-not_wecom = 该连接器不是企业微信连接器。
 told-title = 已通知
 told-wecom-people = 企业微信，{ $count } 人
 outbox-status-completed_with_errors = 已送达，部分接收方未收到
+wecom-approved = 已同意

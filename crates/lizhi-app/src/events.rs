@@ -22,6 +22,21 @@ use serde::{Deserialize, Serialize};
 pub const WEBHOOK_CHANNEL: &str = "webhook";
 /// The outbox channel of WeCom messages.
 pub const WECOM_CHANNEL: &str = "wecom";
+/// The outbox channel of updates to WeCom cards already sent (an approval card after the press).
+pub const WECOM_UPDATE_CHANNEL: &str = "wecom_update";
+
+/// What a card update carries: replace the pressed card's buttons with a note of what was done.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CardUpdate {
+    /// The WeCom connector's code.
+    pub connector: String,
+    /// The member whose card is updated.
+    pub userid: String,
+    /// The one-time code WeCom gave with the press.
+    pub response_code: String,
+    /// What the buttons become ("已同意").
+    pub replace_name: String,
+}
 
 /// A business event other systems subscribe to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,7 +9,7 @@ use crate::clients::Clients;
 use crate::configured::Configured;
 use crate::wecom::client::retry_after_secs;
 use chrono::{DateTime, Duration, Utc};
-use lizhi_app::events::{EventBody, WEBHOOK_CHANNEL, WECOM_CHANNEL, WeComCard};
+use lizhi_app::events::{CardUpdate, EventBody, WEBHOOK_CHANNEL, WECOM_CHANNEL, WECOM_UPDATE_CHANNEL, WeComCard};
 use lizhi_app::mail::{MAX_ATTEMPTS, backoff};
 use lizhi_app::{App, AppError};
 use lizhi_store::outbox::{self as store, Attempt, OutboxRow};
@@ -47,7 +47,7 @@ struct Attempted {
 /// Delivers every due webhook event and WeCom card (several instances may run this at once).
 pub async fn run_due(app: &App, clients: &Clients) -> Result<DeliveryRun, AppError> {
     let mut run = DeliveryRun::default();
-    for channel in [WEBHOOK_CHANNEL, WECOM_CHANNEL] {
+    for channel in [WEBHOOK_CHANNEL, WECOM_CHANNEL, WECOM_UPDATE_CHANNEL] {
         let now = app.clock.now();
         let claimed = {
             let mut tx = app.db.begin().await?;
@@ -58,10 +58,10 @@ pub async fn run_due(app: &App, clients: &Clients) -> Result<DeliveryRun, AppErr
         for row in claimed {
             let started_at = app.clock.now();
             let clock = std::time::Instant::now();
-            let attempted = if channel == WEBHOOK_CHANNEL {
-                webhook(app, clients, &row).await
-            } else {
-                wecom(app, clients, &row).await
+            let attempted = match channel {
+                WEBHOOK_CHANNEL => webhook(app, clients, &row).await,
+                WECOM_CHANNEL => wecom(app, clients, &row).await,
+                _ => card_update(app, clients, &row).await,
             };
             let duration_ms = i64::try_from(clock.elapsed().as_millis()).unwrap_or(i64::MAX);
             finish(app, &row, attempted, started_at, duration_ms, &mut run).await?;
@@ -211,6 +211,32 @@ async fn wecom(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted {
                 warning: (!missed.is_empty()).then(|| format!("not delivered to: {}", missed.join(", "))),
             }
         }
+        Err(error) => {
+            Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None }
+        }
+    }
+}
+
+async fn card_update(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted {
+    let Ok(update) = serde_json::from_str::<CardUpdate>(&row.payload) else {
+        return given_up("unreadable_payload", "the queued card update is not readable");
+    };
+    let client = match clients.get(app, &update.connector).await {
+        Ok(client) => client,
+        Err(error) => {
+            return Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None };
+        }
+    };
+    let Configured::WeCom(client) = client.as_ref() else {
+        return given_up("not_wecom", format!("connector {} is not WeCom any more", update.connector));
+    };
+    match client.update_button_card(&[update.userid.as_str()], &update.response_code, &update.replace_name).await {
+        Ok(()) => Attempted {
+            error: None,
+            http_status: None,
+            answer: json!({"updated": update.userid, "replace_name": update.replace_name}),
+            warning: None,
+        },
         Err(error) => {
             Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None }
         }

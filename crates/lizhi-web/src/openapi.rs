@@ -592,7 +592,7 @@ fn ops() -> Vec<Op> {
             summary: "Deliveries of the outbox (webhook events, WeCom cards, e-mail), newest first, with status, attempts, last error and the other side's last answer; payloads are not shown",
             permission: Some(ManageUsers),
             query: &[
-                ("channel", "webhook, wecom or email"),
+                ("channel", "webhook, wecom, wecom_update or email"),
                 ("status", "queued, in_progress, completed, failed or canceled"),
                 ("case_id", "only this case's deliveries"),
                 ("limit", "at most this many (default 100, max 500)"),

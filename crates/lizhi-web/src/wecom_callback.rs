@@ -95,8 +95,16 @@ pub async fn receive(
         }
     };
     let handled = match &event {
-        CallbackEvent::TemplateCardEvent { from_user, event_key, task_id, .. } => {
-            match lizhi_app::wecom_approvals::approve_from_card(&s.app, &code, from_user, task_id, event_key).await {
+        CallbackEvent::TemplateCardEvent { from_user, event_key, task_id, response_code, .. } => {
+            let approve = lizhi_app::wecom_approvals::approve_from_card(
+                &s.app,
+                &code,
+                from_user,
+                task_id,
+                event_key,
+                response_code,
+            );
+            match approve.await {
                 Ok(_) => Ok(()),
                 // Pressed by someone else, twice, or after the step moved on: nothing to do, but keep it.
                 Err(e) if !matches!(e, lizhi_app::AppError::Store(_) | lizhi_app::AppError::Internal(_)) => {

@@ -21,6 +21,8 @@ pub enum CallbackEvent {
         card_type: String,
         /// Unix seconds.
         create_time: i64,
+        /// The one-time code to update the pressed card with (valid 72 hours), empty when absent.
+        response_code: String,
     },
     /// An approval in WeCom's 审批 app changed.
     SysApprovalChange {
@@ -62,6 +64,7 @@ pub fn parse_event(xml: &str) -> Result<CallbackEvent, CryptoError> {
             task_id: need("TaskId")?,
             card_type: get("CardType").unwrap_or_default(),
             create_time: number("CreateTime"),
+            response_code: get("ResponseCode").unwrap_or_default(),
         },
         ("event", "sys_approval_change") => CallbackEvent::SysApprovalChange {
             sp_no: need("ApprovalInfo.SpNo")?,
@@ -94,6 +97,7 @@ mod tests {
                 task_id: "lz1s2u3".into(),
                 card_type: "button_interaction".into(),
                 create_time: 1_700_000_000,
+                response_code: "rc".into(),
             }
         );
         let change = "<xml><ToUserName>ww1</ToUserName><FromUserName>sys</FromUserName><CreateTime>1</CreateTime>\

@@ -441,3 +441,30 @@ async fn on_postgresql_a_commit_on_one_instance_wakes_the_worker_of_another() {
     worker.abort();
     assert_eq!(hook.of_event("employee.departure_confirmed").len(), 1, "delivered by the other instance's worker");
 }
+
+#[tokio::test]
+async fn a_pressed_approval_card_is_updated_once_with_the_press_code() {
+    let fake = FakeWeCom::start().await;
+    let app = seeded(None).await;
+    let ctx = Ctx::system("test");
+    lizhi_app::connectors::put(&app, &ctx, "wecom", &wecom_input(&fake, 90)).await.expect("wecom");
+    fake.add_member("manager01", "经理");
+    let code = fake.press("Manager01");
+    let update = lizhi_app::events::CardUpdate {
+        connector: "wecom".into(),
+        userid: "Manager01".into(),
+        response_code: code.clone(),
+        replace_name: "已同意".into(),
+    };
+    assert!(lizhi_app::wecom_approvals::queue_card_update(&app, &update, None).await.expect("queued"));
+    assert!(!lizhi_app::wecom_approvals::queue_card_update(&app, &update, None).await.expect("once"), "one per code");
+    let clients = Clients::new();
+    assert_eq!(deliveries::run_due(&app, &clients).await.expect("run").delivered, 1);
+    assert_eq!(fake.card_updates(), [("manager01".to_owned(), "已同意".to_owned())]);
+    // A code WeCom does not know (used, expired) is refused and not retried.
+    let stale = lizhi_app::events::CardUpdate { response_code: "rc-unknown".into(), ..update };
+    lizhi_app::wecom_approvals::queue_card_update(&app, &stale, None).await.expect("queued");
+    let run = deliveries::run_due(&app, &clients).await.expect("run");
+    assert_eq!((run.delivered, run.failed), (0, 1), "{run:?}");
+    assert_eq!(fake.card_updates().len(), 1);
+}

@@ -105,6 +105,10 @@ struct Fake {
     list_page_cap: usize,
     checkins: Vec<Value>,
     checkin_requests: Vec<CheckinRequest>,
+    /// Response codes of card presses not used yet, and who pressed.
+    pressed: HashMap<String, String>,
+    /// Cards updated: (member, new button text).
+    card_updates: Vec<(String, String)>,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -162,6 +166,8 @@ impl FakeWeCom {
             messages: 0,
             list_page_cap: 10_000,
             checkins: Vec::new(),
+            pressed: HashMap::new(),
+            card_updates: Vec::new(),
             checkin_requests: Vec::new(),
         };
         let shared = Arc::new(Mutex::new(fake));
@@ -283,6 +289,20 @@ impl FakeWeCom {
     pub fn delivered(&self, userid: &str) -> usize {
         let userid = userid.to_ascii_lowercase();
         self.with(|f| f.deliveries.iter().filter(|d| d.to == userid && !d.dropped).count())
+    }
+
+    /// A member presses a button of a card: WeCom would call back with this response code.
+    pub fn press(&self, userid: &str) -> String {
+        self.with(|f| {
+            let code = format!("rc-{}-{}", userid.to_ascii_lowercase(), f.pressed.len() + f.card_updates.len());
+            f.pressed.insert(code.clone(), userid.to_ascii_lowercase());
+            code
+        })
+    }
+
+    /// Cards updated after a press: (member, new button text).
+    pub fn card_updates(&self) -> Vec<(String, String)> {
+        self.with(|f| f.card_updates.clone())
     }
 
     /// Titles of the messages a member received, in order.

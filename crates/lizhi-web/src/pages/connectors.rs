@@ -244,7 +244,7 @@ pub async fn outbox(
         actions,
         channel: q.channel,
         status: q.status,
-        channels: vec!["webhook", "wecom", "email"],
+        channels: vec!["webhook", "wecom", "wecom_update", "email"],
         statuses: STATUSES.iter().map(|s| (*s, i18n::t(l, &format!("outbox-status-{s}")))).collect(),
     })
 }

@@ -287,7 +287,7 @@ fn card_press(from: &str, task_id: &str) -> String {
          <CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType>\
          <Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[approve]]></EventKey>\
          <TaskId><![CDATA[{task_id}]]></TaskId><CardType><![CDATA[button_interaction]]></CardType>\
-         <AgentID>1000002</AgentID></xml>"
+         <ResponseCode><![CDATA[press-code-1]]></ResponseCode><AgentID>1000002</AgentID></xml>"
     )
 }
 
@@ -385,9 +385,13 @@ async fn a_manager_approves_from_a_wecom_card_and_forged_callbacks_change_nothin
     assert_eq!(post(query.clone(), "<xml><Encrypt>".into()).await, StatusCode::BAD_REQUEST);
     assert_eq!(decisions(&t, &hr, id).await, 0, "nothing was decided");
 
-    // The approver's press is their decision.
+    // The approver's press is their decision, and the card's buttons are to become "approved".
     assert_eq!(post(query, body).await, StatusCode::OK);
     assert_eq!(decisions(&t, &hr, id).await, 1);
+    let (_, updates) = t.call(&admin, Method::GET, "/api/v1/outbox?channel=wecom_update", None).await;
+    let update = &updates["items"][0];
+    assert_eq!((update["case_id"].as_i64(), update["recipient"].as_str()), (Some(id), Some("wecom")), "{updates}");
+    assert!(update["idempotency_key"].as_str().is_some_and(|k| k.ends_with(":press-code-1")), "{updates}");
     let (_, audit) = t.call(&admin, Method::GET, "/api/v1/audit?limit=50", None).await;
     let text = audit.to_string();
     assert!(text.contains("wecom.card_refused") && text.contains("case.decision"), "{text}");

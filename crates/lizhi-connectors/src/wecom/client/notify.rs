@@ -115,6 +115,29 @@ impl WeComClient {
         self.send(&recipients, "template_card", card, dedupe).await
     }
 
+    /// Replaces the buttons of a pressed button card with `replace_name` ("已同意"), for the members who
+    /// pressed it (`message/update_template_card`; the `response_code` comes with the press, is valid 72 hours
+    /// and works once).
+    pub async fn update_button_card(
+        &self,
+        userids: &[&str],
+        response_code: &str,
+        replace_name: &str,
+    ) -> Result<(), CallError> {
+        let recipients = distinct_recipients(userids)?;
+        if response_code.trim().is_empty() || replace_name.trim().is_empty() {
+            return Err(invalid("invalid_message", "a card update needs the response code and the new button text"));
+        }
+        let body = json!({
+            "userids": recipients,
+            "agentid": self.agent_id,
+            "response_code": response_code,
+            "button": {"replace_name": replace_name},
+        });
+        let answer = self.call(Credential::App, Method::POST, "message/update_template_card", &[], Some(&body)).await?;
+        answer.ok().map(|_| ())
+    }
+
     /// Sends one message of `msgtype` whose content is `content`, after reserving every recipient's window.
     async fn send(
         &self,

@@ -20,7 +20,14 @@ impl Fake {
         let known = matches!(
             (get, api),
             (true, "gettoken" | "user/get" | "agent/get")
-                | (false, "user/update" | "user/list_id" | "message/send" | "checkin/getcheckindata")
+                | (
+                    false,
+                    "user/update"
+                        | "user/list_id"
+                        | "message/send"
+                        | "message/update_template_card"
+                        | "checkin/getcheckindata"
+                )
         );
         if !known {
             return None;
@@ -53,6 +60,7 @@ impl Fake {
             "user/update" => self.user_update(cred, &body),
             "user/list_id" => self.list_id(cred, &body),
             "message/send" => self.message_send(cred, &body),
+            "message/update_template_card" => self.update_card(cred, &body),
             _ => self.checkin(cred, &body),
         })
     }
@@ -268,6 +276,33 @@ impl Fake {
             "unlicenseduser": unlicensed.join("|"),
             "msgid": format!("fake-msg-{}", self.messages),
         }))
+    }
+
+    /// A pressed card is updated with the press's response code, once, for the member who pressed it.
+    fn update_card(&mut self, cred: Cred, body: &Value) -> Value {
+        if cred != Cred::App {
+            return err(48002, "api forbidden: the contact-sync secret cannot update cards");
+        }
+        if body.get("agentid").and_then(Value::as_i64) != Some(AGENT_ID) {
+            return err(301002, "not allow to operate another agent");
+        }
+        let code = body.get("response_code").and_then(Value::as_str).unwrap_or_default();
+        let Some(presser) = self.pressed.remove(code) else {
+            return err(40058, "invalid response_code (unknown, used or expired)");
+        };
+        let users: Vec<String> = body
+            .get("userids")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_ascii_lowercase).collect())
+            .unwrap_or_default();
+        let Some(name) = body.pointer("/button/replace_name").and_then(Value::as_str).filter(|n| !n.is_empty()) else {
+            return err(40058, "missing button.replace_name");
+        };
+        if users != [presser.clone()] {
+            return err(40058, "userids must be the member who pressed the card");
+        }
+        self.card_updates.push((presser, name.to_owned()));
+        ok(json!({"invaliduser": []}))
     }
 
     /// Beyond the per-member limit the message is dropped, and the sender is not told.
