@@ -651,3 +651,5 @@ told-title = Who was told
 told-wecom-people = WeCom, { $count } people
 outbox-status-completed_with_errors = Delivered, not to everyone
 wecom-approved = Approved
+wecom-title-employee-returned = Back at work: { $name } ({ $no })
+wecom-body-employee-returned = Case #{ $case }: { $name } of { $unit }, whose departure was confirmed, has come back; the case ended without termination. Access revoked for the case must be given back by each system's owner.

@@ -651,3 +651,5 @@ told-title = 已通知
 told-wecom-people = 企业微信，{ $count } 人
 outbox-status-completed_with_errors = 已送达，部分接收方未收到
 wecom-approved = 已同意
+wecom-title-employee-returned = 已返岗：{ $name }（{ $no }）
+wecom-body-employee-returned = 案件 #{ $case }：{ $unit } 的 { $name } 曾被确认离岗，现已返岗，案件未解除劳动关系即结束。为本案撤销的权限需由各系统负责人恢复。

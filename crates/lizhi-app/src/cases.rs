@@ -511,6 +511,9 @@ pub async fn act(app: &App, ctx: &Ctx, id: i64, command: &Command) -> Result<(),
     if matches!(command, Command::Close { .. }) {
         events.push(Event::CaseClosed);
     }
+    if outcome.to == CaseState::Returned && case.confirmed_at.is_some() {
+        events.push(Event::Returned);
+    }
     if matches!(command, Command::ConfirmDeparture) || terminated_now {
         let (accounts, queued) = crate::access::enqueue(&mut c, &case, Intent::Revoke, now).await?;
         detail["access"] = serde_json::json!({"accounts": accounts, "queued": queued});

@@ -49,12 +49,15 @@ pub enum Event {
     CaseClosed,
     /// Payroll should stop pay (sent only once termination is effective).
     PayStopRequested,
+    /// A person whose departure was confirmed came back (the case ended without termination): undo
+    /// whatever `employee.departure_confirmed` started.
+    Returned,
 }
 
 impl Event {
     /// Every event.
-    pub const ALL: [Event; 4] =
-        [Event::DepartureConfirmed, Event::Terminated, Event::CaseClosed, Event::PayStopRequested];
+    pub const ALL: [Event; 5] =
+        [Event::DepartureConfirmed, Event::Terminated, Event::CaseClosed, Event::PayStopRequested, Event::Returned];
 
     /// The event's wire name (`X-Lizhi-Event`, the `type` field, webhook subscriptions).
     pub fn name(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Event {
             Event::Terminated => "employee.terminated",
             Event::CaseClosed => "case.closed",
             Event::PayStopRequested => "pay.stop_requested",
+            Event::Returned => "employee.returned",
         }
     }
 

@@ -271,6 +271,11 @@ async fn a_return_ends_the_termination_path_and_a_resignation_converts_the_case(
     let hr = t.token("hr").await;
     let back = api.first_employee_of(&hr, "CN-RD", 1).await;
     let quits = api.first_employee_of(&hr, "CN-RD", 2).await;
+    // Facilities listen for departures and returns only.
+    let admin = t.token("admin").await;
+    let hook = json!({"kind": "webhook", "name": "Facilities", "secret": "facilities-signing-key",
+        "settings": {"url": "http://127.0.0.1:9/hook", "events": ["employee.departure_confirmed", "employee.returned"]}});
+    assert_eq!(api.call(&admin, Method::PUT, "/api/v1/connectors/facilities", Some(hook)).await.0, StatusCode::CREATED);
     let open = |no: String| json!({"employee_no": no, "case_type": "absconding"});
     let (_, a) = api.call(&hr, Method::POST, "/api/v1/cases", Some(open(back.clone()))).await;
     let a = a["id"].as_i64().expect("id");
@@ -302,6 +307,15 @@ async fn a_return_ends_the_termination_path_and_a_resignation_converts_the_case(
         (Some("returned"), Some("discipline_only"))
     );
     api.refused(&hr, a, json!({"action": "confirm_departure"}), "action_not_allowed").await;
+    let (_, told) = api.call(&admin, Method::GET, &format!("/api/v1/outbox?case_id={a}"), None).await;
+    let mut events: Vec<&str> = told["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["idempotency_key"].as_str()?.split(':').nth(2))
+        .collect();
+    events.sort_unstable();
+    assert_eq!(events, ["employee.departure_confirmed", "employee.returned"], "{told}");
     let (status, _) = api.call(&hr, Method::POST, "/api/v1/cases", Some(open(back))).await;
     assert_eq!(status, StatusCode::CREATED, "a finished case leaves room for a new one");
 
