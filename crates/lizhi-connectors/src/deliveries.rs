@@ -127,18 +127,13 @@ fn retryable(error: &CallError) -> bool {
     }
 }
 
+/// An attempt without an answer to keep (the error says whether to try again).
+fn refused(error: CallError) -> Attempted {
+    Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None }
+}
+
 fn given_up(code: &str, message: impl Into<String>) -> Attempted {
-    Attempted {
-        error: Some(CallError::Refused {
-            system: "outbox",
-            code: code.into(),
-            message: message.into(),
-            retryable: false,
-        }),
-        http_status: None,
-        answer: serde_json::Value::Null,
-        warning: None,
-    }
+    refused(CallError::Refused { system: "outbox", code: code.into(), message: message.into(), retryable: false })
 }
 
 async fn webhook(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted {
@@ -148,7 +143,7 @@ async fn webhook(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted {
     let target = match clients.get(app, &row.recipient).await {
         Ok(client) => client,
         Err(error) => {
-            return Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None };
+            return refused(error);
         }
     };
     let Configured::Webhook(target) = target.as_ref() else {
@@ -181,7 +176,7 @@ async fn wecom(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted {
     let client = match clients.get(app, &card.connector).await {
         Ok(client) => client,
         Err(error) => {
-            return Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None };
+            return refused(error);
         }
     };
     let Configured::WeCom(client) = client.as_ref() else {
@@ -211,9 +206,7 @@ async fn wecom(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted {
                 warning: (!missed.is_empty()).then(|| format!("not delivered to: {}", missed.join(", "))),
             }
         }
-        Err(error) => {
-            Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None }
-        }
+        Err(error) => refused(error),
     }
 }
 
@@ -224,7 +217,7 @@ async fn card_update(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted
     let client = match clients.get(app, &update.connector).await {
         Ok(client) => client,
         Err(error) => {
-            return Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None };
+            return refused(error);
         }
     };
     let Configured::WeCom(client) = client.as_ref() else {
@@ -237,8 +230,6 @@ async fn card_update(app: &App, clients: &Clients, row: &OutboxRow) -> Attempted
             answer: json!({"updated": update.userid, "replace_name": update.replace_name}),
             warning: None,
         },
-        Err(error) => {
-            Attempted { error: Some(error), http_status: None, answer: serde_json::Value::Null, warning: None }
-        }
+        Err(error) => refused(error),
     }
 }
