@@ -221,6 +221,26 @@ impl Configured {
     }
 }
 
+/// Whether a client can be built from these settings and secret: the check `put_checked` runs before a
+/// connector is saved (web and CLI alike), giving the reason when not.
+pub fn check_settings(kind: &str, settings: &Value, secret: Option<&str>) -> Result<(), String> {
+    Configured::new(kind, settings, secret).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Tests a registered connector with its stored settings and secret: the outer error is Lizhi's (unknown
+/// connector, no right), the inner result what the system said.
+pub async fn test_registered(
+    app: &lizhi_app::App,
+    ctx: &lizhi_app::Ctx,
+    code: &str,
+) -> Result<Result<String, CallError>, lizhi_app::AppError> {
+    let (kind, settings, secret) = lizhi_app::connectors::config(app, ctx, code).await?;
+    Ok(match Configured::new(&kind, &settings, secret.as_deref()) {
+        Ok(client) => client.test_connection().await,
+        Err(e) => Err(e),
+    })
+}
+
 /// The callback crypto of a WeCom connector (its corp id is the receive id), for the callback endpoint.
 pub fn wecom_callback(settings: &Value, secret: Option<&str>) -> Result<CallbackCrypto, CallError> {
     let s: WeComSettings = parse("wecom", settings)?;

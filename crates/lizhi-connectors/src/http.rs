@@ -6,16 +6,11 @@ use std::time::Duration;
 /// A client with `timeout` per request and at most 10 s to connect. HTTPS uses rustls with the ring
 /// provider (installed here for the process, once) and the system's trusted roots.
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
-    install_tls_provider();
+    lizhi_app::install_tls_provider();
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("lizhi/", env!("CARGO_PKG_VERSION")))
         .build()
-}
-
-/// See [`lizhi_app::install_tls_provider`] (LDAP over TLS needs it too).
-pub(crate) fn install_tls_provider() {
-    lizhi_app::install_tls_provider();
 }

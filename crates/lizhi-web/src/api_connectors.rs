@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use lizhi_app::AppError;
 use lizhi_app::connectors::{self, ConnectorInput};
-use lizhi_connectors::configured::Configured;
 use serde::Deserialize;
 
 /// `GET /api/v1/connectors`: every connector in revocation order, without secrets.
@@ -47,10 +46,7 @@ pub async fn save(
     code: &str,
     input: &ConnectorInput,
 ) -> Result<bool, AppError> {
-    connectors::put_checked(app, ctx, code, input, &|kind, settings, secret| {
-        Configured::new(kind, settings, secret).map(|_| ()).map_err(|e| e.to_string())
-    })
-    .await
+    connectors::put_checked(app, ctx, code, input, &lizhi_connectors::configured::check_settings).await
 }
 
 /// `GET /api/v1/employees/{no}/identities`: the person's accounts, in revocation order.

@@ -12,17 +12,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use lizhi_app::outbox::DeliveryFilter;
 use lizhi_app::{App, AppError, Ctx};
-use lizhi_connectors::configured::Configured;
 use serde::Deserialize;
 use serde_json::json;
 
 /// What a connection test found: `Ok(what was checked)` or the refusal's code and message.
 pub async fn test_connection(app: &App, ctx: &Ctx, code: &str) -> Result<Result<String, (String, String)>, AppError> {
-    let (kind, settings, secret) = lizhi_app::connectors::config(app, ctx, code).await?;
-    let checked = match Configured::new(&kind, &settings, secret.as_deref()) {
-        Ok(client) => client.test_connection().await,
-        Err(e) => Err(e),
-    };
+    let checked = lizhi_connectors::configured::test_registered(app, ctx, code).await?;
     Ok(checked.map_err(|e| (e.code().to_owned(), e.to_string())))
 }
 

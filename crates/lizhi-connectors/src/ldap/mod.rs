@@ -204,7 +204,7 @@ impl LdapClient {
         if target.url.starts_with("ldap://") && !target.starttls && !is_loopback_url(&target.url) {
             tracing::warn!(url = %target.url, "LDAP without TLS: the bind password crosses the network in clear");
         }
-        crate::http::install_tls_provider();
+        lizhi_app::install_tls_provider();
         let mut settings = LdapConnSettings::new()
             .set_conn_timeout(Duration::from_millis(target.connect_timeout_ms))
             .set_starttls(target.starttls);

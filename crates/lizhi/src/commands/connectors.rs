@@ -36,22 +36,14 @@ async fn dispatch(env: &Env, app: &lizhi_app::App, cmd: ConnectorsCommand) -> Re
                 revoke_order: a.order,
                 enabled: Some(!a.disabled),
             };
-            let check = |kind: &str, settings: &serde_json::Value, secret: Option<&str>| {
-                lizhi_connectors::configured::Configured::new(kind, settings, secret)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            };
-            let created =
-                connectors::put_checked(app, &ctx, &a.code, &input, &check).await.map_err(ui::app_error(l))?;
+            let check = &lizhi_connectors::configured::check_settings;
+            let created = connectors::put_checked(app, &ctx, &a.code, &input, check).await.map_err(ui::app_error(l))?;
             println!("{} {}", if created { tr(l, "created", "已创建") } else { tr(l, "updated", "已更新") }, a.code);
             Ok(ExitCode::SUCCESS)
         }
         ConnectorsCommand::Test(a) => {
-            let (kind, settings, secret) = connectors::config(app, &ctx, &a.code).await.map_err(ui::app_error(l))?;
-            let outcome = match lizhi_connectors::configured::Configured::new(&kind, &settings, secret.as_deref()) {
-                Ok(configured) => configured.test_connection().await,
-                Err(e) => Err(e),
-            };
+            let outcome =
+                lizhi_connectors::configured::test_registered(app, &ctx, &a.code).await.map_err(ui::app_error(l))?;
             match outcome {
                 Ok(checked) => {
                     println!("{} {}: {checked}", tr(l, "OK", "正常"), a.code);
