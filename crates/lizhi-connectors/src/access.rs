@@ -91,6 +91,15 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// Whether trying again may succeed: a refusal that may pass later, or an outcome nobody knows (which
+    /// the access worker reads back before acting again).
+    pub fn worth_retrying(&self) -> bool {
+        match self {
+            CallError::Refused { retryable, .. } => *retryable,
+            CallError::Ambiguous { .. } => true,
+        }
+    }
+
     /// Stable code for logs and the outbox row.
     pub fn code(&self) -> &'static str {
         match self {

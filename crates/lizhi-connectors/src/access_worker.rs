@@ -173,11 +173,8 @@ fn failed(now: DateTime<Utc>, error: String) -> Outcome {
 /// The retry policy: refusals that may pass later and unknown outcomes are tried again with backoff (an
 /// unknown outcome reads back first); anything else, or too many attempts, gives up.
 fn after_failure(now: DateTime<Utc>, attempts: i64, error: &CallError) -> Outcome {
-    let (retry, read_back_first) = match error {
-        CallError::Refused { retryable, .. } => (*retryable, false),
-        CallError::Ambiguous { .. } => (true, true),
-    };
-    if !retry || attempts >= MAX_ATTEMPTS {
+    let read_back_first = matches!(error, CallError::Ambiguous { .. });
+    if !error.worth_retrying() || attempts >= MAX_ATTEMPTS {
         return failed(now, format!("{} ({})", error, error.code()));
     }
     Outcome {

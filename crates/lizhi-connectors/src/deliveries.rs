@@ -87,7 +87,7 @@ async fn finish(
         }
         Some(error) => {
             let text = format!("{error} ({})", error.code());
-            if retryable(error) && row.attempts < MAX_ATTEMPTS {
+            if error.worth_retrying() && row.attempts < MAX_ATTEMPTS {
                 run.retried += 1;
                 let wait =
                     retry_after_secs(error).map_or_else(|| backoff(row.attempts), |s| Duration::seconds(s as i64));
@@ -117,14 +117,6 @@ async fn finish(
     store::finish(&mut c, row.id, status, error.as_deref(), retry_at, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Unknown outcomes and refusals that may pass are tried again; the rest is given up at once.
-fn retryable(error: &CallError) -> bool {
-    match error {
-        CallError::Refused { retryable, .. } => *retryable,
-        CallError::Ambiguous { .. } => true,
-    }
 }
 
 /// An attempt without an answer to keep (the error says whether to try again).
