@@ -147,6 +147,12 @@ pub struct ApprovalButtons {
     pub reject: String,
 }
 
+/// What a delivery is about, read from its outbox key (`<channel>:<connector>:<what>:…`, as written here and by
+/// the card updates): an event name, `approval` or `card`.
+pub fn subject_of_key(key: &str) -> &str {
+    key.split(':').nth(2).unwrap_or_default()
+}
+
 /// The task id of an approval card: `lz<case>s<step>u<user>` (WeCom allows letters, digits, `_-@`).
 pub fn task_id(case_id: i64, step_id: i64, user_id: i64) -> String {
     format!("lz{case_id}s{step_id}u{user_id}")
@@ -247,7 +253,8 @@ async fn wecom_cards(
         }
         for event in events.iter().filter(|e| e.told_in_wecom()) {
             for (locale, to) in &by_locale {
-                let card = card(system, *event, case, employee, *locale, to.clone());
+                let what = event.name().replace('.', "-");
+                let card = card(system, case, *locale, &what, &card_args(case, employee, *locale), to.clone());
                 let key = format!("wecom:{}:{}:case:{}:{}", system.code, event.name(), case.id, locale.tag());
                 let payload = serde_json::to_string(&card).map_err(|e| AppError::Internal(e.to_string()))?;
                 queued |=
@@ -263,36 +270,43 @@ fn sha256(text: &str) -> Vec<u8> {
     sha2::Sha256::digest(text.as_bytes()).to_vec()
 }
 
+/// The placeholders of every card text: the case, the person, their unit, the case type, state and last day.
+fn card_args(case: &CaseRow, employee: &Employee, locale: Locale) -> Vec<(&'static str, String)> {
+    vec![
+        ("case", case.id.to_string()),
+        ("name", employee.name.clone()),
+        ("no", employee.employee_no.clone()),
+        ("unit", employee.org_unit_name.clone()),
+        ("type", crate::i18n::t(locale, &format!("case-type-{}", case.case_type))),
+        ("state", crate::i18n::t(locale, &format!("case-state-{}", case.state))),
+        ("effective", case.effective_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into())),
+    ]
+}
+
+/// A card that opens the case page, its title and text from the messages `wecom-title-<what>` and
+/// `wecom-body-<what>`.
 fn card(
     system: &ConnectorRow,
-    event: Event,
     case: &CaseRow,
-    employee: &Employee,
     locale: Locale,
+    what: &str,
+    args: &[(&str, String)],
     to: Vec<String>,
 ) -> WeComCard {
-    let case_id = case.id.to_string();
-    let state = crate::i18n::t(locale, &format!("case-state-{}", case.state));
-    let kind = crate::i18n::t(locale, &format!("case-type-{}", case.case_type));
-    let effective = case.effective_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
-    let args = [
-        ("case", case_id.as_str()),
-        ("name", employee.name.as_str()),
-        ("no", employee.employee_no.as_str()),
-        ("unit", employee.org_unit_name.as_str()),
-        ("type", kind.as_str()),
-        ("state", state.as_str()),
-        ("effective", effective.as_str()),
-    ];
-    let suffix = event.name().replace('.', "-");
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     WeComCard {
         connector: system.code.clone(),
         to,
-        title: t_args(locale, &format!("wecom-title-{suffix}"), &args),
-        description: t_args(locale, &format!("wecom-body-{suffix}"), &args),
+        title: t_args(locale, &format!("wecom-title-{what}"), &args),
+        description: t_args(locale, &format!("wecom-body-{what}"), &args),
         path: format!("/cases/{}", case.id),
         approval: None,
     }
+}
+
+/// The language a user reads Lizhi in (WeCom users default to Chinese).
+pub(crate) fn locale_of(user: &lizhi_core::model::User) -> Locale {
+    user.locale.as_deref().and_then(Locale::parse).unwrap_or(Locale::ZhCn)
 }
 
 /// Queues, for every enabled WeCom connector, a button card to each approver of a step that just became
@@ -317,24 +331,13 @@ pub(crate) async fn approval_cards(
     for (user_id, _) in &step.assignees {
         let Some(user) = users.iter().find(|u| u.id == *user_id && !u.disabled) else { continue };
         let Some(employee_id) = user.employee_id.filter(|id| *id != case.employee_id) else { continue };
-        let locale = user.locale.as_deref().and_then(Locale::parse).unwrap_or(Locale::ZhCn);
+        let locale = locale_of(user);
         let accounts = connectors::identities_of(c, employee_id).await?;
         for system in &systems {
             let Some(account) = accounts.iter().find(|i| i.system == system.code) else { continue };
-            let mut card =
-                card(system, Event::DepartureConfirmed, &case, &employee, locale, vec![account.account_id.clone()]);
-            let case_no = case.id.to_string();
-            let kind = crate::i18n::t(locale, &format!("case-type-{}", case.case_type));
-            let args = [
-                ("case", case_no.as_str()),
-                ("name", employee.name.as_str()),
-                ("no", employee.employee_no.as_str()),
-                ("unit", employee.org_unit_name.as_str()),
-                ("type", kind.as_str()),
-                ("step", step.name.as_str()),
-            ];
-            card.title = t_args(locale, "wecom-title-approval", &args);
-            card.description = t_args(locale, "wecom-body-approval", &args);
+            let mut args = card_args(&case, &employee, locale);
+            args.push(("step", step.name.clone()));
+            let mut card = card(system, &case, locale, "approval", &args, vec![account.account_id.clone()]);
             card.approval = Some(ApprovalButtons {
                 task_id: task_id(case.id, step.id, user.id),
                 approve: crate::i18n::t(locale, "wecom-approve"),
@@ -357,8 +360,6 @@ async fn recipients(c: &mut Conn<'_>, case: &CaseRow, employee: &Employee) -> Re
     let mut user_ids = case_flow::with_role(&users, Role::HrSupervisor);
     user_ids.extend(case.owner_user_id);
     user_ids.extend(case_flow::department_heads(c, employee, &users).await?);
-    let locale_of =
-        |user: &lizhi_core::model::User| user.locale.as_deref().and_then(Locale::parse).unwrap_or(Locale::ZhCn);
     let mut people: Vec<(i64, Locale)> = users
         .iter()
         .filter(|u| user_ids.contains(&u.id) && !u.disabled)

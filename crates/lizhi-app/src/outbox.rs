@@ -113,7 +113,7 @@ pub async fn of_case(app: &App, ctx: &Ctx, case_id: i64) -> Result<Vec<Told>, Ap
             1
         };
         out.push(Told {
-            event: row.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
+            event: crate::events::subject_of_key(&row.idempotency_key).to_owned(),
             channel: row.channel,
             target: row.recipient,
             recipients,

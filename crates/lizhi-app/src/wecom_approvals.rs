@@ -37,7 +37,7 @@ pub async fn approve_from_card(
     let ctx = Ctx::user(crate::auth::principal_of(user), new_request_id());
     crate::case_flow::decide(app, &ctx, case_id, Decision::Approve, Some("approved from the WeCom card")).await?;
     if !response_code.is_empty() {
-        let locale = user.locale.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or(crate::i18n::Locale::ZhCn);
+        let locale = crate::events::locale_of(user);
         let update = CardUpdate {
             connector: connector.to_owned(),
             userid: wecom_userid.to_owned(),

@@ -155,7 +155,7 @@ pub struct DeliveryLine {
 fn delivery_line(l: Locale, r: lizhi_app::outbox::DeliveryView) -> DeliveryLine {
     DeliveryLine {
         id: r.id,
-        event: r.idempotency_key.split(':').nth(2).unwrap_or_default().to_owned(),
+        event: lizhi_app::events::subject_of_key(&r.idempotency_key).to_owned(),
         status_label: i18n::t(l, &format!("outbox-status-{}", r.status)),
         retryable: matches!(r.status.as_str(), "failed" | "completed" | "completed_with_errors" | "canceled"),
         next_attempt_at: if r.status == "queued" {

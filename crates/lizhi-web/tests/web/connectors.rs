@@ -351,6 +351,7 @@ async fn a_manager_approves_from_a_wecom_card_and_forged_callbacks_change_nothin
     drop(conn);
     let card: serde_json::Value = serde_json::from_str(&payload).expect("card");
     assert_eq!(card["to"], json!(["LiSi"]), "only the approver, never the person: {card}");
+    assert!(card["title"].as_str().is_some_and(|t| t.starts_with("待您审批") && !t.contains('{')), "{card}");
     let task_id = card["approval"]["task_id"].as_str().expect("task id").to_owned();
 
     let crypto = CallbackCrypto::new(CALLBACK_TOKEN, AES_KEY, CORP).expect("crypto");
