@@ -104,19 +104,22 @@ pub async fn of_case(app: &App, ctx: &Ctx, case_id: i64) -> Result<Vec<Told>, Ap
     let filter = DeliveryFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
     let mut rows = store::list(&mut c, &filter).await?;
     rows.reverse();
+    // How many people each WeCom card is for, from its payload (one query for the case, not one per card).
+    let cards: std::collections::HashMap<i64, usize> =
+        store::payloads_of_case(&mut c, case_id, crate::events::WECOM_CHANNEL)
+            .await?
+            .into_iter()
+            .map(|(id, payload)| {
+                (id, serde_json::from_str::<crate::events::WeComCard>(&payload).map_or(0, |card| card.to.len()))
+            })
+            .collect();
     let mut out = Vec::new();
     for row in rows {
-        let recipients = if row.channel == crate::events::WECOM_CHANNEL {
-            let payload = store::payload(&mut c, row.id).await?.unwrap_or_default();
-            serde_json::from_str::<crate::events::WeComCard>(&payload).map_or(0, |card| card.to.len())
-        } else {
-            1
-        };
         out.push(Told {
             event: crate::events::subject_of_key(&row.idempotency_key).to_owned(),
+            recipients: cards.get(&row.id).copied().unwrap_or(1),
             channel: row.channel,
             target: row.recipient,
-            recipients,
             status: row.status,
             last_error: row.last_error,
         });

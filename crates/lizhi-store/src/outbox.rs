@@ -291,8 +291,8 @@ pub async fn all_counts(c: &mut Conn<'_>) -> Result<Vec<(String, String, i64)>, 
     Ok(on_conn!(c, c => sqlx::query_as(sql).fetch_all(&mut **c).await?))
 }
 
-/// What a row delivers (JSON), for the use cases that summarise it.
-pub async fn payload(c: &mut Conn<'_>, id: i64) -> Result<Option<String>, StoreError> {
-    let sql = "SELECT payload FROM outbox WHERE id = $1";
-    Ok(on_conn!(c, c => sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **c).await?))
+/// What a case's rows of one channel deliver (id, JSON), for the use cases that summarise them.
+pub async fn payloads_of_case(c: &mut Conn<'_>, case_id: i64, channel: &str) -> Result<Vec<(i64, String)>, StoreError> {
+    let sql = "SELECT id, payload FROM outbox WHERE case_id = $1 AND channel = $2";
+    Ok(on_conn!(c, c => sqlx::query_as(sql).bind(case_id).bind(channel).fetch_all(&mut **c).await?))
 }

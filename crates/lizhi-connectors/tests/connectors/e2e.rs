@@ -253,6 +253,15 @@ async fn one_confirmation_revokes_verifies_and_tells_everyone_once() {
     assert_eq!(w.fake.delivered("hrsup01"), 1);
     assert_eq!(w.fake.delivered("zhangsan"), 0, "an absconding employee is not messaged");
     assert!(w.fake.calls("message/send") >= 2 && w.fake.duplicates() >= 1, "the retry was deduplicated by WeCom");
+    // The case page's "who was told": one card for both (they read Chinese), one event for finance.
+    let told = lizhi_app::outbox::of_case(&w.app, &w.ctx, case).await.expect("told");
+    let card = told.iter().find(|t| t.channel == "wecom").expect("the card");
+    assert_eq!(
+        (card.event.as_str(), card.recipients, card.status.as_str()),
+        ("employee.departure_confirmed", 2, "completed")
+    );
+    let hook = told.iter().find(|t| t.channel == "webhook").expect("the event");
+    assert_eq!((hook.target.as_str(), hook.recipients), ("finance", 1));
 
     // The door has no API: a task for facilities, closed only with written evidence.
     let mut conn = w.app.db.acquire().await.expect("conn");
