@@ -152,7 +152,7 @@ async fn main() {
     }
 
     // The worker loop of `lizhi serve`, woken by each confirmation.
-    let worker = tokio::spawn(lizhi_connectors::worker::run(app.clone(), Duration::from_secs(5)));
+    let worker = tokio::spawn(lizhi_connectors::worker::run(app.clone(), Default::default(), Duration::from_secs(5)));
     let mut latencies = Vec::new();
     for case in &cases {
         let started = Instant::now();

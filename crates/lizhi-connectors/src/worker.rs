@@ -6,13 +6,13 @@
 use crate::clients::Clients;
 use crate::{access_worker, deliveries};
 use lizhi_app::App;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs until the task is dropped.
-pub async fn run(app: App, tick: Duration) {
+/// Runs until the task is dropped, with connector clients it may share (see [`Clients`]).
+pub async fn run(app: App, clients: Arc<Clients>, tick: Duration) {
     let listening = tokio::spawn(forward_announcements(app.clone()));
     let _stop_listening = AbortOnDrop(listening);
-    let clients = Clients::new();
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

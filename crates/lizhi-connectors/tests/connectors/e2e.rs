@@ -427,7 +427,7 @@ async fn on_postgresql_a_commit_on_one_instance_wakes_the_worker_of_another() {
     // Instances share the database and the instance secret (which opens the connectors' secrets).
     let mut second = App::open(&url, 4).await.expect("second instance");
     second.secret = first.secret.clone();
-    let worker = tokio::spawn(lizhi_connectors::worker::run(second, Duration::from_secs(3600)));
+    let worker = tokio::spawn(lizhi_connectors::worker::run(second, Default::default(), Duration::from_secs(3600)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let people = lizhi_app::people::list_employees(&first, &ctx, &Default::default()).await.expect("people");
     let open = OpenCase {

@@ -80,10 +80,12 @@ pub async fn serve_app(app: App, config: &Config, bind: &str, locale: Locale, sc
     let mailer = config.mailer().map_err(|e| anyhow::anyhow!("{e}"))?;
     let app = App { mail_enabled: mailer.is_some(), public_url, ..app };
     let every = config.checkpoint_every();
+    // One set of connector clients (WeCom tokens, member pacing) for the worker and the check-in sync.
+    let clients = std::sync::Arc::new(lizhi_connectors::clients::Clients::new());
     let scheduler = scheduler.then(|| {
         [
-            tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer, every)),
-            tokio::spawn(lizhi_connectors::worker::run(app.clone(), CONNECTOR_TICK)),
+            tokio::spawn(run_scheduler(app.clone(), instance_name(), mailer, every, clients.clone())),
+            tokio::spawn(lizhi_connectors::worker::run(app.clone(), clients, CONNECTOR_TICK)),
         ]
     });
     let served = lizhi_web::serve(app.clone(), web, listener, shutdown).await;
@@ -127,10 +129,10 @@ async fn run_scheduler(
     instance: String,
     mailer: Option<lizhi_connectors::SmtpMailer>,
     checkpoint_every: chrono::Duration,
+    clients: std::sync::Arc<lizhi_connectors::clients::Clients>,
 ) {
     let mut tick = tokio::time::interval(SCHEDULER_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let clients = lizhi_connectors::clients::Clients::new();
     let mut last_checkin_sync = None;
     loop {
         tick.tick().await;
