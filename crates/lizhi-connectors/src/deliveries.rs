@@ -49,6 +49,12 @@ pub async fn run_due(app: &App, clients: &Clients) -> Result<DeliveryRun, AppErr
     let mut run = DeliveryRun::default();
     for channel in [WEBHOOK_CHANNEL, WECOM_CHANNEL, WECOM_UPDATE_CHANNEL] {
         let now = app.clock.now();
+        let mut conn = app.db.acquire().await?;
+        let due = store::any_due(&mut conn.conn(), channel, now).await?;
+        drop(conn);
+        if !due {
+            continue;
+        }
         let claimed = {
             let mut tx = app.db.begin().await?;
             let rows = store::claim(&mut tx.conn(), channel, BATCH, now, now + LEASE).await?;

@@ -53,6 +53,15 @@ pub async fn enqueue_for(
         == 1)
 }
 
+/// Whether a channel has a row to claim: a read, so an idle worker takes no write lock.
+pub async fn any_due(c: &mut Conn<'_>, channel: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let sql = "SELECT id FROM outbox WHERE channel = $1 AND ((status = 'queued' AND next_attempt_at <= $2) \
+               OR (status = 'in_progress' AND locked_until < $2)) LIMIT 1";
+    let due: Option<i64> =
+        on_conn!(c, c => sqlx::query_scalar(sql).bind(channel).bind(now).fetch_optional(&mut **c).await?);
+    Ok(due.is_some())
+}
+
 /// Claims up to `limit` due rows of a channel until `lease_until`.
 pub async fn claim(
     c: &mut Conn<'_>,
